@@ -1,0 +1,165 @@
+"""One run from a composed config: validate, instantiate, simulate, store, summarise."""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import importlib.metadata
+import json
+import math
+import platform
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Mapping
+
+from omegaconf import DictConfig, OmegaConf
+
+from mfbench.config.validation import ConfigError, validate_node
+
+GROUPS = ("benchmark", "method", "backend", "stopping")
+#: top-level keys that change how a run is shown or stored, not what it computes
+_NON_SEMANTIC = {"overwrite", "progress"}
+_VERSIONED = ("mfbench", "numpy", "pandas", "pyarrow", "scipy", "hydra-core", "omegaconf", "torch", "gpytorch", "botorch")
+
+
+def config_fingerprint(config: Mapping[str, Any]) -> str:
+    """sha256 of the semantic part of a resolved config (what determines the results)."""
+    semantic = {k: v for k, v in config.items() if k not in _NON_SEMANTIC}
+    return hashlib.sha256(json.dumps(semantic, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def _instantiate(node: Mapping[str, Any], **kwargs: Any) -> Any:
+    from hydra.utils import instantiate
+
+    try:
+        if kwargs:  # runtime objects must not pass through OmegaConf: bind them after
+            return instantiate(dict(node), _partial_=True)(**kwargs)
+        return instantiate(dict(node))
+    except Exception as error:  # hydra wraps constructor errors; surface the cause
+        cause = error
+        while cause.__cause__ is not None:
+            cause = cause.__cause__
+        if isinstance(cause, (ValueError, KeyError, TypeError, FileNotFoundError)):
+            raise ConfigError(str(cause).strip("'\"")) from error
+        raise
+
+
+def resolve_config(cfg: DictConfig) -> dict[str, Any]:
+    """The resolved config as plain containers, with the groups validated."""
+    config = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+    assert isinstance(config, dict)
+    config.pop("hydra", None)
+    for group in GROUPS:
+        validate_node(config[group], group)
+    if config["seed"] < 0:
+        raise ConfigError(f"seed must be >= 0, got {config['seed']}")
+    if config["n_workers"] is not None and config["n_workers"] < 1:
+        raise ConfigError(f"n_workers must be >= 1 (or null for the benchmark's default), got {config['n_workers']}")
+    return config
+
+
+def run(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> dict[str, Any]:
+    """Run one experiment and write it to ``output_dir``; return its metadata.
+
+    Args:
+        cfg: the composed config (``conf/config.yaml`` plus overrides).
+        output_dir: the run directory (derived from the config by Hydra).
+        choices: the chosen option of each group, e.g. ``{"method": "asha_prom", ...}``.
+    """
+    from mfbench.console import SimulatedTimeProgress, format_summary
+    from mfbench.results.store import FinishedRunExists, RunDirectory, remove_stale_temporaries
+    from mfbench.schedulers.base import Problem
+
+    config = resolve_config(cfg)
+    fingerprint = config_fingerprint(config)
+    run_dir = RunDirectory(output_dir)
+    previous = run_dir.finished_fingerprint()
+    if previous is not None and not config["overwrite"]:
+        if previous == fingerprint:
+            print(f"mfbench: skipping, this run is already finished in {run_dir.path} (overwrite=true reruns it)")
+            return run_dir.read_metadata()
+        raise FinishedRunExists(
+            f"{run_dir.path} holds a finished run with a different configuration; choose another "
+            f"experiment=... tag, or pass overwrite=true to replace it"
+        )
+    if run_dir.path.is_dir():
+        remove_stale_temporaries(run_dir.path)
+
+    started = time.perf_counter()
+    benchmark = _instantiate(config["benchmark"])
+    stopping = _instantiate(config["stopping"]).resolved(benchmark.max_wallclock_time)
+    backend = _instantiate(config["backend"])
+    blackbox = benchmark.open()
+    n_workers = config["n_workers"] or benchmark.n_workers
+    problem = Problem(blackbox.config_space, benchmark.fidelities, benchmark.metric, benchmark.mode,
+                      n_workers, config["seed"])
+    scheduler = _instantiate(config["method"], problem=problem)
+
+    progress = SimulatedTimeProgress(stopping.budget, enabled=config["progress"])
+    try:
+        outcome = backend.run(benchmark, scheduler, problem, stopping, progress.callback)
+    finally:
+        progress.close()
+    columns = outcome.recorder.to_columns()
+    metadata = {
+        "method": choices.get("method", "custom"),
+        "benchmark": choices.get("benchmark", "custom"),
+        "seed": config["seed"],
+        "experiment": config["experiment"],
+        "n_workers": n_workers,
+        "metric": benchmark.metric,
+        "mode": benchmark.mode,
+        "fidelity_attr": benchmark.fidelity_attr,
+        "max_fidelity": problem.max_fidelity,
+        "benchmark_description": benchmark.description,
+        "blackbox": blackbox.describe(),
+        "scheduler": scheduler.describe(),
+        "backend": backend.describe(),
+        "stopping": {k: (None if v is None else (str(v) if isinstance(v, float) and math.isinf(v) else v))
+                     for k, v in asdict(stopping).items()},
+        "stop_reason": outcome.stop_reason,
+        "space_exhausted": outcome.space_exhausted,
+        "simulated_time": outcome.simulated_time,
+        "num_results": len(outcome.recorder),
+        "num_trials_started": outcome.num_trials_started,
+        "num_trials_completed": outcome.num_trials_completed,
+        "best": _best(columns, benchmark, outcome.trial_configs),
+        "config": config,
+        "config_fingerprint": fingerprint,
+        "versions": _package_versions(),
+        "real_time": {
+            "seconds": time.perf_counter() - started,
+            "decision_seconds": outcome.decision_seconds,
+            "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        },
+    }
+    run_dir.write(columns, metadata, overwrite=config["overwrite"])
+    print(format_summary(metadata, str(run_dir.path)))
+    return metadata
+
+
+def _best(columns: Mapping[str, Any], benchmark: Any, configs: Mapping[int, Any]) -> dict[str, Any] | None:
+    import numpy as np
+
+    values = np.asarray(columns[benchmark.metric], dtype=np.float64)
+    if len(values) == 0 or np.all(np.isnan(values)):
+        return None
+    index = int(np.nanargmin(values) if benchmark.mode == "min" else np.nanargmax(values))
+    trial_id = int(columns["trial_id"][index])
+    return {
+        "value": float(values[index]),
+        "trial_id": trial_id,
+        "fidelity": int(columns[benchmark.fidelity_attr][index]),
+        "sim_time": float(columns["sim_time"][index]),
+        "config": {k: (v.item() if hasattr(v, "item") else v) for k, v in configs[trial_id].items()},
+    }

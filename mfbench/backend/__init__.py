@@ -1,0 +1,1 @@
+"""Backends execute trials; the simulator does so in simulated time."""

@@ -1,0 +1,287 @@
+"""The simulator backend: runs a scheduler against a blackbox in simulated time.
+
+An event heap keyed by ``(time, insertion counter)`` (ties in FIFO order) holds, for each
+running trial segment, its *next* result, plus "worker free" events. A segment's results
+come from one vectorised blackbox lookup when it starts; a stop or pause drops the
+segment's remaining results lazily. Semantics follow the reference simulator
+(reference-methods.md §8) with these documented choices:
+
+* the table seed of a trial is drawn once, from the run's own random stream;
+* pause/resume keeps the checkpoint: a resumed trial reports only fidelities above the
+  one it paused at, and its elapsed time is offset by the time already spent;
+* the scheduler's decision time is *not* charged to the simulated clock unless
+  ``charge_decision_time=True`` (then runs are no longer bit-reproducible);
+* the run ends at the first limit of the stopping criterion; a result stamped after
+  the wall-clock budget is not counted, and running trials are dropped;
+* once :meth:`Scheduler.suggest` returns None the simulator never asks again (the
+  space is exhausted) and the run ends when the running trials end.
+"""
+from __future__ import annotations
+
+import heapq
+import time as real_time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from mfbench.benchmark import Benchmark
+from mfbench.results.recorder import ResultRecorder
+from mfbench.schedulers.base import Decision, Problem, Scheduler, TrialStatus, TrialSuggestion
+from mfbench.space import Config
+from mfbench.stopping import StoppingCriterion
+
+_RESULT, _WORKER_FREE = 0, 1
+#: elapsed times within a segment are forced strictly increasing by at least this (s)
+_MIN_ELAPSED_STEP = 0.01
+
+
+@dataclass
+class _Trial:
+    trial_id: int
+    config: Config
+    table_seed: int
+    status: str = "running"
+    last_fidelity: int = 0
+    last_elapsed: float = 0.0  # cumulative table elapsed time at last_fidelity
+
+
+@dataclass
+class _Segment:
+    """One contiguous run of a trial on a worker, from a checkpoint to a milestone."""
+
+    trial: _Trial
+    worker: int
+    fidelities: np.ndarray  # (n,)
+    objectives: np.ndarray  # (n, O)
+    times: np.ndarray  # (n,) simulated arrival time of each result
+    position: int = 0
+    cancelled: bool = False
+
+
+@dataclass
+class SimulationOutcome:
+    """What a finished simulation returns (besides the recorded results)."""
+
+    recorder: ResultRecorder
+    stop_reason: str
+    simulated_time: float
+    num_trials_started: int
+    num_trials_completed: int
+    space_exhausted: bool
+    decision_seconds: float
+    trial_configs: dict[int, Config] = field(default_factory=dict)
+
+
+class Simulator:
+    """Simulated-time backend with ``n_workers`` workers.
+
+    Args:
+        charge_decision_time: add the measured real time of scheduler calls to the
+            simulated clock, as the reference does (breaks exact reproducibility).
+        start_delay: seconds between scheduling a segment and its start.
+        result_delay: seconds between a result being computed and being received.
+        complete_delay: seconds after a segment's final result until its worker is free.
+        stop_delay: seconds after a stop or pause decision until the worker is free.
+    """
+
+    def __init__(
+        self,
+        charge_decision_time: bool = False,
+        start_delay: float = 0.05,
+        result_delay: float = 0.05,
+        complete_delay: float = 0.05,
+        stop_delay: float = 0.1,
+    ) -> None:
+        for name, value in [("start_delay", start_delay), ("result_delay", result_delay),
+                            ("complete_delay", complete_delay), ("stop_delay", stop_delay)]:
+            if value < 0:
+                raise ValueError(f"backend.{name} must be >= 0 seconds, got {value}")
+        self.charge_decision_time = charge_decision_time
+        self.start_delay = start_delay
+        self.result_delay = result_delay
+        self.complete_delay = complete_delay
+        self.stop_delay = stop_delay
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "backend": "simulator",
+            "charge_decision_time": self.charge_decision_time,
+            "delays": [self.start_delay, self.result_delay, self.complete_delay, self.stop_delay],
+        }
+
+    def run(
+        self,
+        benchmark: Benchmark,
+        scheduler: Scheduler,
+        problem: Problem,
+        stopping: StoppingCriterion,
+        progress: Callable[[float], None] | None = None,
+    ) -> SimulationOutcome:
+        """Simulate until the stopping criterion (or exhaustion) ends the run."""
+        return _Run(self, benchmark, scheduler, problem, stopping, progress).execute()
+
+
+class _Run:
+    """The state of one simulation (kept apart from the reusable :class:`Simulator`)."""
+
+    def __init__(self, sim: Simulator, benchmark: Benchmark, scheduler: Scheduler, problem: Problem,
+                 stopping: StoppingCriterion, progress: Callable[[float], None] | None) -> None:
+        self.sim = sim
+        self.blackbox = benchmark.open()
+        self.scheduler = scheduler
+        self.problem = problem
+        self.stopping = stopping
+        self.progress = progress
+        self.budget = stopping.budget
+        self.fidelities = problem.fidelities
+        self.max_fidelity = problem.max_fidelity
+        self.metric_index = self.blackbox.objective_index(benchmark.metric)
+        self.elapsed_index = self.blackbox.objective_index(benchmark.elapsed_time_attr)
+        self.seed_rng = problem.rng("simulator.table_seed")
+        self.recorder = ResultRecorder(self.blackbox.objective_names, benchmark.fidelity_attr, problem.config_space)
+        self.trials: dict[int, _Trial] = {}
+        self.heap: list[tuple[float, int, int, _Segment]] = []
+        self.counter = 0
+        self.now = 0.0
+        self.free_workers = list(range(problem.n_workers))
+        self.exhausted = False
+        self.num_completed = 0
+        self.decision_seconds = 0.0
+
+    # -------------------------------------------------------------- helpers
+    def _push(self, time: float, kind: int, segment: _Segment) -> None:
+        heapq.heappush(self.heap, (time, self.counter, kind, segment))
+        self.counter += 1
+
+    def _timed(self, call: Callable[[], Any]) -> Any:
+        start = real_time.perf_counter()
+        value = call()
+        spent = real_time.perf_counter() - start
+        self.decision_seconds += spent
+        if self.sim.charge_decision_time:
+            self.now += spent
+        return value
+
+    def _start_segment(self, suggestion: TrialSuggestion) -> None:
+        if suggestion.is_resume:
+            trial = self.trials.get(suggestion.trial_id)  # type: ignore[arg-type]
+            if trial is None or trial.status != TrialStatus.PAUSED.value:
+                state = "unknown" if trial is None else trial.status
+                raise RuntimeError(f"scheduler asked to resume trial {suggestion.trial_id}, which is {state}")
+        else:
+            trial_id = len(self.trials)
+            config = suggestion.config or {}
+            trial = _Trial(trial_id, config, int(self.seed_rng.integers(self.blackbox.num_seeds)))
+            self.trials[trial_id] = trial
+            self.recorder.configs[trial_id] = config
+        milestone = min(suggestion.milestone, self.max_fidelity)
+        mask = (self.fidelities > trial.last_fidelity) & (self.fidelities <= milestone)
+        fidelities = self.fidelities[mask]
+        if len(fidelities) == 0:
+            raise RuntimeError(
+                f"trial {trial.trial_id}: milestone {suggestion.milestone} is not above its checkpoint "
+                f"at fidelity {trial.last_fidelity}"
+            )
+        objectives = self.blackbox.evaluate(trial.config, trial.table_seed, fidelities)
+        elapsed = objectives[:, self.elapsed_index] - trial.last_elapsed
+        steps = np.diff(elapsed, prepend=0.0)
+        if np.any(steps < _MIN_ELAPSED_STEP):
+            elapsed = elapsed.copy()
+            previous = 0.0
+            for i in range(len(elapsed)):
+                elapsed[i] = max(elapsed[i], previous + _MIN_ELAPSED_STEP)
+                previous = elapsed[i]
+        times = self.now + self.sim.start_delay + elapsed + self.sim.result_delay
+        trial.status = "running"
+        segment = _Segment(trial, self.free_workers.pop(0), fidelities, objectives, times)
+        self._push(float(times[0]), _RESULT, segment)
+
+    def _fill_workers(self) -> None:
+        limit = self.stopping.max_num_trials_started
+        while self.free_workers and not self.exhausted:
+            if limit is not None and len(self.trials) >= limit:
+                return
+            next_id = len(self.trials)
+            suggestion = self._timed(lambda: self.scheduler.suggest(next_id))
+            if suggestion is None:
+                self.exhausted = True
+                return
+            self._start_segment(suggestion)
+
+    def _end_trial(self, trial: _Trial, status: TrialStatus) -> None:
+        trial.status = status.value
+        if status is TrialStatus.COMPLETED:
+            self.num_completed += 1
+        self._timed(lambda: self.scheduler.on_trial_end(trial.trial_id, status))
+
+    # ----------------------------------------------------------------- loop
+    def _on_result(self, time: float, segment: _Segment) -> str | None:
+        i = segment.position
+        trial = segment.trial
+        fidelity = int(segment.fidelities[i])
+        objectives = segment.objectives[i]
+        trial.last_fidelity = fidelity
+        trial.last_elapsed = float(objectives[self.elapsed_index])
+        decision = self._timed(
+            lambda: self.scheduler.on_result(trial.trial_id, fidelity, float(objectives[self.metric_index]))
+        )
+        self.recorder.add(trial.trial_id, segment.worker, trial.table_seed, fidelity, objectives, time,
+                          decision.value)
+        last = i == len(segment.fidelities) - 1
+        if decision is Decision.CONTINUE and not last:
+            segment.position += 1
+            self._push(float(segment.times[i + 1]), _RESULT, segment)
+        else:
+            segment.cancelled = True
+            delay = self.sim.complete_delay if last else self.sim.stop_delay
+            self._push(time + delay, _WORKER_FREE, segment)
+            if fidelity >= self.max_fidelity:
+                status = TrialStatus.COMPLETED
+            elif decision is Decision.STOP:
+                status = TrialStatus.STOPPED
+            else:
+                status = TrialStatus.PAUSED
+            self._end_trial(trial, status)
+        if self.stopping.max_num_evaluations is not None and len(self.recorder) >= self.stopping.max_num_evaluations:
+            return "max_num_evaluations"
+        if self.stopping.max_num_trials_completed is not None and self.num_completed >= self.stopping.max_num_trials_completed:
+            return "max_num_trials_completed"
+        return None
+
+    def execute(self) -> SimulationOutcome:
+        self._fill_workers()
+        stop_reason = "space_exhausted"
+        while self.heap:
+            time, _, kind, segment = heapq.heappop(self.heap)
+            if kind == _RESULT and segment.cancelled:
+                continue
+            if time > self.budget:
+                stop_reason = "max_wallclock_time"
+                self.now = max(self.now, self.budget)
+                break
+            self.now = max(self.now, time)
+            if kind == _RESULT:
+                reason = self._on_result(time, segment)
+                if reason is not None:
+                    stop_reason = reason
+                    break
+            else:
+                self.free_workers.append(segment.worker)
+                self.free_workers.sort()
+                self._fill_workers()
+            if self.progress is not None:
+                self.progress(self.now)
+        else:
+            if not self.exhausted:
+                stop_reason = "max_num_trials_started" if self.stopping.max_num_trials_started else "no_more_work"
+        return SimulationOutcome(
+            recorder=self.recorder,
+            stop_reason=stop_reason,
+            simulated_time=min(self.now, self.budget),
+            num_trials_started=len(self.trials),
+            num_trials_completed=self.num_completed,
+            space_exhausted=self.exhausted,
+            decision_seconds=self.decision_seconds,
+            trial_configs={t: trial.config for t, trial in self.trials.items()},
+        )

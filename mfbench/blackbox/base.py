@@ -1,0 +1,117 @@
+"""The blackbox interface and the in-memory / memory-mapped tabular blackbox.
+
+A blackbox answers one question, vectorised: for a configuration, a table seed and a
+list of fidelities, what are all objective values? Shapes are stated in the docstrings;
+fidelities are the blackbox's own values (e.g. epochs 1..200), not indices.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from mfbench.space import ConfigSpace
+
+
+class Blackbox(ABC):
+    """A multi-fidelity function with several objectives and a finite number of seeds."""
+
+    #: configuration space (restricted to a finite table for tabulated blackboxes)
+    config_space: ConfigSpace
+    #: sorted fidelity values, shape ``(num_fidelities,)``, integers >= 1
+    fidelity_values: np.ndarray
+    #: names of the objective columns returned by :meth:`evaluate`
+    objective_names: list[str]
+    #: number of table seeds (repetitions); a trial draws one for its lifetime
+    num_seeds: int
+
+    @abstractmethod
+    def evaluate(self, config: Mapping[str, Any], seed: int, fidelities: np.ndarray) -> np.ndarray:
+        """All objectives of ``config`` at ``fidelities`` for table seed ``seed``.
+
+        Args:
+            config: a configuration of :attr:`config_space`.
+            seed: table seed in ``[0, num_seeds)``.
+            fidelities: fidelity values, shape ``(n,)``, each one of :attr:`fidelity_values`.
+
+        Returns:
+            float array of shape ``(n, len(objective_names))``.
+        """
+
+    def objective_index(self, name: str) -> int:
+        """Column of objective ``name`` in :meth:`evaluate`'s output (clear error if absent)."""
+        try:
+            return self.objective_names.index(name)
+        except ValueError:
+            raise KeyError(
+                f"objective {name!r} is not in this blackbox; available objectives: {self.objective_names}"
+            ) from None
+
+    def fidelity_positions(self, fidelities: np.ndarray) -> np.ndarray:
+        """Positions of fidelity values in :attr:`fidelity_values` (ValueError if any is absent)."""
+        fidelities = np.asarray(fidelities)
+        positions = np.searchsorted(self.fidelity_values, fidelities)
+        positions = np.minimum(positions, len(self.fidelity_values) - 1)
+        if not np.array_equal(self.fidelity_values[positions], fidelities):
+            bad = sorted(set(fidelities.tolist()) - set(self.fidelity_values.tolist()))
+            raise ValueError(f"fidelities {bad[:5]} are not among this blackbox's fidelity values")
+        return positions
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-serialisable description written into every result's metadata."""
+        return {"kind": type(self).__name__}
+
+
+class TabularBlackbox(Blackbox):
+    """A blackbox backed by a dense table of evaluations.
+
+    Args:
+        config_space: a space restricted to the table's configurations (row ``i`` of
+            ``config_space.table`` is configuration index ``i``).
+        fidelity_values: sorted fidelity values, shape ``(F,)``.
+        objective_names: names of the ``O`` objectives.
+        evaluations: array of shape ``(N, S, F, O)`` (configurations, seeds, fidelities,
+            objectives); may be a read-only ``np.memmap`` so opening costs no copy.
+        description: what this table is (goes into the metadata of every run).
+    """
+
+    def __init__(
+        self,
+        config_space: ConfigSpace,
+        fidelity_values: Sequence[int] | np.ndarray,
+        objective_names: Sequence[str],
+        evaluations: np.ndarray,
+        description: Mapping[str, Any] | None = None,
+    ) -> None:
+        if config_space.table is None:
+            raise ValueError("a tabular blackbox needs a config space restricted to its table")
+        self.config_space = config_space
+        self.fidelity_values = np.asarray(fidelity_values)
+        self.objective_names = list(objective_names)
+        self.evaluations = evaluations
+        expected = (len(config_space.table), evaluations.shape[1], len(self.fidelity_values), len(self.objective_names))
+        if evaluations.ndim != 4 or evaluations.shape != expected:
+            raise ValueError(f"evaluations have shape {evaluations.shape}, expected (configs, seeds, fidelities, objectives) = {expected}")
+        if np.any(np.diff(self.fidelity_values) <= 0):
+            raise ValueError("fidelity values must be strictly increasing")
+        self.num_seeds = int(evaluations.shape[1])
+        self._description = dict(description or {})
+
+    def evaluate(self, config: Mapping[str, Any], seed: int, fidelities: np.ndarray) -> np.ndarray:
+        row = self.config_space.index_of(config)
+        return np.asarray(self.evaluations[row, seed, self.fidelity_positions(fidelities)], dtype=np.float64)
+
+    def evaluate_index(self, index: int, seed: int, fidelity_positions: np.ndarray | slice) -> np.ndarray:
+        """Objectives by configuration row and fidelity positions, shape ``(n, O)``."""
+        return np.asarray(self.evaluations[index, seed, fidelity_positions], dtype=np.float64)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": "tabular",
+            "num_configs": len(self.config_space.table or ()),
+            "num_seeds": self.num_seeds,
+            "num_fidelities": len(self.fidelity_values),
+            "objectives": self.objective_names,
+            **self._description,
+        }

@@ -1,0 +1,1 @@
+"""Typed configuration: the top-level schema and validation of the config groups."""

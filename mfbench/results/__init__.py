@@ -1,0 +1,1 @@
+"""Results: in-run recording, the on-disk store, and analysis."""

@@ -1,0 +1,128 @@
+"""The scheduler interface every method implements, and what it is told about the problem.
+
+The simulator asks :meth:`Scheduler.suggest` whenever a worker is free and reports every
+result through :meth:`Scheduler.on_result`, whose :class:`Decision` it then executes.
+A suggestion either starts a new configuration or resumes a paused trial from its
+checkpoint; in both cases it says up to which fidelity (the *milestone*) to run.
+"""
+from __future__ import annotations
+
+import math
+import zlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Literal
+
+import numpy as np
+
+from mfbench.space import Config, ConfigSpace
+
+
+class Decision(str, Enum):
+    """What a reporting trial does next."""
+
+    CONTINUE = "continue"
+    PAUSE = "pause"  # keep the checkpoint; the trial may be resumed later
+    STOP = "stop"  # end the trial (also the decision at the maximum fidelity)
+
+
+class TrialStatus(str, Enum):
+    """How a trial's segment ended (passed to :meth:`Scheduler.on_trial_end`)."""
+
+    COMPLETED = "completed"  # reached the maximum fidelity
+    STOPPED = "stopped"  # stopped by the scheduler before the maximum fidelity
+    PAUSED = "paused"  # paused at a milestone; may be resumed
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class TrialSuggestion:
+    """Start ``config`` as a new trial, or resume trial ``trial_id``; run up to ``milestone``."""
+
+    milestone: int
+    config: Config | None = None
+    trial_id: int | None = None
+
+    @classmethod
+    def start(cls, config: Config, milestone: int) -> "TrialSuggestion":
+        return cls(milestone=int(milestone), config=config)
+
+    @classmethod
+    def resume(cls, trial_id: int, milestone: int) -> "TrialSuggestion":
+        return cls(milestone=int(milestone), trial_id=int(trial_id))
+
+    @property
+    def is_resume(self) -> bool:
+        return self.trial_id is not None
+
+
+@dataclass
+class Problem:
+    """What a scheduler (and its searcher) knows about the run.
+
+    Args:
+        config_space: the search space (restricted to the table on tabulated benchmarks).
+        fidelities: sorted fidelity values a trial can report, shape ``(F,)``.
+        metric: name of the optimised objective.
+        mode: ``"min"`` or ``"max"``.
+        n_workers: number of parallel workers.
+        seed: the run's master seed; every component draws from :meth:`rng`.
+    """
+
+    config_space: ConfigSpace
+    fidelities: np.ndarray
+    metric: str
+    mode: Literal["min", "max"]
+    n_workers: int
+    seed: int
+
+    @property
+    def max_fidelity(self) -> int:
+        return int(self.fidelities[-1])
+
+    @property
+    def min_fidelity(self) -> int:
+        return int(self.fidelities[0])
+
+    def rng(self, stream: str) -> np.random.Generator:
+        """An independent random stream for component ``stream``, fixed by the seed.
+
+        Streams are keyed by name, so adding a component never shifts another's draws.
+        """
+        return np.random.default_rng(np.random.SeedSequence([self.seed, zlib.crc32(stream.encode())]))
+
+    def to_loss(self, value: float) -> float:
+        """The metric as a loss to minimise (NaN, a failed evaluation, is the worst)."""
+        if value != value:  # NaN
+            return math.inf
+        return float(value) if self.mode == "min" else -float(value)
+
+
+class Scheduler(ABC):
+    """Base class of all methods. Subclasses implement :meth:`suggest` and :meth:`on_result`."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+
+    @abstractmethod
+    def suggest(self, trial_id: int) -> TrialSuggestion | None:
+        """Work for a free worker, or None when there is none any more.
+
+        Args:
+            trial_id: the id a *new* trial started from this suggestion will get.
+
+        Returns None only when the scheduler will never have work again (e.g. a finite
+        space is exhausted); the simulator then stops asking and lets running trials end.
+        """
+
+    @abstractmethod
+    def on_result(self, trial_id: int, fidelity: int, metric: float) -> Decision:
+        """A trial reported ``metric`` at ``fidelity``; decide whether it goes on."""
+
+    def on_trial_end(self, trial_id: int, status: TrialStatus) -> None:
+        """A trial's segment ended (completed, stopped, paused or failed)."""
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-serialisable facts about the method for the run's metadata."""
+        return {"scheduler": type(self).__name__}

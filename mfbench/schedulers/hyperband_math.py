@@ -1,0 +1,58 @@
+"""Rung levels, promotion quantiles and bracket distributions of (asynchronous) Hyperband.
+
+Pure functions, as specified in reference-methods.md §1 (Syne Tune 0.13.0 behaviour).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def successive_halving_rung_levels(grace_period: int, reduction_factor: float, max_t: int) -> list[int]:
+    """Rung levels ``round(r_min * eta^k)`` strictly below ``max_t``.
+
+    ``max_rungs`` is the smallest k with ``r_min * eta^k >= max_t``; a last level equal to
+    ``max_t`` is dropped. ``(1, 3, 200)`` gives ``[1, 3, 9, 27, 81]``.
+    """
+    if grace_period < 1 or reduction_factor <= 1 or max_t < grace_period:
+        raise ValueError(
+            f"need grace_period >= 1, reduction_factor > 1 and max_t >= grace_period "
+            f"(got {grace_period}, {reduction_factor}, {max_t})"
+        )
+    max_rungs = 0
+    while grace_period * reduction_factor**max_rungs < max_t:
+        max_rungs += 1
+    levels = [int(round(grace_period * reduction_factor**k)) for k in range(max_rungs)]
+    if levels and levels[-1] == max_t:
+        levels.pop()
+    return levels
+
+
+def promotion_quantiles(rung_levels: list[int], max_t: int) -> list[float]:
+    """``q_j = r_j / r_{j+1}`` with ``r_K = max_t`` (so the top quantile is not 1/eta)."""
+    nxt = rung_levels[1:] + [max_t]
+    return [r / n for r, n in zip(rung_levels, nxt)]
+
+
+def default_bracket_distribution(rung_levels: list[int], max_t: int, num_brackets: int) -> np.ndarray:
+    """Probabilities of the brackets of asynchronous Hyperband, shape ``(num_brackets,)``.
+
+    ``p_s ∝ (S + 1) / ((S + 1 - s) * r_s)`` with ``levels = rung_levels + [max_t]`` and
+    ``S + 1 = len(levels)``: bracket ``s`` starts at ``levels[s]``.
+    """
+    levels = rung_levels + [max_t]
+    num_brackets = min(num_brackets, len(levels))
+    size = len(levels)
+    weights = np.array([size / ((size - s) * levels[s]) for s in range(num_brackets)])
+    return weights / weights.sum()
+
+
+def linear_quantile(sorted_values: list[float], q: float) -> float:
+    """``numpy.quantile(values, q, method="linear")`` of an already sorted list (inf-safe)."""
+    position = q * (len(sorted_values) - 1)
+    lo = int(np.floor(position))
+    hi = min(lo + 1, len(sorted_values) - 1)
+    low, high = sorted_values[lo], sorted_values[hi]
+    frac = position - lo
+    if frac == 0.0 or low == high:
+        return low
+    return low + (high - low) * frac

@@ -1,0 +1,1 @@
+"""Searchers propose new configurations; schedulers decide what runs."""
