@@ -56,9 +56,9 @@ def _instantiate(node: Mapping[str, Any], **kwargs: Any) -> Any:
 
 def resolve_config(cfg: DictConfig) -> dict[str, Any]:
     """The resolved config as plain containers, with the groups validated."""
-    config = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+    keys = [key for key in cfg.keys() if key != "hydra"]
+    config = OmegaConf.to_container(OmegaConf.masked_copy(cfg, keys), resolve=True, throw_on_missing=True)
     assert isinstance(config, dict)
-    config.pop("hydra", None)
     for group in GROUPS:
         validate_node(config[group], group)
     if config["seed"] < 0:
@@ -68,32 +68,18 @@ def resolve_config(cfg: DictConfig) -> dict[str, Any]:
     return config
 
 
-def run(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> dict[str, Any]:
-    """Run one experiment and write it to ``output_dir``; return its metadata.
+def simulate(config: Mapping[str, Any], choices: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Simulate one run of a resolved, validated config; nothing is written.
 
     Args:
-        cfg: the composed config (``conf/config.yaml`` plus overrides).
-        output_dir: the run directory (derived from the config by Hydra).
+        config: the output of :func:`resolve_config`.
         choices: the chosen option of each group, e.g. ``{"method": "asha_prom", ...}``.
-    """
-    from mfbench.console import SimulatedTimeProgress, format_summary
-    from mfbench.results.store import FinishedRunExists, RunDirectory, remove_stale_temporaries
-    from mfbench.schedulers.base import Problem
 
-    config = resolve_config(cfg)
-    fingerprint = config_fingerprint(config)
-    run_dir = RunDirectory(output_dir)
-    previous = run_dir.finished_fingerprint()
-    if previous is not None and not config["overwrite"]:
-        if previous == fingerprint:
-            print(f"mfbench: skipping, this run is already finished in {run_dir.path} (overwrite=true reruns it)")
-            return run_dir.read_metadata()
-        raise FinishedRunExists(
-            f"{run_dir.path} holds a finished run with a different configuration; choose another "
-            f"experiment=... tag, or pass overwrite=true to replace it"
-        )
-    if run_dir.path.is_dir():
-        remove_stale_temporaries(run_dir.path)
+    Returns:
+        ``(columns, metadata)``: the results as columns and the run's metadata.
+    """
+    from mfbench.console import SimulatedTimeProgress
+    from mfbench.schedulers.base import Problem
 
     started = time.perf_counter()
     benchmark = _instantiate(config["benchmark"])
@@ -105,7 +91,7 @@ def run(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> 
                       n_workers, config["seed"])
     scheduler = _instantiate(config["method"], problem=problem)
 
-    progress = SimulatedTimeProgress(stopping.budget, enabled=config["progress"])
+    progress = SimulatedTimeProgress(stopping.budget, enabled=config.get("progress", False))
     try:
         outcome = backend.run(benchmark, scheduler, problem, stopping, progress.callback)
     finally:
@@ -134,8 +120,8 @@ def run(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> 
         "num_trials_started": outcome.num_trials_started,
         "num_trials_completed": outcome.num_trials_completed,
         "best": _best(columns, benchmark, outcome.trial_configs),
-        "config": config,
-        "config_fingerprint": fingerprint,
+        "config": dict(config),
+        "config_fingerprint": config_fingerprint(config),
         "versions": _package_versions(),
         "real_time": {
             "seconds": time.perf_counter() - started,
@@ -143,6 +129,35 @@ def run(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> 
             "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         },
     }
+    return columns, metadata
+
+
+def run(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> dict[str, Any]:
+    """Run one experiment and write it to ``output_dir``; return its metadata.
+
+    Args:
+        cfg: the composed config (``conf/config.yaml`` plus overrides).
+        output_dir: the run directory (derived from the config by Hydra).
+        choices: the chosen option of each group, e.g. ``{"method": "asha_prom", ...}``.
+    """
+    from mfbench.console import format_summary
+    from mfbench.results.store import FinishedRunExists, RunDirectory, remove_stale_temporaries
+
+    config = resolve_config(cfg)
+    fingerprint = config_fingerprint(config)
+    run_dir = RunDirectory(output_dir)
+    previous = run_dir.finished_fingerprint()
+    if previous is not None and not config["overwrite"]:
+        if previous == fingerprint:
+            print(f"mfbench: skipping, this run is already finished in {run_dir.path} (overwrite=true reruns it)")
+            return run_dir.read_metadata()
+        raise FinishedRunExists(
+            f"{run_dir.path} holds a finished run with a different configuration; choose another "
+            f"experiment=... tag, or pass overwrite=true to replace it"
+        )
+    if run_dir.path.is_dir():
+        remove_stale_temporaries(run_dir.path)
+    columns, metadata = simulate(config, choices)
     run_dir.write(columns, metadata, overwrite=config["overwrite"])
     print(format_summary(metadata, str(run_dir.path)))
     return metadata
