@@ -38,3 +38,18 @@ def tiny_benchmark() -> Benchmark:
 def make_problem(blackbox: TabularBlackbox, n_workers: int = 2, seed: int = 0, mode: str = "min",
                  metric: str = "loss") -> Problem:
     return Problem(blackbox.config_space, blackbox.fidelity_values, metric, mode, n_workers, seed)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_blackbox_cache(tmp_path_factory):
+    """Blackboxes built by the tests (e.g. the offline NB201 default) go to a temporary cache,
+    never into the user's ~/.cache; subprocesses inherit it through MFBENCH_CACHE."""
+    import os
+
+    previous = os.environ.get("MFBENCH_CACHE")
+    os.environ["MFBENCH_CACHE"] = str(tmp_path_factory.mktemp("mfbench_cache"))
+    yield Path(os.environ["MFBENCH_CACHE"])
+    if previous is None:
+        os.environ.pop("MFBENCH_CACHE", None)
+    else:
+        os.environ["MFBENCH_CACHE"] = previous
