@@ -229,6 +229,10 @@ def nas201_offline_blackbox(task: str = "cifar100", cache_dir: str | None = None
     if task not in TASKS:
         raise ValueError(f"nas201_offline: unknown task {task!r}; choose one of {list(TASKS)}")
     if not _is_current(task, cache_dir):
+        import sys
+
+        print(f"mfbench: building the offline NB201 table {_name(task)} in {cache_root(cache_dir)} "
+              "(first use, a few seconds)", file=sys.stderr)
         build(task, cache_dir)
     return open_tabular(_name(task), task, cache_dir, f"python -m mfbench.data convert nas201_offline --task {task}")
 

@@ -167,3 +167,12 @@ def test_missing_data_names_the_command(tmp_path):
 def test_unknown_source_is_explained(tmp_path):
     with pytest.raises(ValueError, match="none of the NB201 sources"):
         nas201.detect_source(tmp_path)
+
+
+def test_a_run_without_the_data_stops_at_once_naming_the_command(tmp_path):
+    from mfbench.api import compose, simulate
+    from mfbench.config.validation import ConfigError
+
+    cfg = compose(["benchmark=nas201_imagenet16", f"benchmark.blackbox.cache_dir={tmp_path}"])
+    with pytest.raises(ConfigError, match="python -m mfbench.data download nas201"):
+        simulate(cfg)
