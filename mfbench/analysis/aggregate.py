@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal, Sequence
 
 import numpy as np
 
-from mfbench.analysis.iqm import iqm, iqm_bootstrap_sd
+from mfbench.analysis.iqm import iqm_bootstrap_sd, iqm_weights
 from mfbench.analysis.load import Results
 from mfbench.analysis.report import Report
 
@@ -77,8 +77,9 @@ def summarize(values: np.ndarray, statistic: Statistic) -> tuple[np.ndarray, np.
     if n == 0:
         raise ValueError("cannot summarise zero seeds")
     if statistic == "iqm":
-        center = iqm(values, axis=0)
-        error = 1.96 * iqm_bootstrap_sd(values) if n > 1 else np.zeros_like(center)
+        ordered = np.sort(values.T, axis=1)  # (T, n), each row sorted
+        center = ordered @ iqm_weights(n)
+        error = 1.96 * iqm_bootstrap_sd(ordered.T, presorted=True) if n > 1 else np.zeros_like(center)
         return center, center - error, center + error
     if statistic == "mean":
         center = values.mean(axis=0)
@@ -100,6 +101,23 @@ def step_values(times: np.ndarray, values: np.ndarray, grid: np.ndarray) -> np.n
     values = np.asarray(values, dtype=np.float64)
     index = np.searchsorted(times, grid, side="right") - 1
     out = values[np.clip(index, 0, None)] if len(values) else np.full(len(grid), np.nan)
+    return np.where(index >= 0, out, np.nan)
+
+
+def _fill_on_union(times: np.ndarray, values: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """:func:`step_values` for a sorted ``grid`` that contains every one of ``times``.
+
+    Linear in ``len(grid)``: the position of each time stamp in the grid marks where a
+    new value starts, and a running maximum of those marks forward-fills.
+    """
+    marks = np.full(len(grid), -1, dtype=np.int64)
+    # at a repeated time stamp the last result wins
+    last = np.nonzero(np.append(times[1:] != times[:-1], True))[0]
+    position = np.searchsorted(grid, times[last], side="left")
+    inside = position < len(grid)
+    marks[position[inside]] = last[inside]
+    index = np.maximum.accumulate(marks)
+    out = values[np.clip(index, 0, None)]
     return np.where(index >= 0, out, np.nan)
 
 
@@ -128,7 +146,11 @@ def align(times: Sequence[np.ndarray], values: Sequence[np.ndarray], ends: Seque
         return np.empty(0), np.empty((len(times), 0))
     grid = np.unique(np.concatenate([*times, np.asarray(ends, dtype=np.float64), [start]]))
     grid = grid[(grid >= start) & (grid <= stop)]
-    matrix = np.vstack([step_values(t, v, grid) for t, v in zip(times, values)])
+    matrix = np.empty((len(times), len(grid)))
+    for i, (t, v) in enumerate(zip(times, values)):
+        before = np.searchsorted(t, start, side="right")  # results up to the start collapse onto it
+        head = v[before - 1:before]
+        matrix[i] = _fill_on_union(np.concatenate([[start], t[before:]]), np.concatenate([head, v[before:]]), grid)
     return grid, matrix
 
 
@@ -183,10 +205,16 @@ def aggregate(results: Results, statistic: Statistic = "iqm", regret: RegretRefe
     if statistic not in STATISTICS:
         raise ValueError(f"unknown statistic {statistic!r}; choose one of {STATISTICS}")
     report = Report()
-    frames = []
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("benchmark", "setup", "time", "center", "lower", "upper",
+                                                           "n_seeds")}
     references: dict[str, float | None] = {}
     best_all = results.trajectories["best"].to_numpy()
     time_all = results.trajectories["sim_time"].to_numpy()
+    simulated = results.runs["simulated_time"].to_numpy(dtype=np.float64)
+    seed_of = results.runs["seed"].to_numpy()
+    stop_of = results.runs["stop_reason"].to_numpy()
+    benchmark_codes = {b: i for i, b in enumerate(results.benchmarks)}
+    setup_codes = {s: i for i, s in enumerate(results.setups())}
     for benchmark in results.benchmarks:
         info = results.benchmark_info(benchmark)
         reference = regret_reference(results, benchmark, regret, report) if regret else None
@@ -195,21 +223,24 @@ def aggregate(results: Results, statistic: Statistic = "iqm", regret: RegretRefe
         starts = []
         for setup in results.setups(benchmark):
             times, values, ends, seeds, stops = [], [], [], [], []
-            for run, rows in results.run_slices(benchmark, setup):
+            for position in results.run_indices(benchmark, setup):
+                rows = results.rows_of(position)
                 best = best_all[rows]
                 keep = ~np.isnan(best)
                 if not keep.any():
                     continue  # reported by load_results
-                order = np.argsort(time_all[rows][keep], kind="stable")
-                t = time_all[rows][keep][order]
-                b = best[keep][order]
+                t = time_all[rows][keep]
+                b = best[keep]
+                if np.any(t[1:] < t[:-1]):
+                    order = np.argsort(t, kind="stable")
+                    t, b = t[order], b[order]
                 if reference is not None:
                     b = sign * (b - reference)
                 times.append(t)
                 values.append(b)
-                ends.append(max(float(run["simulated_time"]), float(t[-1])))
-                seeds.append(int(run["seed"]))
-                stops.append(str(run["stop_reason"]))
+                ends.append(max(float(simulated[position]), float(t[-1])))
+                seeds.append(int(seed_of[position]))
+                stops.append(str(stop_of[position]))
             if not times:
                 continue
             grid, matrix = align(times, values, ends, extend)
@@ -232,12 +263,15 @@ def aggregate(results: Results, statistic: Statistic = "iqm", regret: RegretRefe
             if len(times) == 1:
                 report.info("single-seed", f"{label}: one seed only, drawn without a band.")
             center, lower, upper = summarize(matrix, statistic)
-            frames.append(pd.DataFrame({
-                "benchmark": benchmark, "setup": setup, "time": grid, "center": center, "lower": lower,
-                "upper": upper, "n_seeds": len(times),
-            }))
+            for key, value in (("benchmark", np.full(len(grid), benchmark_codes[benchmark], dtype=np.int32)),
+                               ("setup", np.full(len(grid), setup_codes[setup], dtype=np.int32)), ("time", grid),
+                               ("center", center), ("lower", lower), ("upper", upper),
+                               ("n_seeds", np.full(len(grid), len(times), dtype=np.int64))):
+                parts[key].append(value)
         if starts:
             report.info("curve-start", f"{benchmark}: curves start where every seed has a result: {'; '.join(starts)}.")
-    columns = ["benchmark", "setup", "time", "center", "lower", "upper", "n_seeds"]
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    columns = {k: (np.concatenate(v) if v else np.empty(0, dtype=np.int32)) for k, v in parts.items()}
+    columns["benchmark"] = pd.Categorical.from_codes(columns["benchmark"], categories=list(benchmark_codes))
+    columns["setup"] = pd.Categorical.from_codes(columns["setup"], categories=list(setup_codes))
+    table = pd.DataFrame(columns)
     return Curves(table=table, statistic=statistic, regret=regret, references=references, report=report)

@@ -86,16 +86,19 @@ def bootstrap_moments(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return first, second
 
 
-def iqm_bootstrap_sd(values: np.ndarray) -> np.ndarray:
+def iqm_bootstrap_sd(values: np.ndarray, presorted: bool = False) -> np.ndarray:
     """Bootstrap standard deviation of the IQM over seeds.
 
     Args:
         values: shape ``(n, T)``: ``n`` seeds at ``T`` time steps (no NaN).
+        presorted: ``values`` is already sorted along the seeds (axis 0).
 
     Returns:
         Shape ``(T,)``.
     """
-    x = np.sort(np.asarray(values, dtype=np.float64), axis=0).T  # (T, n)
+    x = np.asarray(values, dtype=np.float64).T  # (T, n)
+    if not presorted:
+        x = np.sort(x, axis=1)
     first, second = bootstrap_moments(x.shape[1])
     variance = np.sum((x @ second) * x, axis=1) - (x @ first) ** 2
     return np.sqrt(np.maximum(variance, 0.0))

@@ -14,7 +14,7 @@ import math
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
@@ -68,6 +68,7 @@ class Results:
     trajectories: "pd.DataFrame"
     report: Report
     root: Path
+    _groups: dict[tuple[str, str], np.ndarray] | None = field(default=None, init=False, repr=False)
 
     @property
     def benchmarks(self) -> list[str]:
@@ -96,11 +97,17 @@ class Results:
             "global_optimum": _first_finite(runs["global_optimum"]),
         }
 
-    def run_slices(self, benchmark: str, setup: str) -> list[tuple["pd.Series", slice]]:
-        """``(run row, slice into trajectories)`` of every run of one setup, by seed."""
-        runs = self.runs[(self.runs["benchmark"] == benchmark) & (self.runs["setup"] == setup)]
-        runs = runs.sort_values("seed")
-        return [(row, slice(int(row["offset"]), int(row["offset"] + row["length"]))) for _, row in runs.iterrows()]
+    def run_indices(self, benchmark: str, setup: str) -> np.ndarray:
+        """Row positions in :attr:`runs` of one setup's runs, ordered by seed."""
+        if self._groups is None:
+            self._groups = {key: rows[np.argsort(self.runs["seed"].to_numpy()[rows], kind="stable")]
+                            for key, rows in self.runs.groupby(["benchmark", "setup"], sort=False).indices.items()}
+        return self._groups.get((benchmark, setup), np.empty(0, dtype=np.int64))
+
+    def rows_of(self, position: int) -> slice:
+        """The slice of :attr:`trajectories` holding the run at row position ``position`` of :attr:`runs`."""
+        offset = int(self.runs["offset"].iat[position])
+        return slice(offset, offset + int(self.runs["length"].iat[position]))
 
 
 @dataclass(frozen=True)
@@ -252,8 +259,8 @@ def _read_run(path: Path, metric: str | None) -> tuple[dict[str, Any], dict[str,
         meta = json.load(f)
     name = metric or meta["metric"]
     fidelity = meta.get("fidelity_attr", "epoch")
-    results = path / RESULTS_FILE
-    available = pq.read_schema(results).names
+    results = pq.ParquetFile(path / RESULTS_FILE)
+    available = results.schema_arrow.names
     missing = [c for c in ("trial_id", "sim_time", name) if c not in available]
     if missing:
         raise _MissingMetric(
@@ -261,7 +268,7 @@ def _read_run(path: Path, metric: str | None) -> tuple[dict[str, Any], dict[str,
             f"Choose --metric among its objectives."
         )
     wanted = ["trial_id", "sim_time", name] + ([fidelity] if fidelity in available else [])
-    table = pq.read_table(results, columns=wanted, use_threads=False)
+    table = results.read(columns=wanted, use_threads=False)
     cols = {
         "trial_id": table.column("trial_id").to_numpy().astype(np.int64, copy=False),
         "sim_time": table.column("sim_time").to_numpy().astype(np.float64, copy=False),

@@ -99,7 +99,7 @@ def analyze(root: str | os.PathLike[str], out: str | os.PathLike[str] | None = N
             if (curves.table["benchmark"] == benchmark).any():
                 info = results.benchmark_info(benchmark)
                 if regret:
-                    ylabel = f"regret of best {info['metric']} so far"
+                    ylabel = f"regret of best {info['metric']} so far (ref. {curves.references[benchmark]:.4g})"
                     line = None
                 else:
                     ylabel = f"best {info['metric']} so far ({info['mode']})"

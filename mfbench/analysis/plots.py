@@ -97,7 +97,8 @@ def plot_anytime(curves: "pd.DataFrame", benchmark: str, statistic: str, ylabel:
         positive = values[values > 0]
         floor = float(positive.min()) / 2 if positive.size else 1e-12
 
-    decreasing = bool(data.groupby("setup")["center"].agg(lambda c: c.iloc[-1] <= c.iloc[0]).mean() >= 0.5)
+    decreasing = bool(data.groupby("setup", observed=True)["center"].agg(lambda c: c.iloc[-1] <= c.iloc[0]).mean()
+                      >= 0.5)
     fig, ax = plt.subplots(figsize=(7.0, 4.4), dpi=150)
     for setup in setups:
         curve = data[data["setup"] == setup]
@@ -124,7 +125,7 @@ def plot_anytime(curves: "pd.DataFrame", benchmark: str, statistic: str, ylabel:
     ax.set_ylabel(ylabel)
     ax.set_title(title or f"{benchmark}: {BAND_LABELS.get(statistic, statistic)}", fontsize=11)
     ax.grid(True, which="major", alpha=0.3)
-    _legend(ax, len(setups), "upper right" if decreasing else "lower right")
+    _legend(ax, len(setups), "lower left" if decreasing else "upper left")
     return fig
 
 

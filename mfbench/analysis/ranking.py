@@ -108,25 +108,28 @@ def rank_analysis(results: Results, alpha: float = 0.05, grid_size: int = 100) -
         extra = sorted(setups - set(common))
         if extra:
             report.warn("ranks", f"{extra} ran on {benchmark} but not on every benchmark; left out of the ranks.")
-    runs = results.runs
-    runs = runs[runs["setup"].isin(common) & ~np.isnan(runs["first_time"].to_numpy(dtype=np.float64))]
-
+    first_time = results.runs["first_time"].to_numpy(dtype=np.float64)
+    seed_of = results.runs["seed"].to_numpy()
     blocks: list[tuple[str, int]] = []
-    block_runs: list[list[Any]] = []
+    block_runs: list[list[int]] = []  # row positions in results.runs, in the order of `common`
     modes: list[str] = []
     budgets: list[float] = []
     for benchmark in results.benchmarks:
         info = results.benchmark_info(benchmark)
-        sub = runs[runs["benchmark"] == benchmark]
-        for seed in sorted(set(results.runs.loc[results.runs["benchmark"] == benchmark, "seed"].tolist())):
-            rows = sub[sub["seed"] == seed].set_index("setup")
-            missing = [s for s in common if s not in rows.index]
+        by_setup = {}
+        for setup in common:
+            positions = results.run_indices(benchmark, setup)
+            by_setup[setup] = {int(seed_of[p]): int(p) for p in positions if not np.isnan(first_time[p])}
+        all_seeds = sorted({int(seed_of[p]) for s in results.setups(benchmark)
+                            for p in results.run_indices(benchmark, s)})
+        for seed in all_seeds:
+            missing = [s for s in common if seed not in by_setup[s]]
             if missing:
                 report.warn("ranks", f"{benchmark} seed {seed} is left out of the ranks: no run with values of "
                                      f"{missing}.")
                 continue
             blocks.append((benchmark, seed))
-            block_runs.append([rows.loc[s] for s in common])
+            block_runs.append([by_setup[s][seed] for s in common])
             modes.append(info["mode"])
             budgets.append(info["budget"])
 
@@ -138,20 +141,37 @@ def rank_analysis(results: Results, alpha: float = 0.05, grid_size: int = 100) -
                              f"{len(blocks)} blocks); no ranks or critical-difference diagram.")
         return RankAnalysis(common, block_frame, np.empty((0, k)), np.empty((0, k)), empty, alpha, report=report)
 
-    start = max(float(run["first_time"]) / budget for runs_, budget in zip(block_runs, budgets) for run in runs_)
+    start = max(first_time[p] / budget for positions, budget in zip(block_runs, budgets) for p in positions)
     start = min(max(start, 1e-9), 1.0)
     fractions = np.unique(np.concatenate([np.geomspace(start, 1.0, grid_size), [1.0]]))
     report.info("ranks", f"ranks over time start at {start:.3g} of the budget, when every run has a result.")
+    simulated = results.runs["simulated_time"].to_numpy(dtype=np.float64)
+    run_budget = results.runs["budget"].to_numpy(dtype=np.float64)
+    for benchmark in results.benchmarks:
+        used = [p for (b, _), positions in zip(blocks, block_runs) if b == benchmark for p in positions]
+        if not used:
+            continue
+        budget = budgets[[b for b, _ in blocks].index(benchmark)]
+        if not np.isfinite(run_budget[used]).any():
+            report.info("ranks", f"{benchmark}: the runs have no simulated time limit; time is measured as a fraction "
+                                 f"of the longest run ({budget:.6g} s).")
+        early = int(np.sum(simulated[used] < budget * (1 - 1e-9)))
+        if early:
+            report.info("ranks", f"{benchmark}: {early} of {len(used)} ranked runs end before {budget:.6g} s; from "
+                                 f"their end on they count with their final best.")
     best = results.trajectories["best"].to_numpy()
     times = results.trajectories["sim_time"].to_numpy()
     values = np.empty((len(blocks), len(fractions), k))
-    for i, (runs_, budget) in enumerate(zip(block_runs, budgets)):
-        for j, run in enumerate(runs_):
-            rows = slice(int(run["offset"]), int(run["offset"] + run["length"]))
+    for i, (positions, budget) in enumerate(zip(block_runs, budgets)):
+        for j, position in enumerate(positions):
+            rows = results.rows_of(position)
             t, b = times[rows], best[rows]
             keep = ~np.isnan(b)
-            order = np.argsort(t[keep], kind="stable")
-            values[i, :, j] = step_values(t[keep][order], b[keep][order], fractions * budget)
+            t, b = t[keep], b[keep]
+            if np.any(t[1:] < t[:-1]):
+                order = np.argsort(t, kind="stable")
+                t, b = t[order], b[order]
+            values[i, :, j] = step_values(t, b, fractions * budget)
     ranks = np.empty_like(values)
     for i, mode in enumerate(modes):
         ranks[i] = rank_rows(values[i], mode)

@@ -123,7 +123,7 @@ def _latex_escape(text: str) -> str:
 
 def to_latex(table: "pd.DataFrame", modes: dict[str, str], quantity: str = "final best") -> str:
     """A booktabs LaTeX tabular; the best mean, median and IQM per benchmark in bold."""
-    headers = [_latex_escape(h) for h in _headers(quantity)]
+    headers = [_latex_escape(h).replace("±", r"$\pm$") for h in _headers(quantity)]
     lines = [r"\begin{tabular}{llr" + "r" * (len(headers) - 3) + "}", r"\toprule", " & ".join(headers) + r" \\",
              r"\midrule"]
     previous = None
