@@ -16,7 +16,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _RUN_NAME = re.compile(r"seed_\d+$")
+_REQUIRED_METADATA = ("method", "benchmark", "seed", "metric")
 
 #: Columns of :attr:`Results.runs` (one row per finished run).
 RUN_COLUMNS = (
@@ -257,6 +258,9 @@ def _read_run(path: Path, metric: str | None) -> tuple[dict[str, Any], dict[str,
 
     with open(path / METADATA_FILE, encoding="utf-8") as f:
         meta = json.load(f)
+    lacking = [k for k in _REQUIRED_METADATA if k not in meta]
+    if lacking:
+        raise ValueError(f"{METADATA_FILE} lacks {lacking}")
     name = metric or meta["metric"]
     fidelity = meta.get("fidelity_attr", "epoch")
     results = pq.ParquetFile(path / RESULTS_FILE)
@@ -421,10 +425,3 @@ def _rel(path: Path, root: Path) -> str:
         return str(path.relative_to(root)) or "."
     except ValueError:
         return str(path)
-
-
-def iter_benchmark_setups(results: Results) -> Iterator[tuple[str, str]]:
-    """``(benchmark, setup)`` pairs in sorted order."""
-    for benchmark in results.benchmarks:
-        for setup in results.setups(benchmark):
-            yield benchmark, setup

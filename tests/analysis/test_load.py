@@ -112,3 +112,16 @@ def test_nothing_to_load(tmp_path, run_factory):
     run_factory(tmp_path, "toy", "A", 0, [1.0], [1.0], done=False)
     with pytest.raises(FileNotFoundError, match="1 unfinished"):
         load_results(tmp_path)
+
+
+def test_metadata_without_required_keys_is_unreadable(toy_runs):
+    import json
+
+    path = toy_runs / "toy" / "B" / "seed_1" / "metadata.json"
+    meta = json.loads(path.read_text())
+    del meta["method"]
+    path.write_text(json.dumps(meta))
+    results = load_results(toy_runs)
+    assert len(results.runs) == 4
+    unreadable = [f.message for f in results.report.warnings if f.topic == "unreadable"]
+    assert len(unreadable) == 1 and "lacks ['method']" in unreadable[0]
