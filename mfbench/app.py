@@ -77,6 +77,7 @@ def run(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> 
         choices: the chosen option of each group, e.g. ``{"method": "asha_prom", ...}``.
     """
     from mfbench.console import SimulatedTimeProgress, format_summary
+    from mfbench.results.run_state import RunState
     from mfbench.results.store import FinishedRunExists, RunDirectory, remove_stale_temporaries
     from mfbench.schedulers.base import Problem
 
@@ -90,60 +91,61 @@ def run(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> 
             return run_dir.read_metadata()
         raise FinishedRunExists(
             f"{run_dir.path} holds a finished run with a different configuration; choose another "
-            f"experiment=... tag, or pass overwrite=true to replace it"
+            f"experiment_name=... tag, or pass overwrite=true to replace it"
         )
     if run_dir.path.is_dir():
         remove_stale_temporaries(run_dir.path)
 
-    started = time.perf_counter()
-    benchmark = _instantiate(config["benchmark"])
-    stopping = _instantiate(config["stopping"]).resolved(benchmark.max_wallclock_time)
-    backend = _instantiate(config["backend"])
-    blackbox = benchmark.open()
-    n_workers = config["n_workers"] or benchmark.n_workers
-    problem = Problem(blackbox.config_space, benchmark.fidelities, benchmark.metric, benchmark.mode,
-                      n_workers, config["seed"])
-    scheduler = _instantiate(config["method"], problem=problem)
+    with RunState(run_dir.path).tracking():  # RUNNING marker; FAILED with the error if it raises
+        started = time.perf_counter()
+        benchmark = _instantiate(config["benchmark"])
+        stopping = _instantiate(config["stopping"]).resolved(benchmark.max_wallclock_time)
+        backend = _instantiate(config["backend"])
+        blackbox = benchmark.open()
+        n_workers = config["n_workers"] or benchmark.n_workers
+        problem = Problem(blackbox.config_space, benchmark.fidelities, benchmark.metric, benchmark.mode,
+                          n_workers, config["seed"])
+        scheduler = _instantiate(config["method"], problem=problem)
 
-    progress = SimulatedTimeProgress(stopping.budget, enabled=config["progress"])
-    try:
-        outcome = backend.run(benchmark, scheduler, problem, stopping, progress.callback)
-    finally:
-        progress.close()
-    columns = outcome.recorder.to_columns()
-    metadata = {
-        "method": choices.get("method", "custom"),
-        "benchmark": choices.get("benchmark", "custom"),
-        "seed": config["seed"],
-        "experiment": config["experiment"],
-        "n_workers": n_workers,
-        "metric": benchmark.metric,
-        "mode": benchmark.mode,
-        "fidelity_attr": benchmark.fidelity_attr,
-        "max_fidelity": problem.max_fidelity,
-        "benchmark_description": benchmark.description,
-        "blackbox": blackbox.describe(),
-        "scheduler": scheduler.describe(),
-        "backend": backend.describe(),
-        "stopping": {k: (None if v is None else (str(v) if isinstance(v, float) and math.isinf(v) else v))
-                     for k, v in asdict(stopping).items()},
-        "stop_reason": outcome.stop_reason,
-        "space_exhausted": outcome.space_exhausted,
-        "simulated_time": outcome.simulated_time,
-        "num_results": len(outcome.recorder),
-        "num_trials_started": outcome.num_trials_started,
-        "num_trials_completed": outcome.num_trials_completed,
-        "best": _best(columns, benchmark, outcome.trial_configs),
-        "config": config,
-        "config_fingerprint": fingerprint,
-        "versions": _package_versions(),
-        "real_time": {
-            "seconds": time.perf_counter() - started,
-            "decision_seconds": outcome.decision_seconds,
-            "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        },
-    }
-    run_dir.write(columns, metadata, overwrite=config["overwrite"])
+        progress = SimulatedTimeProgress(stopping.budget, enabled=config["progress"])
+        try:
+            outcome = backend.run(benchmark, scheduler, problem, stopping, progress.callback)
+        finally:
+            progress.close()
+        columns = outcome.recorder.to_columns()
+        metadata = {
+            "method": choices.get("method", "custom"),
+            "benchmark": choices.get("benchmark", "custom"),
+            "seed": config["seed"],
+            "experiment": config["experiment_name"],
+            "n_workers": n_workers,
+            "metric": benchmark.metric,
+            "mode": benchmark.mode,
+            "fidelity_attr": benchmark.fidelity_attr,
+            "max_fidelity": problem.max_fidelity,
+            "benchmark_description": benchmark.description,
+            "blackbox": blackbox.describe(),
+            "scheduler": scheduler.describe(),
+            "backend": backend.describe(),
+            "stopping": {k: (None if v is None else (str(v) if isinstance(v, float) and math.isinf(v) else v))
+                         for k, v in asdict(stopping).items()},
+            "stop_reason": outcome.stop_reason,
+            "space_exhausted": outcome.space_exhausted,
+            "simulated_time": outcome.simulated_time,
+            "num_results": len(outcome.recorder),
+            "num_trials_started": outcome.num_trials_started,
+            "num_trials_completed": outcome.num_trials_completed,
+            "best": _best(columns, benchmark, outcome.trial_configs),
+            "config": config,
+            "config_fingerprint": fingerprint,
+            "versions": _package_versions(),
+            "real_time": {
+                "seconds": time.perf_counter() - started,
+                "decision_seconds": outcome.decision_seconds,
+                "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            },
+        }
+        run_dir.write(columns, metadata, overwrite=config["overwrite"])
     print(format_summary(metadata, str(run_dir.path)))
     return metadata
 
