@@ -77,12 +77,14 @@ def _log_path(paths: Iterable[str] | None, fallback: Path | None = None) -> str 
 
 
 def slurm_ids_of(paths: Iterable[Path]) -> set[str]:
-    """The SLURM job ids named in the ``RUNNING`` / ``QUEUED`` markers of ``paths``."""
+    """The SLURM job ids named in the ``RUNNING`` / ``QUEUED`` / ``FAILED`` markers of ``paths``."""
     ids = set()
     for path in paths:
         state = RunState(path)
-        for name in (RUNNING_MARKER, QUEUED_MARKER):
+        for name in (RUNNING_MARKER, QUEUED_MARKER, FAILED_MARKER):
             record = state.read(name) if state.marker(name).exists() else None
+            if record and name == FAILED_MARKER:
+                record = record.get("job") or {}
             if record and record.get("slurm_job_id"):
                 ids.add(str(record["slurm_job_id"]))
     return ids
@@ -132,9 +134,15 @@ def run_status(path: str | Path, slurm: Mapping[str, str] | None = None) -> RunS
     failed = state.read(FAILED_MARKER) if state.marker(FAILED_MARKER).exists() else None
     if failed is not None:
         job = failed.get("job") or {}
-        return RunStatus(path, State.FAILED, str(failed.get("reason", "failed")),
+        reason = str(failed.get("reason", "failed"))
+        slurm_id = job.get("slurm_job_id")
+        if slurm_id:
+            slurm_state = (slurm_states([slurm_id]) if slurm is None else slurm).get(slurm_id)
+            if slurm_state is not None and slurm_state not in SLURM_ACTIVE and slurm_state != "COMPLETED":
+                reason += f" (SLURM job {slurm_id}: {slurm_state})"
+        return RunStatus(path, State.FAILED, reason,
                          _log_path(failed.get("log_paths"), fallback=state.marker(FAILED_MARKER)),
-                         job.get("slurm_job_id") or job.get("submitit_job_id"))
+                         slurm_id or job.get("submitit_job_id"))
 
     queued = state.read(QUEUED_MARKER) if state.marker(QUEUED_MARKER).exists() else None
     if queued is not None:
@@ -153,7 +161,8 @@ def _queued_status(path: Path, queued: Mapping[str, object], slurm: Mapping[str,
         if slurm_state is None:
             return RunStatus(path, State.QUEUED, f"submitted as SLURM job {job_id} (state unknown here)", log, job_id)
         if slurm_state in SLURM_ACTIVE:
-            return RunStatus(path, State.QUEUED, f"SLURM job {job_id} is {slurm_state}", log, job_id)
+            where = "runs the job's earlier runs" if slurm_state == "RUNNING" else f"is {slurm_state}"
+            return RunStatus(path, State.QUEUED, f"waiting in SLURM job {job_id}, which {where}", log, job_id)
         return RunStatus(path, State.FAILED, f"SLURM job {job_id} ended as {slurm_state} before this run started",
                          log, job_id)
     info = JobInfo(host=str(queued.get("host", "?")), pid=int(str(queued.get("pid", -1))),
