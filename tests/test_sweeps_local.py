@@ -118,7 +118,8 @@ def test_sweep_with_unknown_method_or_conflicting_run_launches_nothing(tmp_path:
     bad = harness.mfbench(tmp_path, ["-m", "method=asha_stop,no_such_method", "seed=0,1", "experiment_name=bad"])
     assert bad.returncode == 2
     assert "nothing was launched" in bad.stderr and "no_such_method" in bad.stderr
-    assert "2 run(s), e.g. method=no_such_method seed=0" in bad.stderr
+    assert "unknown method: no_such_method (2 runs); there is no conf/method/<name>.yaml" in bad.stderr
+    assert "asha_stop" in bad.stderr.split("available method options: ")[1].splitlines()[0]
     assert not (tmp_path / "outputs" / "bad").exists()
 
     first = harness.mfbench(tmp_path, ["method=asha_stop", "seed=0", "experiment_name=c"])
@@ -145,7 +146,8 @@ def test_experiment_presets(tmp_path: Path) -> None:
     if not (conf / "benchmark" / "nas201_cifar100.yaml").is_file():
         assert tutorial.returncode != 0 and "nas201_cifar100" in tutorial.stderr
     elif missing:
-        assert tutorial.returncode == 2 and missing[0] in tutorial.stderr and "nothing was launched" in tutorial.stderr
+        assert tutorial.returncode == 2 and "nothing was launched" in tutorial.stderr
+        assert f"unknown method: {missing[0]} (30 runs)" in tutorial.stderr
     else:
         assert tutorial.returncode == 0, tutorial.stderr[-3000:]
         assert "sweep outputs/mf_tutorial: 390 runs" in tutorial.stdout

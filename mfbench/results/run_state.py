@@ -78,6 +78,25 @@ def describe_failure(error: BaseException) -> str:
     return f"{name}: {message}" if message else name
 
 
+@contextlib.contextmanager
+def _signals_ignored(active: bool) -> Iterator[None]:
+    """Ignore SIGINT / SIGTERM for the block (main thread only).
+
+    A local job gets Ctrl-C twice (from the terminal and forwarded by its controller): the
+    second one, even if already received, must not cut the ``FAILED`` record short. The
+    run is ending anyway; the first signal's exception is re-raised after the block.
+    """
+    if not active:
+        yield
+        return
+    previous = {s: signal.signal(s, lambda signum, frame: None) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 class RunState:
     """The progress markers of one run directory."""
 
@@ -180,7 +199,8 @@ class RunState:
         try:
             yield record
         except BaseException as error:
-            self.mark_failed(error, job=record)
+            with _signals_ignored(in_main):  # a second Ctrl-C / SIGTERM must not cut the record short
+                self.mark_failed(error, job=record)
             raise
         else:
             self.mark_finished()

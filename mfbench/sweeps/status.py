@@ -176,11 +176,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mfbench.status: error: {error}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(status_json(status), indent=2))
+        text = json.dumps(status_json(status), indent=2)
     elif args.command:
-        cmds, _ = status.completion_commands()
-        for line in cmds:
-            print(line)
+        text = "\n".join(status.completion_commands()[0])
     else:
-        print(format_status(status, show_all=args.all))
+        text = format_status(status, show_all=args.all)
+    try:
+        if text:
+            print(text, flush=True)
+    except BrokenPipeError:  # e.g. piped into head
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
+
+
+def cli() -> None:
+    """Entry point of the ``mfbench-status`` script."""
+    sys.exit(main())

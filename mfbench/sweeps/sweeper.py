@@ -17,6 +17,7 @@ the failed ones.
 """
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
@@ -28,6 +29,10 @@ from omegaconf import OmegaConf
 
 if TYPE_CHECKING:
     from mfbench.sweeps.plan import PlannedRun
+
+
+_MISSING_OPTION = re.compile(r"Could not find '([^'/]+)/([^']+)'")
+_AVAILABLE = re.compile(r"Available options in '[^']+':\s*\n((?:\s+\S+\n?)+?)\s*Config search path", re.M)
 
 
 class SweepError(SystemExit):
@@ -118,9 +123,25 @@ def _refuse_invalid(plan: Sequence[PlannedRun]) -> None:
         return
     lines = [f"mfbench: error: the sweep was not started ({len(invalid) + len(conflicts)} of {len(plan)} runs "
              f"cannot run; nothing was launched):"]
+    unknown: dict[str, dict[str, int]] = {}  # group -> unknown option -> runs
+    available: dict[str, str] = {}
     by_message: dict[str, list[PlannedRun]] = {}
     for run in invalid:
-        by_message.setdefault(run.reason, []).append(run)
+        match = _MISSING_OPTION.search(run.reason)
+        if match:
+            group, option = match.groups()
+            unknown.setdefault(group, {}).setdefault(option, 0)
+            unknown[group][option] += 1
+            options = _AVAILABLE.search(run.reason)
+            if options:
+                available[group] = ", ".join(options.group(1).split())
+        else:
+            by_message.setdefault(run.reason, []).append(run)
+    for group, options in unknown.items():
+        listed = ", ".join(f"{o} ({n} run{'s' if n > 1 else ''})" for o, n in options.items())
+        lines.append(f"  unknown {group}: {listed}; there is no conf/{group}/<name>.yaml for them")
+        if group in available:
+            lines.append(f"    available {group} options: {available[group]}")
     for message, runs in by_message.items():
         lines.append(f"  {len(runs)} run(s), e.g. {' '.join(runs[0].overrides)}:")
         lines.extend(f"    {line}" for line in message.splitlines()[:12])
