@@ -101,7 +101,7 @@ def simulate(config: Mapping[str, Any], choices: Mapping[str, str]) -> tuple[dic
         "method": choices.get("method", "custom"),
         "benchmark": choices.get("benchmark", "custom"),
         "seed": config["seed"],
-        "experiment": config["experiment"],
+        "experiment": config["experiment_name"],
         "n_workers": n_workers,
         "metric": benchmark.metric,
         "mode": benchmark.mode,
@@ -141,6 +141,7 @@ def run(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> 
         choices: the chosen option of each group, e.g. ``{"method": "asha_prom", ...}``.
     """
     from mfbench.console import format_summary
+    from mfbench.results.run_state import RunState
     from mfbench.results.store import FinishedRunExists, RunDirectory, remove_stale_temporaries
 
     config = resolve_config(cfg)
@@ -153,12 +154,13 @@ def run(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> 
             return run_dir.read_metadata()
         raise FinishedRunExists(
             f"{run_dir.path} holds a finished run with a different configuration; choose another "
-            f"experiment=... tag, or pass overwrite=true to replace it"
+            f"experiment_name=... tag, or pass overwrite=true to replace it"
         )
     if run_dir.path.is_dir():
         remove_stale_temporaries(run_dir.path)
-    columns, metadata = simulate(config, choices)
-    run_dir.write(columns, metadata, overwrite=config["overwrite"])
+    with RunState(run_dir.path).tracking():  # RUNNING marker; FAILED with the error if it raises
+        columns, metadata = simulate(config, choices)
+        run_dir.write(columns, metadata, overwrite=config["overwrite"])
     print(format_summary(metadata, str(run_dir.path)))
     return metadata
 

@@ -46,11 +46,11 @@ def test_run_writes_results_metadata_marker_and_summary(tmp_path):
 
 def test_same_seed_is_bit_identical_and_other_seeds_differ(tmp_path):
     for experiment, seed in [("a", 1), ("b", 1), ("c", 2)]:
-        assert mfbench(tmp_path, *FAST, f"experiment={experiment}", f"seed={seed}").returncode == 0
+        assert mfbench(tmp_path, *FAST, f"experiment_name={experiment}", f"seed={seed}").returncode == 0
     a, b, c = (_run_dir(tmp_path, seed=s, experiment=e) for e, s in [("a", 1), ("b", 1), ("c", 2)])
     assert (a / "results.parquet").read_bytes() == (b / "results.parquet").read_bytes()
     meta_a, meta_b = (json.loads((d / "metadata.json").read_text()) for d in (a, b))
-    meta_a["config"].pop("experiment"), meta_b["config"].pop("experiment")
+    meta_a["config"].pop("experiment_name"), meta_b["config"].pop("experiment_name")
     meta_a.pop("experiment"), meta_b.pop("experiment"), meta_a.pop("config_fingerprint"), meta_b.pop("config_fingerprint")
     assert _without_real_time(meta_a) == _without_real_time(meta_b)
     assert (a / "results.parquet").read_bytes() != (c / "results.parquet").read_bytes()

@@ -67,4 +67,4 @@ def test_every_backend_and_stopping_yaml_instantiates(group):
 def test_default_config_resolves_with_all_top_level_keys():
     cfg = _compose()
     assert set(OmegaConf.to_container(cfg)) >= {"benchmark", "method", "backend", "stopping", "seed", "n_workers",
-                                                "experiment"}
+                                                "experiment_name"}

@@ -25,7 +25,7 @@ def sweep(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("sweep")
     done = subprocess.run(
         [sys.executable, "-m", "mfbench", "-m", "method=asha_stop,asha_prom,random_search", "seed=0,1,2",
-         "benchmark=hartmann3", "benchmark.max_wallclock_time=3600", "experiment=demo", "progress=false",
+         "benchmark=hartmann3", "benchmark.max_wallclock_time=3600", "experiment_name=demo", "progress=false",
          f"hydra.sweep.dir={root / 'demo'}"],
         cwd=root, env=ENV, capture_output=True, text=True, timeout=300,
     )
