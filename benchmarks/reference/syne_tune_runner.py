@@ -129,6 +129,8 @@ METHODS: dict[str, tuple[str, dict[str, Any]]] = {
     "syncmobster": ("SyncMOBSTER", dict()),
     "bohb": ("SyncBOHB", dict()),
     "dehb": ("DEHB", dict()),
+    # not one of the 13 tutorial methods: the FIFO baseline (every trial runs to max_t)
+    "random_search": ("RandomSearch", dict()),
 }
 # Searchers that honour search_options["restrict_configurations"].
 SUPPORTS_RESTRICT = {m for m in METHODS if m not in ("bohb", "dehb")}
