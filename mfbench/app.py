@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import importlib.metadata
 import json
 import math
 import platform
@@ -19,7 +18,10 @@ from mfbench.config.validation import ConfigError, validate_node
 GROUPS = ("benchmark", "method", "backend", "stopping")
 #: top-level keys that change how a run is shown or stored, not what it computes
 _NON_SEMANTIC = {"overwrite", "progress"}
-_VERSIONED = ("mfbench", "numpy", "pandas", "pyarrow", "scipy", "hydra-core", "omegaconf", "torch", "gpytorch", "botorch")
+#: (distribution, module) pairs whose versions are recorded when the run imported them
+_VERSIONED = (("mfbench", "mfbench"), ("numpy", "numpy"), ("pandas", "pandas"), ("pyarrow", "pyarrow"),
+              ("scipy", "scipy"), ("hydra-core", "hydra"), ("omegaconf", "omegaconf"), ("onnxruntime", "onnxruntime"),
+              ("torch", "torch"), ("gpytorch", "gpytorch"), ("botorch", "botorch"))
 
 
 def config_fingerprint(config: Mapping[str, Any]) -> str:
@@ -29,12 +31,15 @@ def config_fingerprint(config: Mapping[str, Any]) -> str:
 
 
 def _package_versions() -> dict[str, str]:
+    """Versions of Python, mfbench and of the listed packages this process has imported."""
+    import sys
+
     versions = {"python": platform.python_version()}
-    for name in _VERSIONED:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            pass
+    for distribution, module_name in _VERSIONED:
+        module = sys.modules.get(module_name)
+        version = getattr(module, "__version__", None) if module is not None else None
+        if version is not None:
+            versions[distribution] = str(version)
     return versions
 
 
