@@ -171,6 +171,7 @@ class ConfigSpace:
     def __post_init__(self) -> None:
         self.hyperparameters = tuple(self.hyperparameters)
         names = [hp.name for hp in self.hyperparameters]
+        self._names = tuple(names)
         if len(set(names)) != len(names):
             raise ValueError(f"duplicate hyperparameter names in {names}")
         if self.table is not None:
@@ -182,7 +183,7 @@ class ConfigSpace:
     # ----------------------------------------------------------------- basics
     @property
     def names(self) -> list[str]:
-        return [hp.name for hp in self.hyperparameters]
+        return list(self._names)
 
     @property
     def is_finite(self) -> bool:
@@ -204,7 +205,7 @@ class ConfigSpace:
 
     def key(self, config: Mapping[str, Any]) -> tuple[Any, ...]:
         """The hashable tuple of a configuration's values, in hyperparameter order."""
-        return tuple(config[name] for name in self.names)
+        return tuple([config[name] for name in self._names])
 
     def contains(self, config: Mapping[str, Any]) -> bool:
         """True if ``config`` has exactly this space's keys and legal values (in the table)."""

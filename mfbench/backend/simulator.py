@@ -185,8 +185,7 @@ class _Run:
             )
         objectives = self.blackbox.evaluate(trial.config, trial.table_seed, fidelities)
         elapsed = objectives[:, self.elapsed_index] - trial.last_elapsed
-        steps = np.diff(elapsed, prepend=0.0)
-        if np.any(steps < _MIN_ELAPSED_STEP):
+        if elapsed[0] < _MIN_ELAPSED_STEP or (len(elapsed) > 1 and (elapsed[1:] - elapsed[:-1]).min() < _MIN_ELAPSED_STEP):
             elapsed = elapsed.copy()
             previous = 0.0
             for i in range(len(elapsed)):

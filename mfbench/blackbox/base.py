@@ -48,9 +48,18 @@ class Blackbox(ABC):
                 f"objective {name!r} is not in this blackbox; available objectives: {self.objective_names}"
             ) from None
 
-    def fidelity_positions(self, fidelities: np.ndarray) -> np.ndarray:
-        """Positions of fidelity values in :attr:`fidelity_values` (ValueError if any is absent)."""
+    def fidelity_positions(self, fidelities: np.ndarray) -> np.ndarray | slice:
+        """Positions of fidelity values in :attr:`fidelity_values` (ValueError if any is absent).
+
+        A contiguous run of fidelity values comes back as a ``slice``.
+        """
         fidelities = np.asarray(fidelities)
+        values = self.fidelity_values
+        if len(fidelities):  # the common case: a contiguous run of fidelities is a slice (no copy)
+            start = int(np.searchsorted(values, fidelities[0]))
+            stop = start + len(fidelities)
+            if stop <= len(values) and np.array_equal(values[start:stop], fidelities):
+                return slice(start, stop)  # type: ignore[return-value]
         positions = np.searchsorted(self.fidelity_values, fidelities)
         positions = np.minimum(positions, len(self.fidelity_values) - 1)
         if not np.array_equal(self.fidelity_values[positions], fidelities):

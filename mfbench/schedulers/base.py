@@ -7,6 +7,7 @@ checkpoint; in both cases it says up to which fidelity (the *milestone*) to run.
 """
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 from abc import ABC, abstractmethod
@@ -77,11 +78,11 @@ class Problem:
     n_workers: int
     seed: int
 
-    @property
+    @functools.cached_property
     def max_fidelity(self) -> int:
         return int(self.fidelities[-1])
 
-    @property
+    @functools.cached_property
     def min_fidelity(self) -> int:
         return int(self.fidelities[0])
 
