@@ -157,42 +157,54 @@ class KDESearcher(Searcher):
         self.bandwidth_factor = float(bandwidth_factor)
         self.random_fraction = float(random_fraction)
         self.min_bandwidth = float(min_bandwidth)
-        self._features: list[np.ndarray] = []
-        self._losses: list[float] = []
-        self._levels: list[int] = []
+        self._features = np.empty((0, self.encoding.dim))  # (capacity, d) buffers, first _num_data used
+        self._losses = np.empty(0)
+        self._levels = np.empty(0, dtype=np.int64)
+        self._num_data = 0
         self._table_features: Any = None
 
     # -------------------------------------------------------------- data
     def observe(self, trial_id: int, config: Config, fidelity: int, loss: float) -> None:
-        self._features.append(self.encoding.encode(config))
-        self._losses.append(float(loss))
-        self._levels.append(int(fidelity))
+        n = self._num_data
+        if n == len(self._losses):  # grow the buffers geometrically
+            grow = max(64, n)
+            self._features = np.concatenate([self._features, np.empty((grow, self.encoding.dim))])
+            self._losses = np.concatenate([self._losses, np.empty(grow)])
+            self._levels = np.concatenate([self._levels, np.empty(grow, dtype=np.int64)])
+        self._features[n] = self.encoding.encode(config)
+        self._losses[n] = float(loss)
+        self._levels[n] = int(fidelity)
+        self._num_data = n + 1
 
     def fit(self) -> tuple[ProductKernelDensity, ProductKernelDensity] | None:
         """``(good, bad)`` densities at the highest usable level, or None (too little data)."""
-        found = fit_level(self._levels, self.encoding.dim, self.num_min_data_points, self.top_n_percent)
+        levels = self._levels[: self._num_data]
+        found = fit_level(levels, self.encoding.dim, self.num_min_data_points, self.top_n_percent)
         if found is None:
             return None
         level, n_good = found
-        rows = np.flatnonzero(np.asarray(self._levels) == level)
-        features = np.asarray(self._features)[rows]
-        order = np.argsort(np.asarray(self._losses)[rows], kind="stable")
+        rows = np.flatnonzero(levels == level)
+        features = self._features[rows]
+        order = np.argsort(self._losses[rows], kind="stable")
         good = ProductKernelDensity(features[order[:n_good]], self.encoding.var_types, self.min_bandwidth)
         bad = ProductKernelDensity(features[order[n_good:]], self.encoding.var_types, self.min_bandwidth)
         return good, bad
 
     # ---------------------------------------------------------- proposing
     def _propose(self) -> Config | None:
-        models = self.fit() if self._losses else None
+        models = self.fit() if self._num_data else None
         if models is None or self.rng.random() < self.random_fraction:
             return self.sample_unseen()
-        configs, scores = self.score_candidates(*models)
-        best: Config | None = None
-        best_score = math.inf
-        for config, score in zip(configs, scores):
-            if (best is None or score < best_score) and (self.allow_duplicates or not self.is_seen(config)):
-                best, best_score = config, score
-        return best if best is not None else self.sample_unseen()
+        features, rows, scores = self.score_candidates(*models)
+        for i in np.argsort(scores, kind="stable"):
+            if rows is not None:
+                if self.allow_duplicates or not self._seen_rows[rows[i]]:  # type: ignore[index]
+                    return self.space.config_at(int(rows[i]))
+                continue
+            config = self.encoding.decode(features[i])
+            if self.allow_duplicates or not self.is_seen(config):
+                return config
+        return self.sample_unseen()
 
     def sample_candidates(self, good: ProductKernelDensity) -> np.ndarray:
         """``num_candidates`` feature vectors around random good points, shape ``(C, d)``."""
@@ -213,27 +225,31 @@ class KDESearcher(Searcher):
                 out[:, j] = np.where(keep, m, self.encoding.random_value(j, self.rng, c))
         return out
 
-    def score_candidates(self, good: ProductKernelDensity, bad: ProductKernelDensity) -> tuple[list[Config], np.ndarray]:
-        """Candidate configurations and their scores ``g / l`` (lower is better)."""
-        features = self.sample_candidates(good)
-        configs = [self.encoding.decode(f) for f in features]
-        if self.space.table is not None:
-            configs = [c if self.space.contains(c) else None for c in configs]  # type: ignore[misc]
-            missing = [i for i, c in enumerate(configs) if c is None]
-            if missing:
-                _, rows = self._table_tree().query(features[missing])
-                for i, row in zip(missing, np.atleast_1d(rows)):
-                    configs[i] = self.space.config_at(int(row))
-            features = np.asarray([self.encoding.encode(c) for c in configs])
-        scores = np.maximum(bad.pdf(features), 1e-32) / np.maximum(good.pdf(features), 1e-32)
-        return configs, scores
+    def score_candidates(
+        self, good: ProductKernelDensity, bad: ProductKernelDensity
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """Candidates and their scores ``g / l`` (lower is better).
 
-    def _table_tree(self) -> Any:
-        """A k-d tree over the table rows' features (nearest-row look-ups)."""
+        Returns ``(features (C, d), rows (C,) or None, scores (C,))``; on a table,
+        ``rows`` are the candidates' (nearest) table rows and ``features`` theirs.
+        """
+        features = self.sample_candidates(good)
+        rows = None
+        if self.space.table is not None:
+            tree, table_features = self._table_index()
+            _, rows = tree.query(features)
+            rows = np.atleast_1d(rows)
+            features = table_features[rows]
+        scores = np.maximum(bad.pdf(features), 1e-32) / np.maximum(good.pdf(features), 1e-32)
+        return features, rows, scores
+
+    def _table_index(self) -> tuple[Any, np.ndarray]:
+        """A k-d tree over the table rows' features (nearest-row look-ups), and the features."""
         if self._table_features is None:
             from scipy.spatial import cKDTree
 
-            self._table_features = cKDTree(np.asarray([self.encoding.encode(c) for c in self.space.enumerate()]))
+            features = np.asarray([self.encoding.encode(c) for c in self.space.enumerate()])
+            self._table_features = (cKDTree(features), features)
         return self._table_features
 
     def describe(self) -> dict[str, Any]:
