@@ -141,3 +141,26 @@ def test_invalid_arguments() -> None:
         DEHB(problem_of(problem), mutation_factor=0.0)
     with pytest.raises(ValueError, match="crossover_probability"):
         DEHB(problem_of(problem), crossover_probability=1.0)
+
+
+def test_a_parent_pool_under_three_is_extended_by_the_level_pools_top_down() -> None:
+    from mfbench.schedulers.base import Decision, TrialStatus
+    from mfbench.schedulers.synchronous.brackets import Slot
+
+    dehb = DEHB(problem_of(hartmann_benchmark()))
+    next_id = 0
+    # one worker, driven by hand until bracket 1 (rungs (3,3), (1,9)) reaches its level-9 rung
+    while not (len(dehb.manager.brackets) > 1 and dehb.manager.brackets[1].current_rung == 1):
+        suggestion = dehb.suggest(next_id)
+        trial_id = suggestion.trial_id if suggestion.is_resume else next_id
+        next_id += 0 if suggestion.is_resume else 1
+        decision = dehb.on_result(trial_id, suggestion.milestone, float((trial_id * 7) % 11))
+        dehb.on_trial_end(trial_id, TrialStatus.PAUSED if decision is Decision.PAUSE else TrialStatus.STOPPED)
+    assert dehb.manager.size_of_current_rung(1) == 1
+    top_of_rung_below = dehb.manager.top_of_previous_rung(1, 0)
+    # pool: the rung's own position 0, then every trial that reached level 9, then level 3 (not 1)
+    allowed = {top_of_rung_below, *dehb._level_pool[9], *dehb._level_pool[3]}
+    assert len(dehb._level_pool[9]) == 1 and len(dehb._level_pool[3]) == 6
+    for _ in range(20):
+        parents = dehb._parents(Slot(1, 1, 9, 0, None))
+        assert len(parents) == 3 and set(parents) <= allowed
