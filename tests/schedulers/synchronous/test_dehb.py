@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sync_testing import (
+from tests.schedulers.synchronous.sync_testing import (
     ContinuousBlackbox,
     Tracking,
     benchmark_of,

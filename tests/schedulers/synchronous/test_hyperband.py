@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from sync_testing import (
+from tests.schedulers.synchronous.sync_testing import (
     ContinuousBlackbox,
     NaNBlackbox,
     RecordingSearcher,

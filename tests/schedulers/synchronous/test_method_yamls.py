@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sync_testing import ContinuousBlackbox, Tracking, benchmark_of, problem_of
+from tests.schedulers.synchronous.sync_testing import ContinuousBlackbox, Tracking, benchmark_of, problem_of
 
 from mfbench.backend.simulator import Simulator
 from mfbench.stopping import StoppingCriterion
