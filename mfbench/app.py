@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
 import math
@@ -18,10 +19,9 @@ from mfbench.config.validation import ConfigError, validate_node
 GROUPS = ("benchmark", "method", "backend", "stopping")
 #: top-level keys that change how a run is shown or stored, not what it computes
 _NON_SEMANTIC = {"overwrite", "progress"}
-#: (distribution, module) pairs whose versions are recorded when the run imported them
-_VERSIONED = (("mfbench", "mfbench"), ("numpy", "numpy"), ("pandas", "pandas"), ("pyarrow", "pyarrow"),
-              ("scipy", "scipy"), ("hydra-core", "hydra"), ("omegaconf", "omegaconf"), ("onnxruntime", "onnxruntime"),
-              ("torch", "torch"), ("gpytorch", "gpytorch"), ("botorch", "botorch"))
+#: distributions whose installed versions every result's metadata records
+_VERSIONED = ("mfbench", "numpy", "pandas", "pyarrow", "scipy", "hydra-core", "omegaconf", "onnxruntime", "torch",
+              "gpytorch", "botorch")
 
 
 def config_fingerprint(config: Mapping[str, Any]) -> str:
@@ -30,16 +30,17 @@ def config_fingerprint(config: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(semantic, sort_keys=True, default=str).encode()).hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
 def _package_versions() -> dict[str, str]:
-    """Versions of Python, mfbench and of the listed packages this process has imported."""
-    import sys
+    """Versions of Python and of the packages a run may use (installed ones), fixed per environment."""
+    import importlib.metadata
 
     versions = {"python": platform.python_version()}
-    for distribution, module_name in _VERSIONED:
-        module = sys.modules.get(module_name)
-        version = getattr(module, "__version__", None) if module is not None else None
-        if version is not None:
-            versions[distribution] = str(version)
+    for distribution in _VERSIONED:
+        try:
+            versions[distribution] = importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            pass
     return versions
 
 
@@ -127,7 +128,6 @@ def simulate(config: Mapping[str, Any], choices: Mapping[str, str]) -> tuple[dic
         "best": _best(columns, benchmark, outcome.trial_configs),
         "config": dict(config),
         "config_fingerprint": config_fingerprint(config),
-        "versions": _package_versions(),
         "real_time": {
             "seconds": time.perf_counter() - started,
             "decision_seconds": outcome.decision_seconds,
@@ -165,6 +165,7 @@ def run(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> 
         remove_stale_temporaries(run_dir.path)
     with RunState(run_dir.path).tracking():  # RUNNING marker; FAILED with the error if it raises
         columns, metadata = simulate(config, choices)
+        metadata["versions"] = _package_versions()  # outside simulate(): reading them costs ~0.2 s
         run_dir.write(columns, metadata, overwrite=config["overwrite"])
     print(format_summary(metadata, str(run_dir.path)))
     return metadata
