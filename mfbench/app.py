@@ -56,8 +56,13 @@ def _instantiate(node: Mapping[str, Any], **kwargs: Any) -> Any:
 
 def resolve_config(cfg: DictConfig) -> dict[str, Any]:
     """The resolved config as plain containers, with the groups validated."""
+    from omegaconf.errors import MissingMandatoryValue
+
     keys = [key for key in cfg.keys() if key != "hydra"]
-    config = OmegaConf.to_container(OmegaConf.masked_copy(cfg, keys), resolve=True, throw_on_missing=True)
+    try:
+        config = OmegaConf.to_container(OmegaConf.masked_copy(cfg, keys), resolve=True, throw_on_missing=True)
+    except MissingMandatoryValue as error:
+        raise _missing_value_error(cfg, str(getattr(error, "full_key", "") or "")) from None
     assert isinstance(config, dict)
     for group in GROUPS:
         validate_node(config[group], group)
@@ -66,6 +71,22 @@ def resolve_config(cfg: DictConfig) -> dict[str, Any]:
     if config["n_workers"] is not None and config["n_workers"] < 1:
         raise ConfigError(f"n_workers must be >= 1 (or null for the benchmark's default), got {config['n_workers']}")
     return config
+
+
+def _missing_value_error(cfg: DictConfig, key: str) -> ConfigError:
+    """``benchmark=table needs benchmark.path=PATH ...`` for a ``???`` value left unset."""
+    group = key.split(".")[0]
+    choice = None
+    try:
+        from hydra.core.hydra_config import HydraConfig
+
+        choice = (cfg.hydra if "hydra" in cfg else HydraConfig.get()).runtime.choices.get(group)
+    except Exception:  # composed without Hydra's runtime config
+        pass
+    placeholder = key.rsplit(".", 1)[-1].upper() or "VALUE"
+    needs = f"{group}={choice} needs" if choice else "the config needs"
+    return ConfigError(f"{key} is required: {needs} {key}={placeholder} (e.g. python -m mfbench "
+                       f"{f'{group}={choice} ' if choice else ''}{key}={placeholder})")
 
 
 def simulate(config: Mapping[str, Any], choices: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
