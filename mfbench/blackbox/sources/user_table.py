@@ -127,9 +127,12 @@ def table_benchmark(
         elapsed = blackbox.evaluations[:, :, last, blackbox.objective_index(elapsed_attr)]
         max_wallclock_time = default_budget(np.asarray(elapsed), f"benchmark.path={file}")
     if description is None:
-        description = side.get("description") or (
-            f"user table {file.name}: {len(blackbox.config_space.table or ())} configurations, "
-            f"{blackbox.num_seeds} seed(s), {spec.fidelity} {blackbox.fidelity_values[0]}..{blackbox.fidelity_values[-1]}")
+        if side.get("description"):
+            description = f"{side['description']} (read from the table {file.name})"
+        else:
+            description = (f"user table {file.name}: {len(blackbox.config_space.table or ())} configurations, "
+                           f"{blackbox.num_seeds} seed(s), {spec.fidelity} {blackbox.fidelity_values[0]}.."
+                           f"{blackbox.fidelity_values[-1]}")
     return Benchmark(
         blackbox=blackbox,
         metric=metric,
