@@ -54,15 +54,19 @@ def _instantiate(node: Mapping[str, Any], **kwargs: Any) -> Any:
         raise
 
 
-def resolve_config(cfg: DictConfig) -> dict[str, Any]:
-    """The resolved config as plain containers, with the groups validated."""
+def resolve_config(cfg: DictConfig, choices: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The resolved config as plain containers, with the groups validated.
+
+    ``choices`` (the option of each group, e.g. ``{"benchmark": "table"}``) only words
+    the error for a mandatory value left unset (``???``).
+    """
     from omegaconf.errors import MissingMandatoryValue
 
     keys = [key for key in cfg.keys() if key != "hydra"]
     try:
         config = OmegaConf.to_container(OmegaConf.masked_copy(cfg, keys), resolve=True, throw_on_missing=True)
     except MissingMandatoryValue as error:
-        raise _missing_value_error(cfg, str(getattr(error, "full_key", "") or "")) from None
+        raise _missing_value_error(cfg, str(getattr(error, "full_key", "") or ""), choices) from None
     assert isinstance(config, dict)
     for group in GROUPS:
         validate_node(config[group], group)
@@ -73,16 +77,12 @@ def resolve_config(cfg: DictConfig) -> dict[str, Any]:
     return config
 
 
-def _missing_value_error(cfg: DictConfig, key: str) -> ConfigError:
+def _missing_value_error(cfg: DictConfig, key: str, choices: Mapping[str, str] | None) -> ConfigError:
     """``benchmark=table needs benchmark.path=PATH ...`` for a ``???`` value left unset."""
     group = key.split(".")[0]
-    choice = None
-    try:
-        from hydra.core.hydra_config import HydraConfig
-
-        choice = (cfg.hydra if "hydra" in cfg else HydraConfig.get()).runtime.choices.get(group)
-    except Exception:  # composed without Hydra's runtime config
-        pass
+    if choices is None and "hydra" in cfg:
+        choices = dict(cfg.hydra.runtime.choices)
+    choice = (choices or {}).get(group)
     placeholder = key.rsplit(".", 1)[-1].upper() or "VALUE"
     needs = f"{group}={choice} needs" if choice else "the config needs"
     return ConfigError(f"{key} is required: {needs} {key}={placeholder} (e.g. python -m mfbench "
@@ -164,7 +164,7 @@ def run(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> 
     from mfbench.console import format_summary
     from mfbench.results.store import FinishedRunExists, RunDirectory, remove_stale_temporaries
 
-    config = resolve_config(cfg)
+    config = resolve_config(cfg, choices)
     fingerprint = config_fingerprint(config)
     run_dir = RunDirectory(output_dir)
     previous = run_dir.finished_fingerprint()

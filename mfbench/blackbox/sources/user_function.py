@@ -113,7 +113,7 @@ def function_benchmark(
     predictor = CallablePredictor(function, target, objectives, cumulative, cost_per_fidelity)
     blackbox = FunctionBlackbox(
         space, values, [*objectives, *([cumulative] if cumulative else [])], predictor, num_seeds,
-        {"kind": "function", "target": target, "computed": "on demand",
+        {"source": {"kind": "python function", "target": target}, "computed": "on demand",
          "hyperparameters": [hyperparameter_to_dict(hp) for hp in space.hyperparameters]},
         elapsed_attr,
     )

@@ -55,3 +55,19 @@ def write_small_csv(path: Path) -> Path:
 #: the overrides that run the small CSV (metric and per-epoch time are not inferable)
 SMALL_CSV_OVERRIDES = ("benchmark.metric=val_loss", "benchmark.elapsed_time=epoch_seconds",
                        "benchmark.elapsed_time_is_per_epoch=true")
+
+
+def template_overrides(option: str, tmp_path: Path) -> list[str]:
+    """What the bring-your-own benchmark templates (mandatory ``???`` keys) need to run."""
+    if option == "table":  # an exported Hartmann-3 grid (1331 configurations: enough for any short run)
+        from mfbench.blackbox.analytic import hartmann_blackbox
+        from mfbench.blackbox.export import export_long_format
+
+        path = export_long_format(hartmann_blackbox(3), tmp_path / "h3.parquet", metric="value",
+                                  elapsed_time_attr="elapsed_time")
+        return [f"benchmark.path={path}"]
+    if option == "function":
+        return ["benchmark.target=mfbench.examples.learning_curves.synthetic_curve", "benchmark.max_fidelity=9",
+                "benchmark.hyperparameters={learning_rate: {type: float, lower: 0.0001, upper: 1, log: true}, "
+                "width: {type: integer, lower: 16, upper: 512}, optimizer: {type: categorical, choices: [adam, sgd]}}"]
+    return []
