@@ -32,7 +32,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from mfbench.config.validation import ConfigError
-from mfbench.space import Categorical, Float, Hyperparameter, Integer, hyperparameter_from_dict
+from mfbench.space import Categorical, Hyperparameter, hyperparameter_from_dict
 
 #: file suffixes read as parquet / as delimited text
 PARQUET_SUFFIXES = (".parquet", ".pq")

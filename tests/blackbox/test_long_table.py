@@ -203,3 +203,15 @@ def test_declared_fidelity_values_must_all_be_present(tmp_path):
         read_long_table(_csv(tmp_path, GOOD), _spec(fidelity_values=[1, 2, 3]))
     with pytest.raises(TableError, match=r"epoch=2 \(lines 3, 5\) is not among the fidelity values"):
         read_long_table(_csv(tmp_path, GOOD), _spec(fidelity_values=[1]))
+
+
+def test_many_high_cardinality_hyperparameters_keep_first_appearance_order(tmp_path):
+    # 7 columns x 300 distinct values: 300^7 > 2^62 combinations, so the key is folded on the way
+    rng = np.random.default_rng(0)
+    values = rng.random((300, 7))
+    columns = {f"x{j}": np.concatenate([values[:, j], values[::-1, j]]) for j in range(7)}
+    columns.update(epoch=[1] * 300 + [2] * 300, loss=np.arange(600.0), elapsed_time=[1.0] * 300 + [2.0] * 300)
+    pq.write_table(pa.table(columns), tmp_path / "wide.parquet")
+    table = read_long_table(tmp_path / "wide.parquet", _spec(hyperparameters=[f"x{j}" for j in range(7)]))
+    np.testing.assert_array_equal(table.configurations, values)
+    np.testing.assert_array_equal(table.evaluations[:, 0, :, 0], np.stack([np.arange(300.0), 599 - np.arange(300.0)], 1))

@@ -34,7 +34,7 @@ import numpy as np
 from mfbench.benchmark import Benchmark
 from mfbench.blackbox.base import TabularBlackbox
 from mfbench.blackbox.cache import BlackboxDataError, cache_root, sha256_of
-from mfbench.blackbox.long_table import LongTable, LongTableSpec, TableError, read_header, read_long_table, table_format
+from mfbench.blackbox.long_table import LongTable, LongTableSpec, read_header, read_long_table, table_format
 from mfbench.blackbox.sources.user_common import (DEFAULT_N_WORKERS, choose_metric, default_budget,
                                                   hyperparameter_specs)
 from mfbench.config.validation import ConfigError
@@ -285,7 +285,8 @@ def open_table(file: Path, spec: LongTableSpec, cache: str = "auto", cache_dir: 
                   {TASK: lambda out: out.__setitem__(Ellipsis, table.evaluations)}, len(table.seed_labels),
                   description["source"], {"description": description["description"],
                                           "seed_labels": description["seed_labels"]},
-                  replace=True, checksums=True, dtype=table.evaluations.dtype)
+                  replace=(cache_root(cache_dir) / name).exists(),  # keep a copy a concurrent run just finished
+                  checksums=True, dtype=table.evaluations.dtype)
     return _with_space(open_tabular(name, TASK, cache_dir, rebuild))
 
 
