@@ -139,7 +139,7 @@ def table_benchmark(
         mode=mode or side.get("mode") or "min",  # type: ignore[arg-type]
         fidelity_attr=spec.fidelity,
         elapsed_time_attr=elapsed_attr,
-        n_workers=int(n_workers or side.get("n_workers") or DEFAULT_N_WORKERS),
+        n_workers=int(n_workers if n_workers is not None else side.get("n_workers") or DEFAULT_N_WORKERS),
         max_wallclock_time=float(max_wallclock_time),
         max_fidelity=max_fidelity,
         description=description,
