@@ -34,6 +34,6 @@ def simulate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     from mfbench.app import simulate as simulate_config
 
     choices = dict(cfg.hydra.runtime.choices) if "hydra" in cfg else {}
-    config = resolve_config(cfg)
+    config = resolve_config(cfg, choices)
     config["progress"] = False
     return simulate_config(config, choices)

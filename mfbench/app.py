@@ -60,10 +60,19 @@ def _instantiate(node: Mapping[str, Any], **kwargs: Any) -> Any:
         raise
 
 
-def resolve_config(cfg: DictConfig) -> dict[str, Any]:
-    """The resolved config as plain containers, with the groups validated."""
+def resolve_config(cfg: DictConfig, choices: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The resolved config as plain containers, with the groups validated.
+
+    ``choices`` (the option of each group, e.g. ``{"benchmark": "table"}``) only words
+    the error for a mandatory value left unset (``???``).
+    """
+    from omegaconf.errors import MissingMandatoryValue
+
     keys = [key for key in cfg.keys() if key != "hydra"]
-    config = OmegaConf.to_container(OmegaConf.masked_copy(cfg, keys), resolve=True, throw_on_missing=True)
+    try:
+        config = OmegaConf.to_container(OmegaConf.masked_copy(cfg, keys), resolve=True, throw_on_missing=True)
+    except MissingMandatoryValue as error:
+        raise _missing_value_error(cfg, str(getattr(error, "full_key", "") or ""), choices) from None
     assert isinstance(config, dict)
     for group in GROUPS:
         validate_node(config[group], group)
@@ -72,6 +81,18 @@ def resolve_config(cfg: DictConfig) -> dict[str, Any]:
     if config["n_workers"] is not None and config["n_workers"] < 1:
         raise ConfigError(f"n_workers must be >= 1 (or null for the benchmark's default), got {config['n_workers']}")
     return config
+
+
+def _missing_value_error(cfg: DictConfig, key: str, choices: Mapping[str, str] | None) -> ConfigError:
+    """``benchmark=table needs benchmark.path=PATH ...`` for a ``???`` value left unset."""
+    group = key.split(".")[0]
+    if choices is None and "hydra" in cfg:
+        choices = dict(cfg.hydra.runtime.choices)
+    choice = (choices or {}).get(group)
+    placeholder = key.rsplit(".", 1)[-1].upper() or "VALUE"
+    needs = f"{group}={choice} needs" if choice else "the config needs"
+    return ConfigError(f"{key} is required: {needs} {key}={placeholder} (e.g. python -m mfbench "
+                       f"{f'{group}={choice} ' if choice else ''}{key}={placeholder})")
 
 
 def simulate(config: Mapping[str, Any], choices: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -149,7 +170,7 @@ def run(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> 
     from mfbench.results.run_state import RunState
     from mfbench.results.store import FinishedRunExists, RunDirectory, remove_stale_temporaries
 
-    config = resolve_config(cfg)
+    config = resolve_config(cfg, choices)
     fingerprint = config_fingerprint(config)
     run_dir = RunDirectory(output_dir)
     previous = run_dir.finished_fingerprint()

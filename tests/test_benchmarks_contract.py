@@ -14,6 +14,7 @@ import pytest
 from mfbench.__main__ import config_dir
 from mfbench.api import compose, simulate
 from mfbench.config.validation import ConfigError
+from tests.blackbox.sources.byo_fixtures import template_overrides
 from tests.conftest import SHARED_DATA
 
 BENCHMARKS = sorted(p.stem for p in (Path(config_dir()) / "benchmark").glob("*.yaml"))
@@ -61,9 +62,9 @@ def test_every_lcbench_instance_yaml_extends_the_base_with_its_task():
 
 
 @pytest.mark.parametrize("option", SIMULATED)
-def test_benchmark_runs_a_short_asha_stop(option):
+def test_benchmark_runs_a_short_asha_stop(option, tmp_path):
     cfg = compose([f"benchmark={option}", "method=asha_stop", "stopping=evaluations",
-                   "stopping.max_num_evaluations=40"])
+                   "stopping.max_num_evaluations=40", *template_overrides(option, tmp_path)])
     try:
         columns, metadata = simulate(cfg)
     except ConfigError as error:

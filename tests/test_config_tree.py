@@ -35,8 +35,10 @@ def test_group_has_options(group):
 
 
 @pytest.mark.parametrize("option", _options("benchmark"))
-def test_every_benchmark_yaml_instantiates(option):
-    config = resolve_config(_compose(f"benchmark={option}"))
+def test_every_benchmark_yaml_instantiates(option, tmp_path):
+    from tests.blackbox.sources.byo_fixtures import template_overrides
+
+    config = resolve_config(_compose(f"benchmark={option}", *template_overrides(option, tmp_path)))
     try:
         benchmark = _instantiate(config["benchmark"])
         blackbox = benchmark.open()

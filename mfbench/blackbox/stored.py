@@ -6,7 +6,8 @@ A stored tabular blackbox is a directory (see :mod:`mfbench.blackbox.cache`)::
                            seeds, tasks, and size + sha256 of each file
     configurations.npy     float64 (N, d): row i is configuration i; a categorical column
                            holds the index of the value in the hyperparameter's choices
-    <task>.npy             float32 (N, S, F, O) evaluations of one task (one per task)
+    <task>.npy             float32 (N, S, F, O) evaluations of one task (one per task; float64
+                           for user tables whose values are not exactly float32)
 
 Opening maps ``<task>.npy`` read-only (``np.load(mmap_mode="r")``): nothing is copied, so
 opening the full NAS-Bench-201 table (15,625 x 3 x 200 x 7) takes milliseconds; the
@@ -76,6 +77,7 @@ def write_tabular(
     extra: Mapping[str, Any] | None = None,
     replace: bool = True,
     checksums: bool = True,
+    dtype: Any = np.float32,
 ) -> Path:
     """Write a tabular blackbox into the cache atomically; return its directory.
 
@@ -94,6 +96,7 @@ def write_tabular(
         extra: more manifest fields (e.g. ``description``, ``partial``).
         replace: replace an existing copy (``False``: keep it if another process wrote one).
         checksums: record sha256 of each file (a few seconds for the full NB201).
+        dtype: dtype of the evaluations (float32; float64 where values must stay exact).
     """
     target = cache_root(cache_dir) / name
     n_configs = configurations.shape[0]
@@ -101,7 +104,7 @@ def write_tabular(
     with staging(target, replace=replace) as directory:
         np.save(directory / CONFIGURATIONS, np.asarray(configurations, dtype=np.float64))
         for task, fill in tasks.items():
-            out = np.lib.format.open_memmap(directory / task_file(task), mode="w+", dtype=np.float32, shape=shape)
+            out = np.lib.format.open_memmap(directory / task_file(task), mode="w+", dtype=dtype, shape=shape)
             fill(out)
             out.flush()
             del out

@@ -1,0 +1,290 @@
+"""``benchmark=function``: a user's Python callable as a benchmark, computed on demand.
+
+The callable is ``f(config, fidelity, seed) -> {objective: value}``: ``config`` is a dict
+``{hyperparameter: value}`` of the declared space, ``fidelity`` an int of the declared
+fidelity values, ``seed`` an int in ``[0, num_seeds)`` (the table seed the simulator draws
+for a trial). Nothing is tabulated: each time a trial runs a segment the simulator asks for
+the segment's fidelities (:class:`mfbench.blackbox.surrogate.SurrogateBlackbox`, the same
+path as the surrogate benchmarks), so continuous spaces work with every method that
+supports them. The callable should be deterministic in ``(config, fidelity, seed)`` for runs
+to be reproducible.
+
+Training time comes from an objective holding cumulative seconds (``elapsed_time``,
+default: an ``elapsed_time`` key if the callable returns one) or from
+``cost_per_fidelity`` (``cost_per_fidelity * fidelity`` seconds).
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import math
+import numbers
+import sys
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from mfbench.benchmark import Benchmark
+from mfbench.blackbox.sources.user_common import (BUDGET_FULL_TRAININGS, DEFAULT_N_WORKERS, choose_metric,
+                                                  hyperparameter_specs)
+from mfbench.blackbox.surrogate import SurrogateBlackbox
+from mfbench.config.validation import ConfigError
+from mfbench.space import ConfigSpace, hyperparameter_from_dict, hyperparameter_to_dict
+
+UserFunction = Callable[[dict[str, Any], int, int], Mapping[str, Any]]
+
+
+def function_benchmark(
+    target: str,
+    hyperparameters: Any,
+    fidelities: list[int] | None = None,
+    max_fidelity: int | None = None,
+    metric: str | None = None,
+    mode: str = "min",
+    objectives: list[str] | None = None,
+    elapsed_time: str | None = None,
+    cost_per_fidelity: float | None = None,
+    num_seeds: int = 1,
+    fidelity_attr: str = "epoch",
+    target_kwargs: dict[str, Any] | None = None,
+    n_workers: int = DEFAULT_N_WORKERS,
+    max_wallclock_time: float | None = None,
+    description: str | None = None,
+) -> Benchmark:
+    """The benchmark of a Python callable (see the module docstring).
+
+    Args:
+        target: ``package.module.callable`` (importable from the current directory), or
+            ``path/to/file.py:callable``.
+        hyperparameters: the space: a list of ``{name, type, choices | lower, upper, log}``
+            or a mapping ``{name: spec}`` (:func:`mfbench.space.hyperparameter_from_dict`).
+        fidelities: the fidelity values (integers >= 1, increasing); or
+        max_fidelity: fidelities ``1..max_fidelity``.
+        metric: objective to optimise (default: the only objective besides the time).
+        mode: ``"min"`` or ``"max"``.
+        objectives: the objectives, in order (default: the keys the callable returns for
+            the midpoint configuration at the lowest fidelity, seed 0: one extra call).
+        elapsed_time: objective holding cumulative training seconds (default: ``elapsed_time``).
+        cost_per_fidelity: instead, simulated seconds per unit of fidelity.
+        num_seeds: number of seeds the callable distinguishes.
+        fidelity_attr: name of the fidelity in results (e.g. ``epoch``).
+        target_kwargs: keyword arguments bound to the callable (``functools.partial``).
+        n_workers: default number of workers.
+        max_wallclock_time: default simulated budget in seconds (default: 20 x the time of
+            the midpoint configuration at the largest fidelity, seed 0).
+        description: a sentence for the metadata.
+    """
+    function = load_callable(target, target_kwargs)
+    specs = hyperparameter_specs(hyperparameters, "benchmark.hyperparameters")
+    if not specs:
+        raise ConfigError("benchmark.hyperparameters: declare at least one hyperparameter, e.g. "
+                          "[{name: lr, type: float, lower: 0.0001, upper: 1, log: true}]")
+    space = ConfigSpace(tuple(_hyperparameter(spec) for spec in specs.values()))
+    values = fidelity_values(fidelities, max_fidelity)
+    if num_seeds < 1:
+        raise ConfigError(f"benchmark.num_seeds must be >= 1, got {num_seeds}")
+    if cost_per_fidelity is not None:
+        if elapsed_time is not None:
+            raise ConfigError("benchmark.cost_per_fidelity replaces benchmark.elapsed_time: set one of them")
+        if not cost_per_fidelity > 0:
+            raise ConfigError(f"benchmark.cost_per_fidelity must be > 0 seconds, got {cost_per_fidelity}")
+    if objectives is None:
+        probe = _call(function, target, space.midpoint(), int(values[0]), 0)
+        objectives = list(probe)
+    elif isinstance(objectives, str) or not objectives:
+        raise ConfigError(f"benchmark.objectives must be a non-empty list of names, got {objectives!r}")
+    objectives = [str(o) for o in objectives]
+    cumulative = None
+    if cost_per_fidelity is not None:
+        cumulative = "elapsed_time" if "elapsed_time" not in objectives else "simulated_elapsed_time"
+        elapsed_attr = cumulative
+    else:
+        elapsed_attr = elapsed_time or "elapsed_time"
+        if elapsed_attr not in objectives:
+            raise ConfigError(
+                f"benchmark.target={target} returns no {elapsed_attr!r} (its objectives: {objectives}): name the "
+                "objective holding cumulative training seconds with benchmark.elapsed_time=NAME, or set "
+                "benchmark.cost_per_fidelity=SECONDS"
+            )
+    metric = choose_metric(metric, [o for o in objectives if o != elapsed_attr], f"benchmark.target={target}")
+    if metric not in objectives:
+        raise ConfigError(f"benchmark.metric={metric!r} is not an objective of {target}: {objectives}")
+    predictor = CallablePredictor(function, target, objectives, cumulative, cost_per_fidelity)
+    blackbox = FunctionBlackbox(
+        space, values, [*objectives, *([cumulative] if cumulative else [])], predictor, num_seeds,
+        {"source": {"kind": "python function", "target": target}, "computed": "on demand",
+         "hyperparameters": [hyperparameter_to_dict(hp) for hp in space.hyperparameters]},
+        elapsed_attr,
+    )
+    if max_wallclock_time is None:
+        if cost_per_fidelity is not None:
+            full = cost_per_fidelity * float(values[-1])
+        else:
+            full = float(blackbox.evaluate(space.midpoint(), 0, values[-1:])[0, blackbox.objective_index(elapsed_attr)])
+        if not full > 0:
+            raise ConfigError(f"benchmark.target={target}: cannot derive a default budget (the midpoint configuration "
+                              "takes no time at the largest fidelity); set benchmark.max_wallclock_time=SECONDS")
+        max_wallclock_time = math.ceil(BUDGET_FULL_TRAININGS * full)
+    return Benchmark(
+        blackbox=blackbox, metric=metric, mode=mode,  # type: ignore[arg-type]
+        fidelity_attr=fidelity_attr, elapsed_time_attr=elapsed_attr, n_workers=n_workers,
+        max_wallclock_time=float(max_wallclock_time),
+        description=description or (f"Python function {target}: {len(space.hyperparameters)} hyperparameter(s), "
+                                    f"{fidelity_attr} {values[0]}..{values[-1]}, computed on demand"),
+    )
+
+
+def _hyperparameter(spec: Mapping[str, Any]) -> Any:
+    try:
+        return hyperparameter_from_dict(spec)
+    except KeyError as error:
+        raise ConfigError(f"benchmark.hyperparameters.{spec['name']}: missing {error.args[0]!r} (a {spec.get('type')} "
+                          "needs " + ("choices)" if spec.get("type") == "categorical" else "lower and upper)")) from None
+    except (ValueError, TypeError) as error:
+        raise ConfigError(f"benchmark.hyperparameters.{spec['name']}: {error}") from None
+
+
+def fidelity_values(fidelities: Sequence[int] | None, max_fidelity: int | None) -> np.ndarray:
+    """The declared fidelities (exactly one of the two options), checked: integers >= 1, increasing."""
+    if (fidelities is None) == (max_fidelity is None):
+        raise ConfigError("benchmark=function needs its fidelities: benchmark.max_fidelity=N (fidelities 1..N) or "
+                          "benchmark.fidelities=[...] (one of the two)")
+    if max_fidelity is not None:
+        if not isinstance(max_fidelity, numbers.Integral) or max_fidelity < 1:
+            raise ConfigError(f"benchmark.max_fidelity must be an integer >= 1, got {max_fidelity!r}")
+        return np.arange(1, int(max_fidelity) + 1)
+    assert fidelities is not None
+    values = list(fidelities)
+    if not values or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in values):
+        raise ConfigError(f"benchmark.fidelities must be a non-empty list of integers >= 1, got {values!r}")
+    if any(b <= a for a, b in zip(values, values[1:])):
+        raise ConfigError(f"benchmark.fidelities must be strictly increasing, got {values}")
+    return np.asarray(values, dtype=np.int64)
+
+
+def load_callable(target: str, kwargs: Mapping[str, Any] | None = None) -> UserFunction:
+    """Import ``package.module.callable`` or ``path/to/file.py:callable`` (ConfigError if impossible)."""
+    if not isinstance(target, str) or not target:
+        raise ConfigError(f"benchmark.target must be 'package.module.callable' or 'file.py:callable', got {target!r}")
+    if ":" in target:
+        file, _, attribute = target.rpartition(":")
+        path = Path(file).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"benchmark.target={target}: the file {path} does not exist")
+        module_name = f"mfbench_user_function_{abs(hash(str(path.resolve())))}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as error:
+            sys.modules.pop(module_name, None)
+            raise ConfigError(f"benchmark.target={target}: importing {path} failed: {type(error).__name__}: {error}") from error
+    else:
+        module_name, _, attribute = target.rpartition(".")
+        if not module_name:
+            raise ConfigError(f"benchmark.target={target!r}: write it as 'package.module.callable' or 'file.py:callable'")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as error:
+            raise ConfigError(f"benchmark.target={target}: cannot import {module_name!r} ({error}); the module must be "
+                              "importable from the current directory or the Python path, or use "
+                              "benchmark.target=path/to/file.py:callable") from None
+    function = getattr(module, attribute, None)
+    if not callable(function):
+        raise ConfigError(f"benchmark.target={target}: {attribute!r} is not a callable of {module.__name__}")
+    if kwargs:
+        import functools
+
+        function = functools.partial(function, **dict(kwargs))
+    return function  # type: ignore[return-value]
+
+
+def _call(function: UserFunction, target: str, config: Mapping[str, Any], fidelity: int, seed: int) -> Mapping[str, Any]:
+    try:
+        result = function(dict(config), fidelity, seed)
+    except Exception as error:
+        raise RuntimeError(f"benchmark.target={target} raised {type(error).__name__}: {error} (config {dict(config)}, "
+                           f"fidelity {fidelity}, seed {seed})") from error
+    if not isinstance(result, Mapping) or not result:
+        raise ConfigError(f"benchmark.target={target} must return a dict {{objective: value}}, returned {result!r} "
+                          f"(config {dict(config)}, fidelity {fidelity}, seed {seed})")
+    return result
+
+
+class CallablePredictor:
+    """Adapts ``f(config, fidelity, seed) -> {objective: value}`` to a surrogate's ``predict``.
+
+    Args:
+        function: the callable.
+        target: its name (for messages).
+        objectives: the objectives read from each returned dict, in order.
+        cumulative: name of a time objective appended as ``cost_per_fidelity * fidelity``, or None.
+        cost_per_fidelity: seconds per unit of fidelity for ``cumulative``.
+    """
+
+    def __init__(self, function: UserFunction, target: str, objectives: Sequence[str], cumulative: str | None,
+                 cost_per_fidelity: float | None) -> None:
+        self.function = function
+        self.target = target
+        self.objectives = list(objectives)
+        self.cumulative = cumulative
+        self.cost_per_fidelity = cost_per_fidelity
+
+    def __call__(self, configs: Sequence[Mapping[str, Any]], fidelities: np.ndarray, seed: int) -> np.ndarray:
+        """Objectives of ``configs[i]`` at ``fidelities[i]``, shape ``(n, O)`` (NaN: failed)."""
+        width = len(self.objectives) + (1 if self.cumulative else 0)
+        out = np.empty((len(configs), width), dtype=np.float64)
+        for i, (config, fidelity) in enumerate(zip(configs, fidelities)):
+            result = _call(self.function, self.target, config, int(fidelity), int(seed))
+            for k, name in enumerate(self.objectives):
+                if name not in result:
+                    raise ConfigError(f"benchmark.target={self.target} returned no {name!r} (it returned "
+                                      f"{sorted(result)}; config {dict(config)}, fidelity {int(fidelity)}, seed {seed})")
+                out[i, k] = _number(result[name], name, self.target)
+            if self.cumulative:
+                out[i, -1] = self.cost_per_fidelity * float(fidelity)  # type: ignore[operator]
+        return out
+
+
+def _number(value: Any, name: str, target: str) -> float:
+    if value is None:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise ConfigError(f"benchmark.target={target}: objective {name!r} must be a number (None or NaN for a failed "
+                          f"evaluation), got {value!r}")
+    return float(value)
+
+
+class FunctionBlackbox(SurrogateBlackbox):
+    """A surrogate blackbox over a user callable that checks the elapsed time it returns.
+
+    Args:
+        elapsed_time_attr: the cumulative-time objective; it must be finite and must not
+            decrease over the fidelities of one lookup.
+        (the other arguments as :class:`mfbench.blackbox.surrogate.SurrogateBlackbox`)
+    """
+
+    def __init__(self, config_space: ConfigSpace, fidelity_values: np.ndarray, objective_names: Sequence[str],
+                 predict: CallablePredictor, num_seeds: int, description: Mapping[str, Any],
+                 elapsed_time_attr: str) -> None:
+        super().__init__(config_space, fidelity_values, objective_names, predict, num_seeds, description)
+        self._elapsed = self.objective_index(elapsed_time_attr)
+        self._target = predict.target
+
+    def evaluate(self, config: Mapping[str, Any], seed: int, fidelities: np.ndarray) -> np.ndarray:
+        values = super().evaluate(config, seed, fidelities)
+        elapsed = values[:, self._elapsed]
+        if not np.all(np.isfinite(elapsed)):
+            raise ConfigError(f"benchmark.target={self._target}: elapsed time {self.objective_names[self._elapsed]!r} "
+                              f"is not a finite number for config {dict(config)} (fidelities {list(fidelities)})")
+        if np.any(np.diff(elapsed) < 0):
+            k = int(np.flatnonzero(np.diff(elapsed) < 0)[0])
+            raise ConfigError(
+                f"benchmark.target={self._target}: elapsed time {self.objective_names[self._elapsed]!r} decreases for "
+                f"config {dict(config)}: {elapsed[k]:g} at fidelity {int(fidelities[k])}, {elapsed[k + 1]:g} at "
+                f"{int(fidelities[k + 1])}; it must be cumulative seconds (or use benchmark.cost_per_fidelity)"
+            )
+        return values

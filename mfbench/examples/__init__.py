@@ -1,0 +1,1 @@
+"""Examples for the user-defined benchmarks (``benchmark=function``); see docs/byo-benchmark.md."""
