@@ -78,6 +78,10 @@ class ASHA(Scheduler):
         self.bracket_probabilities = default_bracket_distribution(self.rung_levels, max_t, brackets)
         self.rng = problem.rng("scheduler.asha")
         self.searcher = (searcher or RandomSearcher)(problem=problem)
+        # optional searcher hook: the levels it will observe data at, and the brackets
+        configure_levels = getattr(self.searcher, "configure_levels", None)
+        if callable(configure_levels):
+            configure_levels(self._levels(), len(self.bracket_probabilities))
         self.trials: dict[int, _Trial] = {}
 
     # ----------------------------------------------------------------- helpers
@@ -88,9 +92,14 @@ class ASHA(Scheduler):
         return next(level for level in self._levels() if level > fidelity)
 
     def _sample_bracket(self) -> int:
-        if len(self.bracket_probabilities) == 1:
+        probabilities = self.bracket_probabilities
+        # optional searcher hook: a model-based bracket distribution (Hyper-Tune)
+        adapt = getattr(self.searcher, "bracket_distribution", None)
+        if callable(adapt):
+            probabilities = adapt(probabilities)
+        if len(probabilities) == 1:
             return 0
-        return int(self.rng.choice(len(self.bracket_probabilities), p=self.bracket_probabilities))
+        return int(self.rng.choice(len(probabilities), p=probabilities))
 
     # ------------------------------------------------------------------ API
     def suggest(self, trial_id: int) -> TrialSuggestion | None:
