@@ -28,6 +28,11 @@ NOISE_VARIANCE_BOUNDS = (1e-9, 1e6)
 INITIAL_NOISE_VARIANCE = 1e-3
 
 
+def _f64(value: float) -> torch.Tensor:
+    """A float64 scalar (prior hyperparameters exactly as the reference's, not rounded to float32)."""
+    return torch.tensor(value, dtype=torch.float64)
+
+
 def _log_bounds(bounds: tuple[float, float]) -> tuple[float, float]:
     return math.log(bounds[0]), math.log(bounds[1])
 
@@ -47,9 +52,9 @@ class GPModel(Module):
         super().__init__()
         self.dim = dim
         self.kernel_x = Matern52Kernel(ard_num_dims=dim)
-        self.register_parameter("raw_noise", torch.nn.Parameter(torch.tensor(math.log(INITIAL_NOISE_VARIANCE))))
+        self.register_parameter("raw_noise", torch.nn.Parameter(torch.tensor(math.log(INITIAL_NOISE_VARIANCE), dtype=torch.float64)))
         self.register_constraint("raw_noise", log_positive())
-        self.register_prior("noise_prior", GammaPrior(0.1, 1.0), lambda m: m.noise_variance)
+        self.register_prior("noise_prior", GammaPrior(_f64(0.1), _f64(1.0)), lambda m: m.noise_variance)
 
     @property
     def noise_variance(self) -> torch.Tensor:
@@ -114,11 +119,11 @@ class MultiTaskGP(GPModel):
         super().__init__(dim)
         self.max_fidelity = int(max_fidelity)
         self.resource = ExpDecayResourceKernel()
-        self.register_parameter("raw_outputscale", torch.nn.Parameter(torch.tensor(0.0)))
+        self.register_parameter("raw_outputscale", torch.nn.Parameter(torch.tensor(0.0, dtype=torch.float64)))
         self.register_constraint("raw_outputscale", log_positive())
-        self.register_prior("outputscale_prior", LogNormalPrior(0.0, 1.0), lambda m: m.outputscale)
-        self.register_parameter("constant", torch.nn.Parameter(torch.tensor(0.0)))
-        self.register_prior("constant_prior", NormalPrior(0.0, 1.0), lambda m: m.constant)
+        self.register_prior("outputscale_prior", LogNormalPrior(_f64(0.0), _f64(1.0)), lambda m: m.outputscale)
+        self.register_parameter("constant", torch.nn.Parameter(torch.tensor(0.0, dtype=torch.float64)))
+        self.register_prior("constant_prior", NormalPrior(_f64(0.0), _f64(1.0)), lambda m: m.constant)
 
     @property
     def outputscale(self) -> torch.Tensor:
@@ -178,11 +183,11 @@ class IndependentGP(GPModel):
             raise ValueError("IndependentGP needs at least one fidelity level")
         self.register_buffer("level_values", torch.tensor(self.levels, dtype=torch.float64))
         n = len(self.levels)
-        self.register_parameter("raw_outputscales", torch.nn.Parameter(torch.zeros(n)))
+        self.register_parameter("raw_outputscales", torch.nn.Parameter(torch.zeros(n, dtype=torch.float64)))
         self.register_constraint("raw_outputscales", log_positive())
-        self.register_prior("outputscale_prior", LogNormalPrior(0.0, 1.0), lambda m: m.outputscales)
-        self.register_parameter("constants", torch.nn.Parameter(torch.zeros(n)))
-        self.register_prior("constants_prior", NormalPrior(0.0, 1.0), lambda m: m.constants)
+        self.register_prior("outputscale_prior", LogNormalPrior(_f64(0.0), _f64(1.0)), lambda m: m.outputscales)
+        self.register_parameter("constants", torch.nn.Parameter(torch.zeros(n, dtype=torch.float64)))
+        self.register_prior("constants_prior", NormalPrior(_f64(0.0), _f64(1.0)), lambda m: m.constants)
 
     @property
     def outputscales(self) -> torch.Tensor:
