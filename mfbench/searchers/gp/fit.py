@@ -47,7 +47,8 @@ class _Criterion:
             upper += [np.inf if hi is None else hi] * p.numel()
         self.lower = np.asarray(lower)
         self.upper = np.asarray(upper)
-        self.blocks = model.blocks(z)
+        ids = model.block_ids(z)
+        self.blocks = [torch.nonzero(ids == b).reshape(-1) for b in torch.unique(ids).tolist()]
         self.num_evaluations = 0
         self.best_value = np.inf
         self.best_vector: np.ndarray | None = None

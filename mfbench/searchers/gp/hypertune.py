@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from mfbench.searchers.gp.models import GPModel
-from mfbench.searchers.gp.posterior import GPPosterior
+from mfbench.searchers.gp.posterior import BlockPosterior, GPPosterior
 
 #: observations a level needs to be supported
 MIN_SUPPORT = 6
@@ -101,7 +101,7 @@ def _extended(x: torch.Tensor, level: int) -> torch.Tensor:
 
 def hypertune_losses(
     model: GPModel,
-    posterior: GPPosterior,
+    posterior: BlockPosterior | GPPosterior,
     x_top: torch.Tensor,
     y_top: torch.Tensor,
     levels: list[int],

@@ -102,11 +102,21 @@ class ExpDecayResourceKernel(Kernel):
         return torch.pow(beta / (r + beta), alpha)
 
     def forward(self, r1: torch.Tensor, r2: torch.Tensor, diag: bool = False, **params: object) -> torch.Tensor:
-        """Kernel matrix ``(n1, n2)`` (or its diagonal ``(n,)``) for resources of shape ``(n, 1)``."""
+        """Kernel matrix ``(n1, n2)`` (or its diagonal ``(n,)``) for resources of shape ``(n, 1)``.
+
+        Resources take few distinct values (the rung levels), so the kernel is evaluated
+        on the grid of distinct values and expanded with one-hot matrices: exact, and
+        far cheaper than elementwise powers over ``n1 x n2`` entries (with gradients).
+        """
         gamma2 = self.gamma**2
         r1 = r1.reshape(-1)
         r2 = r2.reshape(-1)
         if diag:
             return gamma2 * (self.kappa(2.0 * r1) - self.kappa(r1) ** 2)
-        kappa12 = self.kappa(r1.unsqueeze(-1) + r2.unsqueeze(-2))
-        return gamma2 * (kappa12 - self.kappa(r1).unsqueeze(-1) * self.kappa(r2).unsqueeze(-2))
+        u1, index1 = torch.unique(r1, return_inverse=True)
+        u2, index2 = torch.unique(r2, return_inverse=True)
+        grid = gamma2 * (self.kappa(u1.unsqueeze(-1) + u2.unsqueeze(-2))
+                         - self.kappa(u1).unsqueeze(-1) * self.kappa(u2).unsqueeze(-2))
+        one_hot1 = torch.nn.functional.one_hot(index1, len(u1)).to(grid.dtype)
+        one_hot2 = torch.nn.functional.one_hot(index2, len(u2)).to(grid.dtype)
+        return one_hot1 @ grid @ one_hot2.transpose(0, 1)

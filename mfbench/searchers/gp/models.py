@@ -73,9 +73,12 @@ class GPModel(Module):
         """Prior variance (no noise), shape ``(n,)``."""
         raise NotImplementedError
 
-    def blocks(self, z: torch.Tensor) -> list[torch.Tensor]:
-        """Index sets of ``z`` between which the prior covariance is zero (one block: all)."""
-        return [torch.arange(len(z))]
+    def block_ids(self, z: torch.Tensor) -> torch.Tensor:
+        """Block of each input, shape ``(n,)``: the prior covariance between blocks is zero.
+
+        One block (all zeros) unless the model is block diagonal.
+        """
+        return torch.zeros(len(z), dtype=torch.long)
 
     def raw_bounds(self) -> dict[str, tuple[float | None, float | None]]:
         """L-BFGS-B bounds on each raw parameter (by name in ``named_parameters()``)."""
@@ -214,10 +217,9 @@ class IndependentGP(GPModel):
     def variance(self, z: torch.Tensor) -> torch.Tensor:
         return self.outputscales[self.level_index(z)] * torch.ones(len(z), dtype=z.dtype)
 
-    def blocks(self, z: torch.Tensor) -> list[torch.Tensor]:
-        """One block per level present in ``z`` (levels are independent a priori)."""
-        index = self.level_index(z)
-        return [torch.nonzero(index == i).reshape(-1) for i in torch.unique(index).tolist()]
+    def block_ids(self, z: torch.Tensor) -> torch.Tensor:
+        """The level's position: levels are independent a priori."""
+        return self.level_index(z)
 
     def raw_bounds(self) -> dict[str, tuple[float | None, float | None]]:
         bounds = super().raw_bounds()

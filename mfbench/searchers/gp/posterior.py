@@ -63,7 +63,7 @@ class GPPosterior:
                  factor: torch.Tensor | None = None, weights: torch.Tensor | None = None) -> None:
         self.model = model
         self.z = z
-        self.targets = targets.reshape(len(z), -1)
+        self.targets = targets.reshape(len(z), -1) if len(z) else targets.reshape(0, 1)
         if factor is None:
             kernel = model.covariance(z, z)
             kernel = kernel + model.noise_variance * torch.eye(len(z), dtype=z.dtype)
@@ -146,3 +146,76 @@ class GPPosterior:
         targets = torch.cat([self.targets.expand(-1, m), targets_new], dim=0)
         return GPPosterior(self.model, torch.cat([self.z, z_new], dim=0), targets,
                            factor=factor, weights=torch.cat([top, bottom], dim=0))
+
+
+class BlockPosterior:
+    """The posterior with fantasies for pending evaluations, built lazily block by block.
+
+    For a block-diagonal prior (the independent model: one block per level) the
+    posterior of a block only depends on the data in it, so only the blocks that are
+    predicted at are factorised; for the joint model there is one block. Pending
+    evaluations of a block get ``num_fantasies`` joint fantasy samples from the
+    block's posterior on the observed data (reference ``GaussProcEstimator``), drawn
+    when the block is first needed.
+
+    Args:
+        model: the GP model.
+        z: observed extended inputs ``(n, d + 1)``; targets: ``(n,)``.
+        z_pending: extended inputs of pending evaluations ``(p, d + 1)`` (may be empty).
+        num_fantasies: fantasy samples per pending evaluation.
+        rng: source of the fantasy draws.
+    """
+
+    def __init__(self, model: GPModel, z: torch.Tensor, targets: torch.Tensor, z_pending: torch.Tensor | None = None,
+                 num_fantasies: int = 1, rng: np.random.Generator | None = None) -> None:
+        self.model = model
+        self.rng = rng
+        self.num_fantasies = num_fantasies
+        self._dim = z.shape[1]
+        ids = model.block_ids(z)
+        self._observed = {int(b): (z[ids == b], targets[ids == b]) for b in torch.unique(ids).tolist()}
+        self._pending: dict[int, torch.Tensor] = {}
+        if z_pending is not None and len(z_pending):
+            pending_ids = model.block_ids(z_pending)
+            self._pending = {int(b): z_pending[pending_ids == b] for b in torch.unique(pending_ids).tolist()}
+        #: number of columns of every prediction (1 without pending evaluations)
+        self.num_columns = num_fantasies if self._pending else 1
+        self._blocks: dict[int, GPPosterior] = {}
+
+    def block(self, block_id: int) -> GPPosterior:
+        """The posterior of one block (fantasies included), computed on first use."""
+        posterior = self._blocks.get(block_id)
+        if posterior is None:
+            z, y = self._observed.get(block_id, (torch.zeros((0, self._dim), dtype=torch.float64),
+                                                 torch.zeros(0, dtype=torch.float64)))
+            posterior = GPPosterior(self.model, z, y)
+            z_pending = self._pending.get(block_id)
+            if z_pending is not None:
+                if self.rng is None:
+                    raise ValueError("a random generator is needed to draw fantasies")
+                fantasies = posterior.sample_joint(z_pending, self.num_fantasies, self.rng)[:, 0, :]
+                posterior = posterior.extend(z_pending, fantasies)
+            self._blocks[block_id] = posterior
+        return posterior
+
+    def predict(self, z_test: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Means ``(n_test, num_columns)`` and variances ``(n_test,)``."""
+        ids = self.model.block_ids(z_test)
+        means = torch.empty((len(z_test), self.num_columns), dtype=z_test.dtype)
+        variances = torch.empty(len(z_test), dtype=z_test.dtype)
+        for b in torch.unique(ids).tolist():
+            rows = ids == b
+            m, v = self.block(int(b)).predict(z_test[rows])
+            means[rows] = m.expand(-1, self.num_columns)
+            variances[rows] = v
+        return means, variances
+
+    def sample_joint(self, z_test: torch.Tensor, num_samples: int, rng: np.random.Generator) -> torch.Tensor:
+        """Joint samples ``(n_test, num_columns, num_samples)`` (independent across blocks)."""
+        ids = self.model.block_ids(z_test)
+        out = torch.empty((len(z_test), self.num_columns, num_samples), dtype=z_test.dtype)
+        for b in torch.unique(ids).tolist():
+            rows = ids == b
+            out[rows] = self.block(int(b)).sample_joint(z_test[rows], num_samples, rng).expand(
+                -1, self.num_columns, -1)
+        return out

@@ -24,6 +24,22 @@ def _thread_controller() -> Any:
     return ThreadpoolController()
 
 
+def _set_deterministic(mode: bool) -> None:
+    """``torch.use_deterministic_algorithms(mode)`` without importing TorchInductor.
+
+    The public function also sets an inductor flag, which imports ``torch._inductor``
+    and ``torch._dynamo`` (seconds per process); we never compile, so only the core flag
+    is set when torch exposes it.
+    """
+    import torch
+
+    setter = getattr(torch._C, "_set_deterministic_algorithms", None)
+    if setter is None:  # pragma: no cover  (other torch versions)
+        torch.use_deterministic_algorithms(mode)
+    else:
+        setter(mode)
+
+
 @contextlib.contextmanager
 def torch_session(seed: int, num_threads: int = 1) -> Iterator[None]:
     """Run the enclosed block with ``num_threads`` threads, deterministic kernels and ``seed``.
@@ -39,7 +55,7 @@ def torch_session(seed: int, num_threads: int = 1) -> Iterator[None]:
     threads = torch.get_num_threads()
     deterministic = torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(num_threads)
-    torch.use_deterministic_algorithms(True)
+    _set_deterministic(True)
     try:
         with _thread_controller().limit(limits=num_threads, user_api="blas"):
             with torch.random.fork_rng(devices=[]):
@@ -47,4 +63,4 @@ def torch_session(seed: int, num_threads: int = 1) -> Iterator[None]:
                 yield
     finally:
         torch.set_num_threads(threads)
-        torch.use_deterministic_algorithms(deterministic)
+        _set_deterministic(deterministic)

@@ -38,10 +38,22 @@ if TYPE_CHECKING:  # pragma: no cover
     import torch
 
     from mfbench.searchers.gp.models import GPModel
-    from mfbench.searchers.gp.posterior import GPPosterior
+    from mfbench.searchers.gp.posterior import BlockPosterior
 
 _MODELS = ("gp_multitask", "gp_independent")
-_SCORINGS = ("thompson_indep", "acq_func")
+_SCORINGS = ("auto", "thompson_indep", "acq_func")
+
+
+def _restricted_to_table(space: Any) -> bool:
+    """True if the space is a table that is not the complete grid of categorical values."""
+    from mfbench.space import Categorical
+
+    if space.table is None:
+        return False
+    hps = space.hyperparameters
+    if not all(isinstance(hp, Categorical) for hp in hps):
+        return True
+    return len(space.table) != int(np.prod([len(hp.choices) for hp in hps]))
 
 
 class GPSearcher(Searcher):
@@ -59,10 +71,13 @@ class GPSearcher(Searcher):
             points included) are drawn at random.
         num_init_candidates: random candidates scored per proposal.
         initial_scoring: ``"thompson_indep"`` (rank candidates by one independent
-            posterior draw, then locally optimise EI from the best) or ``"acq_func"``
-            (rank by EI itself; the reference's choice on restricted tabular spaces).
+            posterior draw, then locally optimise EI from the best), ``"acq_func"``
+            (rank by EI itself) or ``"auto"``: ``"acq_func"`` on a space restricted to
+            a table that is not a complete grid of categorical values (the reference
+            launcher's ``restrict_configurations``), else ``"thompson_indep"``.
         local_optimization: locally optimise EI (L-BFGS-B on the relaxed encoding)
-            from the best-ranked candidate. A result that is not a new configuration of
+            from the best-ranked candidate; ``None``: only where ``"auto"`` scoring
+            picks ``"thompson_indep"``. A result that is not a new configuration of
             the space (e.g. off the table) falls back to the candidate.
         local_opt_maxiter: L-BFGS-B iterations of the local optimisation.
         acq_jitter: EI improvement margin ``xi``, in the units of the metric.
@@ -98,8 +113,8 @@ class GPSearcher(Searcher):
         allow_duplicates: bool = False,
         num_init_random: int = 6,
         num_init_candidates: int = 250,
-        initial_scoring: Literal["thompson_indep", "acq_func"] = "thompson_indep",
-        local_optimization: bool = True,
+        initial_scoring: Literal["auto", "thompson_indep", "acq_func"] = "auto",
+        local_optimization: bool | None = None,
         local_opt_maxiter: int = 1000,
         acq_jitter: float = 0.01,
         resource_acq_threshold: int = 3,
@@ -142,8 +157,11 @@ class GPSearcher(Searcher):
         self.hypertune = hypertune
         self.num_init_random = num_init_random
         self.num_init_candidates = num_init_candidates
+        restricted = _restricted_to_table(self.space)
+        if initial_scoring == "auto":
+            initial_scoring = "acq_func" if restricted else "thompson_indep"
         self.initial_scoring = initial_scoring
-        self.local_optimization = local_optimization
+        self.local_optimization = (not restricted) if local_optimization is None else bool(local_optimization)
         self.local_opt_maxiter = local_opt_maxiter
         self.acq_jitter = acq_jitter
         self.resource_acq_threshold = resource_acq_threshold
@@ -313,7 +331,7 @@ class GPSearcher(Searcher):
         import torch
 
         from mfbench.searchers.gp.candidates import draw_candidates
-        from mfbench.searchers.gp.posterior import GPPosterior
+        from mfbench.searchers.gp.posterior import BlockPosterior
 
         model = self._ensure_model()
         data, mean, std = self._model_data()
@@ -321,14 +339,10 @@ class GPSearcher(Searcher):
         y = torch.tensor([(loss - mean) / std for _, _, loss in data], dtype=torch.float64)
         self._maybe_fit(model, z, y)
         with torch.no_grad():
-            posterior = GPPosterior(model, z, y)
             if self.hypertune:
-                self._update_hypertune(model, posterior, data, y)
+                self._update_hypertune(model, BlockPosterior(model, z, y), data, y)
             pending = self.state.pending_list()
-            if pending:
-                z_pending = self._inputs(pending)
-                fantasies = posterior.sample_joint(z_pending, self.num_fantasy_samples, self._model_rng)[:, 0, :]
-                posterior = posterior.extend(z_pending, fantasies)
+            posterior = BlockPosterior(model, z, y, self._inputs(pending), self.num_fantasy_samples, self._model_rng)
             acquisition_level, incumbents = self._incumbent_inputs(data, pending)
             best = self._predict(posterior, incumbents, acquisition_level)[0].min(dim=0).values  # (m,)
             candidates = draw_candidates(self, self.num_init_candidates, self.rng)
@@ -373,7 +387,7 @@ class GPSearcher(Searcher):
         return level, torch.from_numpy(x.reshape(len(chosen), self.space.encoded_dim))
 
     def _predict(
-        self, posterior: GPPosterior, x: "torch.Tensor", level: int | None
+        self, posterior: BlockPosterior, x: "torch.Tensor", level: int | None
     ) -> tuple["torch.Tensor", "torch.Tensor"]:
         """Predictive means ``(n, m)`` and variances ``(n,)`` at level ``level`` or of the ensemble."""
         import torch
@@ -393,7 +407,7 @@ class GPSearcher(Searcher):
         return means, variances  # type: ignore[return-value]
 
     def _locally_optimize(
-        self, posterior: GPPosterior, start: Config, best: "torch.Tensor", jitter: float, level: int | None
+        self, posterior: BlockPosterior, start: Config, best: "torch.Tensor", jitter: float, level: int | None
     ) -> Config:
         import torch
 
@@ -412,7 +426,7 @@ class GPSearcher(Searcher):
         return first_new(self, [optimised, start]) or start
 
     # --------------------------------------------------------------- Hyper-Tune
-    def _update_hypertune(self, model: GPModel, posterior: GPPosterior,
+    def _update_hypertune(self, model: GPModel, posterior: BlockPosterior,
                           data: list[tuple[int, int, float]], y: "torch.Tensor") -> None:
         """Recompute theta and the bracket head when (L, |D|) changed (reference §6)."""
         import torch

@@ -126,3 +126,39 @@ def test_robust_cholesky_adds_jitter_to_a_singular_matrix() -> None:
     v = torch.tensor([[1.0], [2.0], [3.0]], dtype=torch.float64)
     factor = robust_cholesky(v @ v.T)  # rank one
     assert torch.allclose(factor @ factor.T, v @ v.T, atol=1e-6)
+
+
+def test_block_posterior_equals_dense_posterior() -> None:
+    from mfbench.searchers.gp.posterior import BlockPosterior
+
+    z, y, z_test = _problem(seed=3, n=10)
+    for model in _models(2):
+        with torch.no_grad():
+            dense = GPPosterior(model, z, y)
+            blocks = BlockPosterior(model, z, y)
+            torch.testing.assert_close(blocks.predict(z_test)[0], dense.predict(z_test)[0], atol=1e-10, rtol=0)
+            torch.testing.assert_close(blocks.predict(z_test)[1], dense.predict(z_test)[1], atol=1e-10, rtol=0)
+
+
+def test_block_posterior_fantasies_and_empty_blocks() -> None:
+    from mfbench.searchers.gp.posterior import BlockPosterior
+
+    z, y, _ = _problem(seed=4, n=8)
+    model = _models(2)[1]  # independent: one block per level
+    z = z[z[:, 2] != 9.0]
+    y = y[: len(z)]
+    z_pending = torch.tensor([[0.2, 0.3, 1.0], [0.6, 0.1, 9.0]], dtype=torch.float64)
+    with torch.no_grad():
+        posterior = BlockPosterior(model, z, y, z_pending, num_fantasies=5, rng=np.random.default_rng(0))
+        z_test = torch.tensor([[0.5, 0.5, 1.0], [0.5, 0.5, 9.0], [0.5, 0.5, 3.0]], dtype=torch.float64)
+        means, variances = posterior.predict(z_test)
+        assert means.shape == (3, 5) and posterior.num_columns == 5
+        # level 9 has no observations: its posterior is conditioned on the fantasies only
+        level9 = posterior.block(2)
+        assert len(level9.z) == 1 and level9.targets.shape == (1, 5)
+        # level 3 has no pending evaluation: the same prediction in every column
+        assert torch.all(means[2] == means[2, 0])
+        empty = BlockPosterior(model, z[:0], y[:0])
+        m, v = empty.predict(z_test)
+        torch.testing.assert_close(m[:, 0], model.mean(z_test))
+        torch.testing.assert_close(v, model.variance(z_test))
