@@ -14,7 +14,8 @@ segment's remaining results lazily. Semantics follow the reference simulator
 * the run ends at the first limit of the stopping criterion; a result stamped after
   the wall-clock budget is not counted, and running trials are dropped;
 * once :meth:`Scheduler.suggest` returns None the simulator never asks again (the
-  space is exhausted) and the run ends when the running trials end.
+  space is exhausted) and the run ends when the running trials end; a *wait*
+  suggestion leaves the worker idle until the next worker frees up.
 """
 from __future__ import annotations
 
@@ -206,6 +207,8 @@ class _Run:
             suggestion = self._timed(lambda: self.scheduler.suggest(next_id))
             if suggestion is None:
                 self.exhausted = True
+                return
+            if suggestion.is_wait:
                 return
             self._start_segment(suggestion)
 

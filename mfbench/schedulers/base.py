@@ -38,11 +38,17 @@ class TrialStatus(str, Enum):
 
 @dataclass(frozen=True)
 class TrialSuggestion:
-    """Start ``config`` as a new trial, or resume trial ``trial_id``; run up to ``milestone``."""
+    """Start ``config`` as a new trial, or resume trial ``trial_id``; run up to ``milestone``.
+
+    :meth:`wait` is the third answer: no work for this worker *now*, but there may be
+    later (e.g. a synchronous rung waiting for its running trials once the space is
+    exhausted); the worker stays idle and is asked again when another worker frees up.
+    """
 
     milestone: int
     config: Config | None = None
     trial_id: int | None = None
+    is_wait: bool = False
 
     @classmethod
     def start(cls, config: Config, milestone: int) -> "TrialSuggestion":
@@ -51,6 +57,10 @@ class TrialSuggestion:
     @classmethod
     def resume(cls, trial_id: int, milestone: int) -> "TrialSuggestion":
         return cls(milestone=int(milestone), trial_id=int(trial_id))
+
+    @classmethod
+    def wait(cls) -> "TrialSuggestion":
+        return cls(milestone=0, is_wait=True)
 
     @property
     def is_resume(self) -> bool:
@@ -114,6 +124,7 @@ class Scheduler(ABC):
 
         Returns None only when the scheduler will never have work again (e.g. a finite
         space is exhausted); the simulator then stops asking and lets running trials end.
+        :meth:`TrialSuggestion.wait` leaves the worker idle until another one frees up.
         """
 
     @abstractmethod

@@ -1,0 +1,1 @@
+"""The synchronous Hyperband family: bracket bookkeeping, SyncHB / SyncSH (+ BOHB), DEHB."""
