@@ -99,6 +99,11 @@ class GPSearcher(Searcher):
         opt_warmstart_nstarts: starts of a warm-started fit (``None``: ``opt_nstarts``).
         opt_warmstart_maxiter: iterations per start of a warm-started fit (``None``:
             ``opt_maxiter``).
+        opt_cold_refit_growth: with ``opt_warmstart``, a full fit from the initial values
+            (``opt_nstarts`` x ``opt_maxiter``) is still made once the number of
+            observations exceeds ``(1 + opt_cold_refit_growth)`` times the number at
+            the last such fit, so a poor early estimate is not carried forever
+            (``None``: only the first fit is cold).
         hypertune_distribution_num_samples: samples of the ranking losses.
         levels: the fidelity levels observed (rung levels and the maximum fidelity);
             normally set by the scheduler through :meth:`configure_levels`.
@@ -130,6 +135,7 @@ class GPSearcher(Searcher):
         opt_warmstart: bool = False,
         opt_warmstart_nstarts: int | None = None,
         opt_warmstart_maxiter: int | None = None,
+        opt_cold_refit_growth: float | None = None,
         hypertune_distribution_num_samples: int = 50,
         levels: Sequence[int] | None = None,
     ) -> None:
@@ -148,7 +154,8 @@ class GPSearcher(Searcher):
             if value < 1:
                 raise ValueError(f"searcher.{name} must be >= 1, got {value}")
         for name, value in [("num_init_random", num_init_random), ("opt_skip_init_length", opt_skip_init_length),
-                            ("opt_refit_growth", opt_refit_growth), ("acq_jitter", acq_jitter)]:
+                            ("opt_refit_growth", opt_refit_growth), ("acq_jitter", acq_jitter),
+                            ("opt_cold_refit_growth", 0 if opt_cold_refit_growth is None else opt_cold_refit_growth)]:
             if value < 0:
                 raise ValueError(f"searcher.{name} must be >= 0, got {value}")
         if max_size_data_for_model is not None and max_size_data_for_model < 2:
@@ -177,6 +184,7 @@ class GPSearcher(Searcher):
         self.opt_warmstart = opt_warmstart
         self.opt_warmstart_nstarts = opt_nstarts if opt_warmstart_nstarts is None else opt_warmstart_nstarts
         self.opt_warmstart_maxiter = opt_maxiter if opt_warmstart_maxiter is None else opt_warmstart_maxiter
+        self.opt_cold_refit_growth = opt_cold_refit_growth
         self.hypertune_num_samples = hypertune_distribution_num_samples
         self.levels: list[int] = sorted({int(r) for r in levels}) if levels else []
         self.num_brackets = 1
@@ -190,12 +198,13 @@ class GPSearcher(Searcher):
         self._model: GPModel | None = None
         self._fitted_version = -1  # state.version of the data the hyperparameters were last updated for
         self._num_obs_at_fit = 0
+        self._num_obs_at_cold_fit = 0
         self._skip_counter = 0
         self._has_fit = False
         self._ensemble: dict[int, float] | None = None
         self._bracket_head: np.ndarray | None = None
         self._hypertune_signature: tuple[int, int] | None = None
-        self.stats = {"proposals": 0, "model_proposals": 0, "fits": 0, "fit_evaluations": 0}
+        self.stats = {"proposals": 0, "model_proposals": 0, "fits": 0, "cold_fits": 0, "fit_evaluations": 0}
 
     # --------------------------------------------------------- scheduler hooks
     def configure_levels(self, levels: Sequence[int], num_brackets: int = 1) -> None:
@@ -230,6 +239,7 @@ class GPSearcher(Searcher):
             "local_optimization": self.local_optimization,
             "opt_refit_growth": self.opt_refit_growth,
             "opt_warmstart": self.opt_warmstart,
+            "opt_cold_refit_growth": self.opt_cold_refit_growth,
             "stats": dict(self.stats),
         }
 
@@ -314,8 +324,11 @@ class GPSearcher(Searcher):
             if num_obs < (1.0 + self.opt_refit_growth) * self._num_obs_at_fit:
                 return
         warm = self.opt_warmstart and self._has_fit
+        if warm and self.opt_cold_refit_growth is not None:
+            warm = num_obs < (1.0 + self.opt_cold_refit_growth) * self._num_obs_at_cold_fit
         if not warm:
             model.reset_parameters(y)
+            self._num_obs_at_cold_fit = num_obs
         result = fit_map(
             model, z, y, self._model_rng,
             num_starts=self.opt_warmstart_nstarts if warm else self.opt_nstarts,
@@ -325,6 +338,7 @@ class GPSearcher(Searcher):
         self._has_fit = True
         self._num_obs_at_fit = num_obs
         self.stats["fits"] += 1
+        self.stats["cold_fits"] += int(not warm)
         self.stats["fit_evaluations"] += result.num_evaluations
 
     def _propose_with_model(self) -> Config | None:

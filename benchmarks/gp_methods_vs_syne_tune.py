@@ -1,0 +1,301 @@
+#!/usr/bin/env python
+"""MOBSTER, Hyper-Tune and SyncMOBSTER in mfbench side by side with Syne Tune 0.13.0.
+
+Same exported table, seeds, workers and simulated budget; decision time not charged to
+the simulated clock on either side (the reference runner's ``--no-charge-decision-time``).
+Two parts, because the reference's GP runs take minutes each on this machine:
+
+* **quality** (``--seeds``, default 10, at ``--budget`` simulated seconds, default a
+  quarter of the benchmark's budget): the final best metric of the reference, of ours
+  with the default speed options (``default``) and of ours with every speed option off,
+  i.e. the reference's refit-every-time schedule (``exact``); reported as mean ± standard
+  error and Welch's ``z = (ours - reference) / se`` in the direction of the mode
+  (``z > 2``: ours worse beyond noise);
+* **timing** (``--timing-seeds``, default 2, at the benchmark's full budget): real time
+  per run of the reference and of ours (default options) and the speed ratio.
+
+Real time per run: the reference runner's ``real_time_s`` (``tuner.run()``, Syne Tune
+already imported); ours: building the scheduler plus ``Simulator.run`` in this process
+with torch, gpytorch and SciPy already imported (a fresh ``python -m mfbench`` process
+pays ~2-3 s more for ``import torch``, reported separately as ``import_s``).
+
+Results of every run (both sides) are cached as JSON under ``--results-dir`` keyed by
+benchmark, budget, workers, method, variant and seed, and reused unless ``--rerun`` /
+``--rerun-reference``: the reference's slow runs are not recomputed. The summary
+(``summary.md`` / ``summary.json``) says which timings came from the cache.
+
+Example::
+
+    /work/main/.venv/bin/python benchmarks/gp_methods_vs_syne_tune.py --seeds 10 --timing-seeds 2
+
+The table is exported once (``mfbench.blackbox.export.export_long_format``) to
+``outputs/reference_tables/<benchmark>.parquet`` (ignored by git).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+METHODS = ["mobster_joint", "mobster_indep", "hypertune_indep", "hypertune4_indep", "hypertune_joint", "syncmobster"]
+#: our variants: searcher overrides on top of the method YAML
+VARIANTS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "exact": {"opt_refit_growth": 0.0, "opt_warmstart": False, "opt_cold_refit_growth": None},
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--benchmark", default=None,
+                   help="benchmark YAML name (default: nas201_offline_cifar100 if present, else hartmann6)")
+    p.add_argument("--methods", nargs="+", default=METHODS, choices=METHODS)
+    p.add_argument("--seeds", type=int, default=10, help="quality: seeds 0..N-1")
+    p.add_argument("--budget", type=float, default=None,
+                   help="quality: simulated seconds (default: a quarter of the benchmark's budget)")
+    p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS),
+                   help="our variants in the quality part")
+    p.add_argument("--timing-seeds", type=int, default=2, help="timing: seeds 0..K-1 at the full budget (0: skip)")
+    p.add_argument("--n-workers", type=int, default=None, help="default: the benchmark's")
+    p.add_argument("--reference-runner", type=Path, default=REPO / "benchmarks" / "reference" / "syne_tune_runner.py")
+    p.add_argument("--reference-python", type=Path, default=Path("/work/st-venv/bin/python"))
+    p.add_argument("--results-dir", type=Path, default=REPO / "benchmarks" / "results" / "gp_methods_vs_syne_tune")
+    p.add_argument("--table-dir", type=Path, default=REPO / "outputs" / "reference_tables")
+    p.add_argument("--rerun", action="store_true", help="rerun our cached runs")
+    p.add_argument("--rerun-reference", action="store_true", help="rerun cached reference runs")
+    p.add_argument("--skip-reference", action="store_true", help="never run the reference (cache only)")
+    return p.parse_args(argv)
+
+
+def compose(overrides: list[str]) -> Any:
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    from mfbench.config.schema import register_schemas
+
+    register_schemas()
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        return hydra_compose("config", overrides=overrides)
+
+
+def default_benchmark() -> str:
+    nb201 = REPO / "conf" / "benchmark" / "nas201_offline_cifar100.yaml"
+    return nb201.stem if nb201.is_file() else "hartmann6"
+
+
+def export_table(name: str, benchmark: Any, table_dir: Path) -> Path:
+    from mfbench.blackbox.base import TabularBlackbox
+    from mfbench.blackbox.export import export_long_format
+
+    path = table_dir / f"{name}.parquet"
+    if path.is_file() and path.with_suffix(".json").is_file():
+        return path
+    blackbox = benchmark.open()
+    if not isinstance(blackbox, TabularBlackbox):
+        raise SystemExit(f"benchmark {name} is not tabular; the reference runner needs a table")
+    tmp = path.with_name(path.stem + ".tmp.parquet")
+    export_long_format(blackbox, tmp, fidelity_attr=benchmark.fidelity_attr, metric=benchmark.metric,
+                       mode=benchmark.mode, elapsed_time_attr=benchmark.elapsed_time_attr)
+    tmp.with_suffix(".json").replace(path.with_suffix(".json"))
+    tmp.replace(path)
+    return path
+
+
+def _cached(path: Path, rerun: bool) -> dict[str, Any] | None:
+    if path.is_file() and not rerun:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+        summary["from_cache"] = True
+        return summary
+    return None
+
+
+def _store(path: Path, summary: dict[str, Any]) -> dict[str, Any]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({k: v for k, v in summary.items() if k != "from_cache"}, indent=2) + "\n",
+                    encoding="utf-8")
+    summary["from_cache"] = False
+    return summary
+
+
+def run_reference(args: argparse.Namespace, table: Path, method: str, seed: int, n_workers: int, budget: float,
+                  cache: Path) -> dict[str, Any]:
+    cached = _cached(cache, args.rerun_reference)
+    if cached is not None:
+        return cached
+    if args.skip_reference:
+        raise SystemExit(f"--skip-reference but no cached reference result {cache}")
+    if not args.reference_runner.is_file():
+        raise SystemExit(f"reference runner not found: {args.reference_runner} (pass --reference-runner PATH)")
+    with tempfile.TemporaryDirectory(prefix="st-ref-") as tmp:
+        out = Path(tmp) / f"{method}-{seed}.parquet"
+        cmd = [str(args.reference_python), str(args.reference_runner), "--table", str(table), "--method", method,
+               "--seed", str(seed), "--n-workers", str(n_workers), "--max-wallclock-time", str(budget),
+               "--no-charge-decision-time", "--out", str(out)]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"reference run failed ({' '.join(cmd)}):\n{done.stderr[-3000:]}")
+        summary = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    keep = ("method", "seed", "real_time_s", "total_real_time_s", "final_best", "num_results", "num_trials",
+            "restrict_configurations", "syne_tune_version")
+    return _store(cache, {k: summary.get(k) for k in keep})
+
+
+def run_ours(benchmark: Any, method_node: dict[str, Any], overrides: dict[str, Any], seed: int, n_workers: int,
+             budget: float) -> dict[str, Any]:
+    from mfbench.app import _instantiate
+    from mfbench.backend.simulator import Simulator
+    from mfbench.schedulers.base import Problem
+    from mfbench.stopping import StoppingCriterion
+
+    node = dict(method_node)
+    node["searcher"] = {**dict(node["searcher"]), **overrides}
+    blackbox = benchmark.open()
+    problem = Problem(blackbox.config_space, benchmark.fidelities, benchmark.metric, benchmark.mode, n_workers, seed)
+    started = time.perf_counter()
+    scheduler = _instantiate(node, problem=problem)
+    outcome = Simulator(charge_decision_time=False).run(
+        benchmark, scheduler, problem, StoppingCriterion(max_wallclock_time=budget).resolved(budget)
+    )
+    real_time = time.perf_counter() - started
+    index = blackbox.objective_index(benchmark.metric)
+    values = np.asarray([o[index] for o in outcome.recorder.objectives], dtype=np.float64)
+    best = float(np.nanmin(values) if benchmark.mode == "min" else np.nanmax(values)) if len(values) else None
+    return {"seed": seed, "real_time_s": real_time, "decision_s": outcome.decision_seconds, "final_best": best,
+            "num_results": len(outcome.recorder), "num_trials": outcome.num_trials_started,
+            "searcher_stats": scheduler.describe().get("stats")}
+
+
+def import_seconds() -> float:
+    """Wall time of importing torch and gpytorch in a fresh interpreter."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import torch, gpytorch, scipy.optimize"], check=True)
+    return time.perf_counter() - started
+
+
+def mean_se(values: list[float]) -> tuple[float, float]:
+    x = np.asarray(values, dtype=np.float64)
+    return float(x.mean()), (float(x.std(ddof=1) / math.sqrt(len(x))) if len(x) > 1 else 0.0)
+
+
+def z_worse(ours: list[float], ref: list[float], sign: float) -> float:
+    mo, so = mean_se(ours)
+    mr, sr = mean_se(ref)
+    se = math.hypot(so, sr)
+    return sign * (mo - mr) / se if se > 0 else 0.0
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    name = args.benchmark or default_benchmark()
+    cfg = compose([f"benchmark={name}"])
+    from mfbench.app import _instantiate
+
+    benchmark = _instantiate(dict(cfg.benchmark))
+    n_workers = args.n_workers or benchmark.n_workers
+    full_budget = float(benchmark.max_wallclock_time)
+    budget = float(args.budget or full_budget / 4)
+    table = export_table(name, benchmark, args.table_dir)
+    sign = 1.0 if benchmark.mode == "min" else -1.0
+    import gpytorch  # noqa: F401  (imports are not part of a run's time: see the module docstring)
+    import scipy.optimize  # noqa: F401
+    import torch  # noqa: F401
+
+    root = args.results_dir / f"{name}_w{n_workers}"
+    runs: list[dict[str, Any]] = []
+
+    def one(method: str, side: str, seed: int, part_budget: float) -> dict[str, Any]:
+        cache = root / f"T{int(part_budget)}" / side / method / f"seed_{seed}.json"
+        if side == "reference":
+            result = run_reference(args, table, method, seed, n_workers, part_budget, cache)
+        else:
+            result = _cached(cache, args.rerun)
+            if result is None:
+                node = dict(compose([f"method={method}"]).method)
+                result = _store(cache, run_ours(benchmark, node, VARIANTS[side], seed, n_workers, part_budget))
+        runs.append({"method": method, "side": side, "budget": part_budget, **result})
+        print(f"{method:16s} {side:9s} T={part_budget:g} seed {seed}: best {result['final_best']:.5f} "
+              f"in {result['real_time_s']:.2f} s{' (cached)' if result.get('from_cache') else ''}", flush=True)
+        return result
+
+    quality, timing = [], []
+    for method in args.methods:
+        per_side = {side: [one(method, side, s, budget) for s in range(args.seeds)]
+                    for side in ["reference", *args.variants]}
+        ref = [r["final_best"] for r in per_side["reference"]]
+        row: dict[str, Any] = {"method": method, "seeds": args.seeds, "budget": budget}
+        for side, results in per_side.items():
+            values = [r["final_best"] for r in results]
+            row[side] = {"mean": mean_se(values)[0], "se": mean_se(values)[1],
+                         "time_s": float(np.mean([r["real_time_s"] for r in results])),
+                         "cached": sum(bool(r.get("from_cache")) for r in results)}
+            if side != "reference":
+                row[side]["z_worse"] = z_worse(values, ref, sign)
+        quality.append(row)
+        if args.timing_seeds > 0:
+            ref_t = [one(method, "reference", s, full_budget) for s in range(args.timing_seeds)]
+            ours_t = [one(method, "default", s, full_budget) for s in range(args.timing_seeds)]
+            tr = float(np.mean([r["real_time_s"] for r in ref_t]))
+            to = float(np.mean([r["real_time_s"] for r in ours_t]))
+            timing.append({"method": method, "seeds": args.timing_seeds, "budget": full_budget,
+                           "ref_time_s": tr, "ours_time_s": to, "speedup": tr / to,
+                           "ref_best": float(np.mean([r["final_best"] for r in ref_t])),
+                           "ours_best": float(np.mean([r["final_best"] for r in ours_t])),
+                           "cached": sum(bool(r.get("from_cache")) for r in ref_t + ours_t)})
+    imports = import_seconds()
+    lines = [f"Benchmark {name} ({benchmark.metric}, {benchmark.mode}), {n_workers} workers, decision time not "
+             f"charged on either side.", "",
+             f"Quality: {budget:g} s simulated, seeds 0..{args.seeds - 1}; final best (mean ± se); z > 2: ours worse "
+             f"than the reference beyond noise; s/run = mean real time per run.", "",
+             "| method | Syne Tune 0.13.0 | ours (default) | z | ours (exact) | z | ref s/run | default s/run | "
+             "exact s/run |", "|---|---|---|---|---|---|---|---|---|"]
+    for row in quality:
+        def cell(side: str) -> str:
+            r = row.get(side)
+            return "n/a" if r is None else f"{r['mean']:.4f} ± {r['se']:.4f}"
+
+        def z(side: str) -> str:
+            r = row.get(side)
+            return "n/a" if r is None else f"{r['z_worse']:+.2f}{' WORSE' if r['z_worse'] > 2 else ''}"
+
+        def t(side: str) -> str:
+            r = row.get(side)
+            return "n/a" if r is None else f"{r['time_s']:.1f}"
+
+        lines.append(f"| {row['method']} | {cell('reference')} | {cell('default')} | {z('default')} | "
+                     f"{cell('exact')} | {z('exact')} | {t('reference')} | {t('default')} | {t('exact')} |")
+    if timing:
+        lines += ["", f"Timing: full budget {full_budget:g} s simulated, seeds 0..{args.timing_seeds - 1}; real "
+                  f"seconds per run (ours: default options, imports excluded; `import torch, gpytorch` in a fresh "
+                  f"process took {imports:.1f} s here).", "",
+                  "| method | Syne Tune 0.13.0 s/run | ours s/run | speed-up | ref best | ours best |",
+                  "|---|---|---|---|---|---|"]
+        for row in timing:
+            lines.append(f"| {row['method']} | {row['ref_time_s']:.1f} | {row['ours_time_s']:.1f} | "
+                         f"{row['speedup']:.1f}x | {row['ref_best']:.4f} | {row['ours_best']:.4f} |")
+    cached = sum(r.get("from_cache", False) for r in runs)
+    if cached:
+        lines.append(f"\n({cached} of {len(runs)} runs come from the cache of earlier script runs on this machine.)")
+    report = "\n".join(lines)
+    print("\n" + report)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "summary.md").write_text(report + "\n", encoding="utf-8")
+    summary = {"benchmark": name, "n_workers": n_workers, "quality_budget": budget, "full_budget": full_budget,
+               "import_s": imports, "quality": quality, "timing": timing}
+    (root / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return summary
+
+
+if __name__ == "__main__":
+    main()
