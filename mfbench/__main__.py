@@ -29,15 +29,20 @@ register_schemas()
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="config")
 def _main(cfg: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
 
     from mfbench.app import run
     from mfbench.config.validation import ConfigError
     from mfbench.results.store import FinishedRunExists
+    from mfbench.sweeps.threads import limit_threads_to_allocation
 
+    limit_threads_to_allocation()  # a SLURM job: torch / OpenMP / BLAS threads = its CPUs
     hydra_cfg = HydraConfig.get()
     try:
         run(cfg, hydra_cfg.runtime.output_dir, dict(hydra_cfg.runtime.choices))
     except (ConfigError, FinishedRunExists) as error:
+        if hydra_cfg.mode == RunMode.MULTIRUN:
+            raise  # one run of a sweep: the sweeper reports it with the others, the sweep goes on
         print(f"mfbench: error: {error}", file=sys.stderr)
         sys.exit(2)
 

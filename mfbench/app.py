@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import importlib.metadata
 import json
 import math
 import platform
@@ -19,7 +18,10 @@ from mfbench.config.validation import ConfigError, validate_node
 GROUPS = ("benchmark", "method", "backend", "stopping")
 #: top-level keys that change how a run is shown or stored, not what it computes
 _NON_SEMANTIC = {"overwrite", "progress"}
-_VERSIONED = ("mfbench", "numpy", "pandas", "pyarrow", "scipy", "hydra-core", "omegaconf", "torch", "gpytorch", "botorch")
+#: (distribution, module) pairs whose versions are recorded when the run imported them
+_VERSIONED = (("mfbench", "mfbench"), ("numpy", "numpy"), ("pandas", "pandas"), ("pyarrow", "pyarrow"),
+              ("scipy", "scipy"), ("hydra-core", "hydra"), ("omegaconf", "omegaconf"), ("onnxruntime", "onnxruntime"),
+              ("torch", "torch"), ("gpytorch", "gpytorch"), ("botorch", "botorch"))
 
 
 def config_fingerprint(config: Mapping[str, Any]) -> str:
@@ -29,12 +31,15 @@ def config_fingerprint(config: Mapping[str, Any]) -> str:
 
 
 def _package_versions() -> dict[str, str]:
+    """Versions of Python, mfbench and of the listed packages this process has imported."""
+    import sys
+
     versions = {"python": platform.python_version()}
-    for name in _VERSIONED:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            pass
+    for distribution, module_name in _VERSIONED:
+        module = sys.modules.get(module_name)
+        version = getattr(module, "__version__", None) if module is not None else None
+        if version is not None:
+            versions[distribution] = str(version)
     return versions
 
 
@@ -56,9 +61,9 @@ def _instantiate(node: Mapping[str, Any], **kwargs: Any) -> Any:
 
 def resolve_config(cfg: DictConfig) -> dict[str, Any]:
     """The resolved config as plain containers, with the groups validated."""
-    config = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+    keys = [key for key in cfg.keys() if key != "hydra"]
+    config = OmegaConf.to_container(OmegaConf.masked_copy(cfg, keys), resolve=True, throw_on_missing=True)
     assert isinstance(config, dict)
-    config.pop("hydra", None)
     for group in GROUPS:
         validate_node(config[group], group)
     if config["seed"] < 0:
@@ -68,32 +73,18 @@ def resolve_config(cfg: DictConfig) -> dict[str, Any]:
     return config
 
 
-def run(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> dict[str, Any]:
-    """Run one experiment and write it to ``output_dir``; return its metadata.
+def simulate(config: Mapping[str, Any], choices: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Simulate one run of a resolved, validated config; nothing is written.
 
     Args:
-        cfg: the composed config (``conf/config.yaml`` plus overrides).
-        output_dir: the run directory (derived from the config by Hydra).
+        config: the output of :func:`resolve_config`.
         choices: the chosen option of each group, e.g. ``{"method": "asha_prom", ...}``.
-    """
-    from mfbench.console import SimulatedTimeProgress, format_summary
-    from mfbench.results.store import FinishedRunExists, RunDirectory, remove_stale_temporaries
-    from mfbench.schedulers.base import Problem
 
-    config = resolve_config(cfg)
-    fingerprint = config_fingerprint(config)
-    run_dir = RunDirectory(output_dir)
-    previous = run_dir.finished_fingerprint()
-    if previous is not None and not config["overwrite"]:
-        if previous == fingerprint:
-            print(f"mfbench: skipping, this run is already finished in {run_dir.path} (overwrite=true reruns it)")
-            return run_dir.read_metadata()
-        raise FinishedRunExists(
-            f"{run_dir.path} holds a finished run with a different configuration; choose another "
-            f"experiment=... tag, or pass overwrite=true to replace it"
-        )
-    if run_dir.path.is_dir():
-        remove_stale_temporaries(run_dir.path)
+    Returns:
+        ``(columns, metadata)``: the results as columns and the run's metadata.
+    """
+    from mfbench.console import SimulatedTimeProgress
+    from mfbench.schedulers.base import Problem
 
     started = time.perf_counter()
     benchmark = _instantiate(config["benchmark"])
@@ -105,7 +96,7 @@ def run(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> 
                       n_workers, config["seed"])
     scheduler = _instantiate(config["method"], problem=problem)
 
-    progress = SimulatedTimeProgress(stopping.budget, enabled=config["progress"])
+    progress = SimulatedTimeProgress(stopping.budget, enabled=config.get("progress", False))
     try:
         outcome = backend.run(benchmark, scheduler, problem, stopping, progress.callback)
     finally:
@@ -115,7 +106,7 @@ def run(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> 
         "method": choices.get("method", "custom"),
         "benchmark": choices.get("benchmark", "custom"),
         "seed": config["seed"],
-        "experiment": config["experiment"],
+        "experiment": config["experiment_name"],
         "n_workers": n_workers,
         "metric": benchmark.metric,
         "mode": benchmark.mode,
@@ -134,8 +125,8 @@ def run(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> 
         "num_trials_started": outcome.num_trials_started,
         "num_trials_completed": outcome.num_trials_completed,
         "best": _best(columns, benchmark, outcome.trial_configs),
-        "config": config,
-        "config_fingerprint": fingerprint,
+        "config": dict(config),
+        "config_fingerprint": config_fingerprint(config),
         "versions": _package_versions(),
         "real_time": {
             "seconds": time.perf_counter() - started,
@@ -143,7 +134,38 @@ def run(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> 
             "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         },
     }
-    run_dir.write(columns, metadata, overwrite=config["overwrite"])
+    return columns, metadata
+
+
+def run(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> dict[str, Any]:
+    """Run one experiment and write it to ``output_dir``; return its metadata.
+
+    Args:
+        cfg: the composed config (``conf/config.yaml`` plus overrides).
+        output_dir: the run directory (derived from the config by Hydra).
+        choices: the chosen option of each group, e.g. ``{"method": "asha_prom", ...}``.
+    """
+    from mfbench.console import format_summary
+    from mfbench.results.run_state import RunState
+    from mfbench.results.store import FinishedRunExists, RunDirectory, remove_stale_temporaries
+
+    config = resolve_config(cfg)
+    fingerprint = config_fingerprint(config)
+    run_dir = RunDirectory(output_dir)
+    previous = run_dir.finished_fingerprint()
+    if previous is not None and not config["overwrite"]:
+        if previous == fingerprint:
+            print(f"mfbench: skipping, this run is already finished in {run_dir.path} (overwrite=true reruns it)")
+            return run_dir.read_metadata()
+        raise FinishedRunExists(
+            f"{run_dir.path} holds a finished run with a different configuration; choose another "
+            f"experiment_name=... tag, or pass overwrite=true to replace it"
+        )
+    if run_dir.path.is_dir():
+        remove_stale_temporaries(run_dir.path)
+    with RunState(run_dir.path).tracking():  # RUNNING marker; FAILED with the error if it raises
+        columns, metadata = simulate(config, choices)
+        run_dir.write(columns, metadata, overwrite=config["overwrite"])
     print(format_summary(metadata, str(run_dir.path)))
     return metadata
 

@@ -22,7 +22,8 @@ class MfbenchConfig:
         stopping: when the run ends (group ``stopping``).
         seed: master random seed of the run (>= 0).
         n_workers: parallel workers; ``null`` = the benchmark's default.
-        experiment: tag of the experiment, the first part of the run directory.
+        experiment_name: tag of the experiment, the first part of the run directory
+            (``experiment`` is the group of experiment presets, see ``conf/experiment/``).
         overwrite: replace a finished run with a different config in the same directory.
         progress: show a progress bar over the simulated budget.
     """
@@ -33,7 +34,7 @@ class MfbenchConfig:
     stopping: Any = MISSING
     seed: int = 0
     n_workers: Optional[int] = None
-    experiment: str = "default"
+    experiment_name: str = "default"
     overwrite: bool = False
     progress: bool = True
 
@@ -42,4 +43,7 @@ def register_schemas() -> None:
     """Register the schema (idempotent; called before Hydra composes)."""
     from hydra.core.config_store import ConfigStore
 
+    from mfbench.sweeps.hydra_configs import register_sweep_configs
+
     ConfigStore.instance().store(name="mfbench_schema", node=MfbenchConfig)
+    register_sweep_configs()

@@ -2,18 +2,17 @@
 
 Each node with a ``_target_`` is checked like a structured config whose fields are the
 target's keyword parameters and their type hints: a misspelled key or a value of the
-wrong type fails at start, naming the key, the class and the accepted keys.
+wrong type fails at start, naming the key, the class and the accepted keys. Hints that
+are not simple (``int``, ``float``, ``str``, ``bool``, their ``Optional`` and
+``int | float``) are left to the constructor, which validates its own values.
 """
 from __future__ import annotations
 
-import dataclasses
+import functools
 import importlib
 import inspect
 import typing
 from typing import Any, Mapping
-
-from omegaconf import MISSING, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
 
 
 class ConfigError(ValueError):
@@ -22,7 +21,8 @@ class ConfigError(ValueError):
 
 #: parameters supplied by mfbench itself, never by the config
 INJECTED = {"problem", "self"}
-_SIMPLE = {int, float, str, bool}
+_SIMPLE = (bool, int, float, str)
+_TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
 
 
 def locate(target: str) -> Any:
@@ -34,36 +34,52 @@ def locate(target: str) -> Any:
         raise ConfigError(f"_target_ {target!r} cannot be imported: {error}") from error
 
 
-def _omegaconf_type(hint: Any) -> Any:
-    """The closest type OmegaConf can check (``Any`` where it cannot)."""
-    origin = typing.get_origin(hint)
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
+def _checkable(hint: Any) -> tuple[tuple[type, ...], bool] | None:
+    """``(allowed types, None allowed)`` for a simple hint, None for hints left unchecked."""
     if hint in _SIMPLE:
-        return hint
-    if origin is typing.Union or str(origin) == "types.UnionType":
-        if len(args) == 1 and args[0] in _SIMPLE:
-            return typing.Optional[args[0]]
-        if set(args) <= {int, float}:
-            return typing.Optional[float]
-    return Any
+        return (hint,), False
+    origin = typing.get_origin(hint)
+    if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
+        args = typing.get_args(hint)
+        optional = type(None) in args
+        rest = tuple(a for a in args if a is not type(None))
+        if rest and all(a in _SIMPLE for a in rest):
+            return rest, optional
+    return None
 
 
-def _schema_for(target: Any, path: str) -> tuple[type, list[str]]:
-    """A dataclass mirroring ``target``'s keyword parameters, and their names."""
+@functools.lru_cache(maxsize=None)
+def _parameters(target: Any) -> tuple[tuple[str, ...], dict[str, tuple[tuple[type, ...], bool]], bool]:
+    """Keyword parameters of ``target``, the checkable ones' types, and whether it takes ``**kwargs``."""
     function = target.__init__ if inspect.isclass(target) else target
     signature = inspect.signature(function)
     try:
         hints = typing.get_type_hints(function)
     except Exception:  # unresolvable annotations: check keys only
         hints = {}
-    fields = []
+    names: list[str] = []
+    types: dict[str, tuple[tuple[type, ...], bool]] = {}
     for name, parameter in signature.parameters.items():
         if name in INJECTED or parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
-        fields.append((name, _omegaconf_type(hints.get(name, Any)), dataclasses.field(default=MISSING)))
+        names.append(name)
+        checkable = _checkable(hints.get(name, Any))
+        if checkable is not None:
+            types[name] = checkable
     accepts_any = any(p.kind == p.VAR_KEYWORD for p in signature.parameters.values())
-    schema = dataclasses.make_dataclass(f"{getattr(target, '__name__', 'Target')}Schema", fields)
-    return (schema if not accepts_any else dict), [f[0] for f in fields]  # type: ignore[return-value]
+    return tuple(names), types, accepts_any
+
+
+def _type_ok(value: Any, allowed: tuple[type, ...], optional: bool) -> bool:
+    if value is None:
+        return optional
+    if isinstance(value, bool):
+        return bool in allowed
+    if isinstance(value, int):
+        return int in allowed or float in allowed
+    if isinstance(value, float):
+        return float in allowed
+    return isinstance(value, tuple(t for t in allowed if t not in (bool, int, float)))
 
 
 def validate_node(node: Mapping[str, Any], path: str) -> None:
@@ -75,22 +91,20 @@ def validate_node(node: Mapping[str, Any], path: str) -> None:
     """
     if "_target_" not in node:
         raise ConfigError(f"{path}: the config node has no _target_; every {path} YAML names the class it builds")
-    target = locate(str(node["_target_"]))
-    schema, accepted = _schema_for(target, path)
+    names, types, accepts_any = _parameters(locate(str(node["_target_"])))
     values = {k: v for k, v in node.items() if not k.startswith("_")}
     for key, value in values.items():
         if isinstance(value, Mapping) and "_target_" in value:
             validate_node(value, f"{path}.{key}")
-    if schema is dict:
+    if accepts_any:
         return
-    unknown = sorted(set(values) - set(accepted))
+    unknown = sorted(set(values) - set(names))
     if unknown:
         raise ConfigError(
-            f"{path}.{unknown[0]}: unknown option for {node['_target_']}. Accepted options: {', '.join(accepted)}"
+            f"{path}.{unknown[0]}: unknown option for {node['_target_']}. Accepted options: {', '.join(names)}"
         )
-    checked = {k: v for k, v in values.items() if not (isinstance(v, Mapping) and "_target_" in v)}
-    try:
-        OmegaConf.merge(OmegaConf.structured(schema), checked)
-    except OmegaConfBaseException as error:
-        key = getattr(error, "full_key", None) or getattr(error, "key", "?")
-        raise ConfigError(f"{path}.{key}: {error.msg if hasattr(error, 'msg') else error}".split("\n")[0]) from None
+    for key, value in values.items():
+        if key in types and not _type_ok(value, *types[key]):
+            allowed, optional = types[key]
+            expected = " or ".join(_TYPE_NAMES[t] for t in allowed) + (" or null" if optional else "")
+            raise ConfigError(f"{path}.{key}: expected {expected}, got {value!r} ({type(value).__name__})")

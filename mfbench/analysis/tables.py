@@ -1,0 +1,149 @@
+"""Final results per benchmark and method: best metric at the end of the budget and real time.
+
+One row per (benchmark, setup): number of seeds, mean ± standard error, median and IQM
+of the runs' final best metric (or regret), and the real (wall-clock) seconds the runs
+took. Written as CSV (full precision), Markdown and LaTeX (best entry per benchmark in
+bold).
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from mfbench.analysis.iqm import iqm
+from mfbench.analysis.load import Results
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Columns of :func:`final_table`.
+TABLE_COLUMNS = ("benchmark", "setup", "n_seeds", "mean", "se", "median", "iqm", "real_seconds_mean",
+                 "real_seconds_total")
+
+
+def final_table(results: Results, references: dict[str, float | None] | None = None) -> "pd.DataFrame":
+    """Final best metric per (benchmark, setup) over seeds.
+
+    Args:
+        results: from :func:`~mfbench.analysis.load.load_results`.
+        references: per benchmark, a regret reference (see
+            :func:`~mfbench.analysis.aggregate.regret_reference`); the table then holds
+            regrets instead of metric values.
+
+    Returns:
+        Columns :data:`TABLE_COLUMNS`; ``se`` is ``std(ddof=1)/sqrt(n)`` (NaN for one
+        seed); real seconds are per run (mean) and summed. Runs without any non-NaN
+        metric are left out (``load_results`` reports them).
+    """
+    import pandas as pd
+
+    rows = []
+    for benchmark in results.benchmarks:
+        mode = results.benchmark_info(benchmark)["mode"]
+        reference = (references or {}).get(benchmark)
+        for setup in results.setups(benchmark):
+            runs = results.runs[(results.runs["benchmark"] == benchmark) & (results.runs["setup"] == setup)]
+            finals = runs["final_best"].to_numpy(dtype=np.float64)
+            keep = ~np.isnan(finals)
+            finals = finals[keep]
+            if finals.size == 0:
+                continue
+            if reference is not None:
+                finals = (finals - reference) if mode == "min" else (reference - finals)
+            n = finals.size
+            real = runs["real_seconds"].to_numpy(dtype=np.float64)[keep]
+            rows.append({
+                "benchmark": benchmark, "setup": setup, "n_seeds": n,
+                "mean": float(finals.mean()),
+                "se": float(finals.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan,
+                "median": float(np.median(finals)), "iqm": float(iqm(finals)),
+                "real_seconds_mean": float(np.nanmean(real)) if np.isfinite(real).any() else math.nan,
+                "real_seconds_total": float(np.nansum(real)),
+            })
+    return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+
+
+def _fmt(x: float, digits: int = 4) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{x:.{digits}g}"
+
+
+def _best_rows(table: "pd.DataFrame", modes: dict[str, str], column: str) -> set[int]:
+    """Index labels of the best row per benchmark in ``column`` (regret and min: smallest)."""
+    best: set[int] = set()
+    for benchmark, group in table.groupby("benchmark", sort=False):
+        values = group[column].to_numpy(dtype=np.float64)
+        if np.isnan(values).all():
+            continue
+        target = np.nanmin(values) if modes.get(benchmark, "min") == "min" else np.nanmax(values)
+        best.update(group.index[values == target].tolist())
+    return best
+
+
+def _cells(table: "pd.DataFrame", modes: dict[str, str], bold: tuple[str, str]) -> list[list[str]]:
+    bests = {c: _best_rows(table, modes, c) for c in ("mean", "median", "iqm")}
+    rows = []
+    for index, row in table.iterrows():
+        def mark(text: str, column: str) -> str:
+            return f"{bold[0]}{text}{bold[1]}" if index in bests[column] else text
+        mean = _fmt(row["mean"]) + ("" if math.isnan(row["se"]) else f" ± {_fmt(row['se'], 2)}")
+        rows.append([str(row["benchmark"]), str(row["setup"]), str(int(row["n_seeds"])), mark(mean, "mean"),
+                     mark(_fmt(row["median"]), "median"), mark(_fmt(row["iqm"]), "iqm"),
+                     _fmt(row["real_seconds_mean"], 3), _fmt(row["real_seconds_total"], 3)])
+    return rows
+
+
+def _headers(quantity: str) -> list[str]:
+    return ["benchmark", "method", "seeds", f"{quantity} mean ± SE", "median", "IQM", "real s / run",
+            "real s total"]
+
+
+def to_markdown(table: "pd.DataFrame", modes: dict[str, str], quantity: str = "final best") -> str:
+    """A Markdown table; the best mean, median and IQM per benchmark in bold.
+
+    ``modes`` maps benchmark to ``"min"``/``"max"`` (use ``"min"`` for regret).
+    """
+    headers = _headers(quantity)
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(headers) - 2)) + "|"]
+    lines += ["| " + " | ".join(cells) + " |" for cells in _cells(table, modes, ("**", "**"))]
+    return "\n".join(lines) + "\n"
+
+
+def _latex_escape(text: str) -> str:
+    text = text.replace("\\", "\x00")
+    for a, b in (("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"), ("_", r"\_"), ("{", r"\{"),
+                 ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}")):
+        text = text.replace(a, b)
+    return text.replace("\x00", r"\textbackslash{}")
+
+
+def to_latex(table: "pd.DataFrame", modes: dict[str, str], quantity: str = "final best") -> str:
+    """A booktabs LaTeX tabular; the best mean, median and IQM per benchmark in bold."""
+    headers = [_latex_escape(h).replace("±", r"$\pm$") for h in _headers(quantity)]
+    lines = [r"\begin{tabular}{llr" + "r" * (len(headers) - 3) + "}", r"\toprule", " & ".join(headers) + r" \\",
+             r"\midrule"]
+    previous = None
+    for cells in _cells(table, modes, ("\x01", "\x02")):
+        if previous is not None and cells[0] != previous:
+            lines.append(r"\midrule")
+        previous = cells[0]
+        escaped = [_latex_escape(c).replace("±", r"$\pm$").replace("–", "--")
+                   .replace("\x01", r"\textbf{").replace("\x02", "}") for c in cells]
+        lines.append(" & ".join(escaped) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_tables(table: "pd.DataFrame", modes: dict[str, str], out: Path, stem: str = "final_table",
+                 quantity: str = "final best") -> list[Path]:
+    """Write ``<stem>.csv``, ``<stem>.md`` and ``<stem>.tex`` into ``out``; return their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"{stem}.csv", out / f"{stem}.md", out / f"{stem}.tex"]
+    table.to_csv(paths[0], index=False)
+    paths[1].write_text(to_markdown(table, modes, quantity), encoding="utf-8")
+    paths[2].write_text(to_latex(table, modes, quantity), encoding="utf-8")
+    return paths

@@ -1,0 +1,157 @@
+"""Tabulated blackboxes stored in the cache as memory-mapped numpy arrays.
+
+A stored tabular blackbox is a directory (see :mod:`mfbench.blackbox.cache`)::
+
+    manifest.json          format version, source, hyperparameters, fidelity, objectives,
+                           seeds, tasks, and size + sha256 of each file
+    configurations.npy     float64 (N, d): row i is configuration i; a categorical column
+                           holds the index of the value in the hyperparameter's choices
+    <task>.npy             float32 (N, S, F, O) evaluations of one task (one per task)
+
+Opening maps ``<task>.npy`` read-only (``np.load(mmap_mode="r")``): nothing is copied, so
+opening the full NAS-Bench-201 table (15,625 x 3 x 200 x 7) takes milliseconds; the
+config table (15,625 tuples) is built with numpy, not per-row Python.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from mfbench.blackbox.base import TabularBlackbox
+from mfbench.blackbox.cache import BlackboxDataError, cache_root, read_manifest, staging, write_manifest
+from mfbench.space import Categorical, ConfigSpace, Integer, hyperparameter_from_dict, hyperparameter_to_dict
+
+CONFIGURATIONS = "configurations.npy"
+
+
+def task_file(task: str) -> str:
+    """File name of a task's evaluations (task names may hold characters like ``-``)."""
+    return f"{task}.npy"
+
+
+def encode_configurations(space_hps: Sequence[Any], columns: Mapping[str, Sequence[Any]]) -> np.ndarray:
+    """``configurations.npy`` content, shape ``(N, d)``, from one value column per hyperparameter."""
+    encoded = []
+    for hp in space_hps:
+        values = columns[hp.name]
+        if isinstance(hp, Categorical):
+            lookup = {choice: i for i, choice in enumerate(hp.choices)}
+            try:
+                encoded.append(np.fromiter((lookup[v] for v in values), dtype=np.float64, count=len(values)))
+            except KeyError as error:
+                raise ValueError(f"hyperparameter {hp.name!r}: value {error.args[0]!r} is not in {hp.choices}") from None
+        else:
+            encoded.append(np.asarray(values, dtype=np.float64))
+    return np.stack(encoded, axis=1)
+
+
+def decode_configurations(hyperparameters: Sequence[Any], encoded: np.ndarray) -> list[tuple[Any, ...]]:
+    """The table rows (value tuples) of an encoded configuration array ``(N, d)``."""
+    columns = []
+    for j, hp in enumerate(hyperparameters):
+        column = encoded[:, j]
+        if isinstance(hp, Categorical):
+            columns.append(np.asarray(hp.choices, dtype=object)[column.astype(np.int64)].tolist())
+        elif isinstance(hp, Integer):
+            columns.append(column.astype(np.int64).tolist())
+        else:
+            columns.append(column.tolist())
+    return list(zip(*columns))
+
+
+def write_tabular(
+    name: str,
+    cache_dir: str | os.PathLike[str] | None,
+    hyperparameters: Sequence[Any],
+    configurations: np.ndarray,
+    fidelity_name: str,
+    fidelity_values: Sequence[int],
+    objective_names: Sequence[str],
+    tasks: Mapping[str, Callable[[np.ndarray], None]],
+    num_seeds: int,
+    source: Mapping[str, Any],
+    extra: Mapping[str, Any] | None = None,
+    replace: bool = True,
+    checksums: bool = True,
+) -> Path:
+    """Write a tabular blackbox into the cache atomically; return its directory.
+
+    Args:
+        name: the blackbox name (directory under the cache root).
+        cache_dir: the cache root override (``None``: the default, see :func:`cache_root`).
+        hyperparameters: the space's hyperparameters (in column order).
+        configurations: encoded configurations, shape ``(N, d)`` (:func:`encode_configurations`).
+        fidelity_name: name of the fidelity (e.g. ``hp_epoch``).
+        fidelity_values: sorted fidelity values, shape ``(F,)``.
+        objective_names: the ``O`` objective names.
+        tasks: ``{task: fill}``; ``fill(out)`` writes the task's float32 ``(N, S, F, O)``
+            evaluations into ``out`` (a writable memmap, so tasks need not fit in memory).
+        num_seeds: ``S``.
+        source: where the data came from (goes into the manifest and every run's metadata).
+        extra: more manifest fields (e.g. ``description``, ``partial``).
+        replace: replace an existing copy (``False``: keep it if another process wrote one).
+        checksums: record sha256 of each file (a few seconds for the full NB201).
+    """
+    target = cache_root(cache_dir) / name
+    n_configs = configurations.shape[0]
+    shape = (n_configs, num_seeds, len(fidelity_values), len(objective_names))
+    with staging(target, replace=replace) as directory:
+        np.save(directory / CONFIGURATIONS, np.asarray(configurations, dtype=np.float64))
+        for task, fill in tasks.items():
+            out = np.lib.format.open_memmap(directory / task_file(task), mode="w+", dtype=np.float32, shape=shape)
+            fill(out)
+            out.flush()
+            del out
+        body = {
+            "hyperparameters": [hyperparameter_to_dict(hp) for hp in hyperparameters],
+            "fidelity": {"name": fidelity_name, "values": [int(v) for v in fidelity_values]},
+            "objectives": list(objective_names),
+            "num_configs": int(n_configs),
+            "num_seeds": int(num_seeds),
+            "tasks": list(tasks),
+            **(extra or {}),
+        }
+        write_manifest(directory, name, "tabular", source, body, checksums=checksums)
+    return target
+
+
+def open_tabular(name: str, task: str, cache_dir: str | os.PathLike[str] | None, rebuild: str) -> TabularBlackbox:
+    """Open one task of a stored tabular blackbox, memory-mapped (no copy).
+
+    Args:
+        name: the blackbox name.
+        task: one of the manifest's tasks.
+        cache_dir: the cache root override.
+        rebuild: the command that fetches / rebuilds the data (quoted in errors).
+
+    Raises:
+        BlackboxDataError: missing / stale / foreign / truncated data, or an unknown task.
+    """
+    directory = cache_root(cache_dir) / name
+    manifest = read_manifest(directory, name, rebuild, kind="tabular")
+    if task not in manifest["tasks"]:
+        raise BlackboxDataError(f"blackbox {name!r} has no task {task!r}; its tasks are {manifest['tasks']}")
+    hyperparameters = tuple(hyperparameter_from_dict(spec) for spec in manifest["hyperparameters"])
+    configurations = np.load(directory / CONFIGURATIONS)
+    evaluations = np.load(directory / task_file(task), mmap_mode="r")
+    expected = (manifest["num_configs"], manifest["num_seeds"], len(manifest["fidelity"]["values"]),
+                len(manifest["objectives"]))
+    if evaluations.shape != expected or configurations.shape[0] != expected[0]:
+        raise BlackboxDataError(
+            f"{directory / task_file(task)} has shape {evaluations.shape}, its manifest says {expected}: the cache is "
+            f"corrupt. Delete {directory} and rebuild with: {rebuild}"
+        )
+    space = ConfigSpace(hyperparameters, table=decode_configurations(hyperparameters, configurations))
+    description = {
+        "name": name,
+        "task": task,
+        "source": manifest["source"],
+        "format_version": manifest["format_version"],
+        "cache_dir": str(directory),
+        "created": manifest.get("created"),
+        **{k: manifest[k] for k in ("description", "partial", "model") if k in manifest},
+    }
+    return TabularBlackbox(space, manifest["fidelity"]["values"], manifest["objectives"], evaluations, description)

@@ -1,0 +1,1 @@
+"""The data command (``python -m mfbench.data``): download, convert, verify and export blackboxes."""

@@ -1,0 +1,209 @@
+"""Progress markers of a run directory: ``QUEUED``, ``RUNNING`` and ``FAILED``.
+
+Next to the ``DONE`` marker of :mod:`mfbench.results.store`, these small JSON files say what
+happens to an unfinished run:
+
+- ``QUEUED``: a launcher submitted the run to a job (job id, log files); written before the
+  job starts, so a job cancelled while pending is still traceable.
+- ``RUNNING``: the run started; who runs it (:class:`mfbench.sweeps.job_info.JobInfo`). If the
+  process is killed (SIGKILL, node failure) the marker stays and the status command finds its
+  executor gone: the run was interrupted.
+- ``FAILED``: the run raised; the error, its traceback and the log files.
+
+A run that finishes removes all three (``DONE`` then says it all). Each marker is written to
+a temporary file and renamed, so it is either absent or complete.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import tempfile
+import threading
+import traceback
+from pathlib import Path
+from typing import Any, Iterator
+
+QUEUED_MARKER = "QUEUED"
+RUNNING_MARKER = "RUNNING"
+FAILED_MARKER = "FAILED"
+_TRACEBACK_LINES = 40
+
+
+class RunTerminated(SystemExit):
+    """The run received SIGTERM (``scancel``, preemption, a time limit, ``kill``)."""
+
+    def __init__(self, signum: int = signal.SIGTERM) -> None:
+        super().__init__(128 + int(signum))
+        self.signum = int(signum)
+
+    def __str__(self) -> str:
+        return f"terminated by {signal.Signals(self.signum).name}"
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    text = json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _current_overrides() -> list[str] | None:
+    """The Hydra task overrides of the current job, if a Hydra job is running."""
+    try:
+        from hydra.core.hydra_config import HydraConfig
+
+        return [str(o) for o in HydraConfig.get().overrides.task]
+    except Exception:  # not inside a Hydra job
+        return None
+
+
+def describe_failure(error: BaseException) -> str:
+    """A short reason for the ``FAILED`` marker and the sweep report."""
+    if isinstance(error, RunTerminated):
+        return f"{error} (cancelled, preempted, out of time or killed)"
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted by Ctrl-C (SIGINT)"
+    name = type(error).__name__
+    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    if name == "UncompletedJobError" and "timed-out" in message:
+        return f"time limit reached: {message}"
+    return f"{name}: {message}" if message else name
+
+
+@contextlib.contextmanager
+def _signals_ignored(active: bool) -> Iterator[None]:
+    """Ignore SIGINT / SIGTERM for the block (main thread only).
+
+    A local job gets Ctrl-C twice (from the terminal and forwarded by its controller): the
+    second one, even if already received, must not cut the ``FAILED`` record short. The
+    run is ending anyway; the first signal's exception is re-raised after the block.
+    """
+    if not active:
+        yield
+        return
+    previous = {s: signal.signal(s, lambda signum, frame: None) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+class RunState:
+    """The progress markers of one run directory."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def marker(self, name: str) -> Path:
+        return self.path / name
+
+    def read(self, name: str) -> dict[str, Any] | None:
+        """The content of marker ``name``, None if absent or unreadable."""
+        try:
+            data = json.loads(self.marker(name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def _remove(self, *names: str) -> None:
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):
+                self.marker(name).unlink()
+
+    def mark_queued(self, job_id: str, executor: str, log_paths: list[str], overrides: list[str] | None = None,
+                    process: dict[str, Any] | None = None) -> None:
+        """Record that a launcher submitted this run as job ``job_id``.
+
+        Args:
+            job_id: the SLURM job id (``<array>_<task>``) or the submitit local job id.
+            executor: ``"slurm"`` or ``"local"``.
+            log_paths: the job's stdout / stderr files.
+            overrides: the run's Hydra overrides.
+            process: for local jobs, ``host``, ``pid`` and ``proc_start`` of the job's process.
+        """
+        import datetime
+
+        from mfbench.results.store import DONE_MARKER
+
+        if self.marker(RUNNING_MARKER).exists() or self.marker(DONE_MARKER).exists():
+            return  # the job was faster than its launcher: it already started (or finished)
+        self.path.mkdir(parents=True, exist_ok=True)
+        record: dict[str, Any] = {
+            "job_id": job_id,
+            "slurm_job_id": job_id if executor == "slurm" else None,
+            "executor": executor,
+            "log_paths": log_paths,
+            "overrides": overrides,
+            "queued_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        }
+        record.update(process or {})
+        _write_json(self.marker(QUEUED_MARKER), record)
+
+    def mark_running(self) -> dict[str, Any]:
+        """Record that the current process runs this run; return the record."""
+        from mfbench.sweeps.job_info import current_job
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        record = current_job().to_dict()
+        record["overrides"] = _current_overrides()
+        _write_json(self.marker(RUNNING_MARKER), record)
+        self._remove(QUEUED_MARKER, FAILED_MARKER)
+        return record
+
+    def mark_failed(self, error: BaseException, job: dict[str, Any] | None = None) -> None:
+        """Record that the run failed with ``error`` (replaces ``RUNNING``)."""
+        import datetime
+
+        lines = traceback.format_exception(type(error), error, error.__traceback__)
+        text = "".join(lines).splitlines()
+        job = job if job is not None else (self.read(RUNNING_MARKER) or {})
+        _write_json(self.marker(FAILED_MARKER), {
+            "reason": describe_failure(error),
+            "error_type": type(error).__name__,
+            "traceback": text[-_TRACEBACK_LINES:],
+            "failed_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "job": job,
+            "log_paths": job.get("log_paths") or [],
+            "overrides": job.get("overrides") or _current_overrides(),
+        })
+        self._remove(RUNNING_MARKER)
+
+    def mark_finished(self) -> None:
+        """The run finished (its ``DONE`` marker is written): drop the progress markers."""
+        self._remove(RUNNING_MARKER, FAILED_MARKER, QUEUED_MARKER)
+
+    @contextlib.contextmanager
+    def tracking(self) -> Iterator[dict[str, Any]]:
+        """Mark the run running for the ``with`` block; failed if it raises, finished if not.
+
+        In the main thread SIGTERM is turned into :class:`RunTerminated` for the block, so a
+        cancelled or preempted run records why it ended before it exits.
+        """
+        record = self.mark_running()
+        previous = None
+        in_main = threading.current_thread() is threading.main_thread()
+        if in_main:
+            def _terminate(signum: int, frame: Any) -> None:
+                raise RunTerminated(signum)
+
+            previous = signal.signal(signal.SIGTERM, _terminate)
+        try:
+            yield record
+        except BaseException as error:
+            with _signals_ignored(in_main):  # a second Ctrl-C / SIGTERM must not cut the record short
+                self.mark_failed(error, job=record)
+            raise
+        else:
+            self.mark_finished()
+        finally:
+            if in_main and previous is not None:
+                signal.signal(signal.SIGTERM, previous)

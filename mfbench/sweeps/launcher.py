@@ -1,0 +1,295 @@
+"""Submitit launchers for mfbench sweeps: ``hydra/launcher=local`` and ``hydra/launcher=slurm``.
+
+They extend Hydra's ``submitit_local`` / ``submitit_slurm`` launchers with:
+
+- **grouping**: ``runs_per_job`` cheap runs share one job (run one after the other: one
+  scheduler slot, one Python start-up), while a run whose overrides match an ``own_job``
+  pattern (e.g. ``method=mobster*``) gets a job of its own, with ``own_job_resources``
+  (e.g. more CPUs and time);
+- **thread limits**: each job sets torch / OpenMP / BLAS threads to its ``cpus_per_task``;
+- **containment**: a job that crashes, is cancelled or runs out of time only fails its own
+  runs; the launcher waits for all jobs and returns one result per run (the sweeper reports
+  the failures with their log files); each run is marked ``QUEUED`` with its job id and log
+  files as soon as it is submitted;
+- **local throttling**: the local launcher keeps at most ``array_parallelism`` jobs running.
+
+A job that is requeued (preemption, ``max_num_timeout`` > 0) reruns its group: finished runs
+are skipped by the app, so it continues where it stopped.
+"""
+from __future__ import annotations
+
+import fnmatch
+import logging
+import os
+import sys
+import time
+import traceback
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from hydra.core.singleton import Singleton
+from hydra.core.utils import JobReturn, JobStatus
+from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
+from hydra_plugins.hydra_submitit_launcher.submitit_launcher import BaseSubmititLauncher
+from omegaconf import OmegaConf, open_dict
+
+log = logging.getLogger(__name__)
+#: launcher fields that are ours, not submitit parameters
+_OWN_FIELDS = ("runs_per_job", "own_job", "own_job_resources")
+_POLL_S = 0.1
+
+
+class RunError(RuntimeError):
+    """A run failed (picklable summary of its exception)."""
+
+
+@dataclass(frozen=True)
+class RunGroup:
+    """Runs sharing one job: positions in the launched list, and whether it is an own job."""
+
+    indices: tuple[int, ...]
+    own: bool
+
+
+def group_runs(job_overrides: Sequence[Sequence[str]], runs_per_job: int, own_job: Sequence[str]) -> list[RunGroup]:
+    """Pack runs into jobs: ``own_job`` matches alone, the others ``runs_per_job`` at a time.
+
+    Args:
+        job_overrides: the overrides of each run, in launch order.
+        runs_per_job: how many non-matching runs share a job (>= 1).
+        own_job: ``fnmatch`` patterns; a run with an override matching one gets its own job.
+
+    Returns:
+        The groups, shared ones first (in order), then own jobs (in order).
+    """
+    if runs_per_job < 1:
+        raise ValueError(f"hydra.launcher.runs_per_job must be >= 1, got {runs_per_job}")
+    own, shared = [], []
+    for index, overrides in enumerate(job_overrides):
+        alone = any(fnmatch.fnmatchcase(o, pattern) for o in overrides for pattern in own_job)
+        (own if alone else shared).append(index)
+    groups = [RunGroup(tuple(shared[i:i + runs_per_job]), False) for i in range(0, len(shared), runs_per_job)]
+    return groups + [RunGroup((i,), True) for i in own]
+
+
+def _failed(overrides: Sequence[str], message: str) -> JobReturn:
+    result = JobReturn(overrides=list(overrides), status=JobStatus.FAILED)
+    result.return_value = RunError(message)
+    return result
+
+
+def _first_line(text: str) -> str:
+    lines = [line for line in str(text).strip().splitlines() if line.strip()]
+    return lines[-1] if lines and "Traceback" in lines[0] else (lines[0] if lines else "")
+
+
+class RunGroupTask:
+    """The callable of one job: its runs, one after the other, in the job's process."""
+
+    def __init__(self, launcher: "_GroupingLauncher", runs: list[tuple[list[str], int]], cpus: Optional[int],
+                 singleton_state: Dict[type, Singleton]) -> None:
+        self.launcher = launcher
+        self.runs = runs
+        self.cpus = cpus
+        self.singleton_state = singleton_state
+
+    def __call__(self) -> list[JobReturn]:
+        import submitit
+        from submitit.core.utils import UncompletedJobError
+
+        from mfbench.sweeps.threads import allocated_cpus, limit_threads
+
+        limit_threads(self.cpus or allocated_cpus() or 1, force=True)
+        job_id = submitit.JobEnvironment().job_id
+        returns = []
+        for overrides, num in self.runs:
+            result = self.launcher.run_one(overrides, num, job_id, self.singleton_state)
+            returns.append(result)
+            error = result._return_value if result.status is JobStatus.FAILED else None
+            if isinstance(error, BaseException):  # into this job's log, which the reports point to
+                print(f"mfbench: run {' '.join(overrides)} failed:", file=sys.stderr)
+                traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+                sys.stderr.flush()
+            if isinstance(error, UncompletedJobError):  # out of time: the job is ending, stop here
+                raise error
+        for result in returns:
+            if result.status is JobStatus.FAILED and not isinstance(result._return_value, RunError):
+                result.return_value = RunError(_first_line(str(result._return_value)) or repr(result._return_value))
+        return returns
+
+    def checkpoint(self) -> Any:
+        """Requeue as is (preemption / timeout with ``max_num_timeout`` > 0): finished runs are skipped."""
+        import submitit
+
+        return submitit.helpers.DelayedSubmission(self)
+
+
+class _GroupingLauncher(BaseSubmititLauncher):
+    """Shared logic of the local and SLURM launchers."""
+
+    def __init__(self, runs_per_job: int = 1, own_job: Sequence[str] = (),
+                 own_job_resources: Optional[Mapping[str, Any]] = None, **params: Any) -> None:
+        super().__init__(**params)
+        self.runs_per_job = int(runs_per_job)
+        self.own_job = [str(p) for p in (OmegaConf.to_container(own_job) if OmegaConf.is_config(own_job) else own_job)]
+        resources = OmegaConf.to_container(own_job_resources) if OmegaConf.is_config(own_job_resources) else own_job_resources
+        self.own_job_resources = dict(resources or {})
+        unknown = sorted(set(self.own_job_resources) - set(self.params))
+        if unknown:
+            raise ValueError(f"hydra.launcher.own_job_resources: unknown launcher field(s) {unknown}; "
+                             f"accepted: {sorted(self.params)}")
+        group_runs([], self.runs_per_job, self.own_job)  # validates runs_per_job
+        self.run_dirs: dict[tuple[str, ...], Path] = {}
+
+    def set_run_dirs(self, run_dirs: Mapping[tuple[str, ...], Path]) -> None:
+        """Run directory of each run (by overrides), given by the sweeper, for ``QUEUED`` markers."""
+        self.run_dirs = dict(run_dirs)
+
+    # ------------------------------------------------------------------ in the job
+    def run_one(self, overrides: list[str], num: int, job_id: str, singleton_state: Dict[type, Singleton]) -> JobReturn:
+        """Compose and run one run in this process (like Hydra's submitit launcher does)."""
+        from hydra.core.utils import run_job, setup_globals
+
+        from mfbench.results.run_state import RunTerminated
+
+        assert self.hydra_context is not None and self.config is not None and self.task_function is not None
+        Singleton.set_state(singleton_state)
+        setup_globals()
+        try:
+            sweep_config = self.hydra_context.config_loader.load_sweep_config(self.config, overrides)
+            with open_dict(sweep_config.hydra.job) as job:
+                job.id = job_id
+                job.num = num
+            return run_job(hydra_context=self.hydra_context, task_function=self.task_function, config=sweep_config,
+                           job_dir_key="hydra.sweep.dir", job_subdir_key="hydra.sweep.subdir")
+        except RunTerminated:
+            raise  # the job is being cancelled: stop its remaining runs too
+        except (Exception, SystemExit) as error:  # the next run of the group still runs
+            return _failed(overrides, f"{type(error).__name__}: {error}")
+
+    # ------------------------------------------------------------------ in the launching process
+    def _params(self, own: bool) -> dict[str, Any]:
+        params = dict(self.params)
+        if own:
+            params.update(self.own_job_resources)
+        return params
+
+    def _executor(self, params: Mapping[str, Any]) -> Any:
+        import submitit
+
+        init_keys = {"submitit_folder", "max_num_timeout"}
+        init = {"folder": params["submitit_folder"]}
+        if "max_num_timeout" in params:
+            init[f"{self._EXECUTOR}_max_num_timeout"] = params["max_num_timeout"]
+        executor = submitit.AutoExecutor(cluster=self._EXECUTOR, **init)
+        base = set(OmegaConf.structured(BaseQueueConf).keys())
+        executor.update_parameters(**{k if k in base else f"{self._EXECUTOR}_{k}": v
+                                      for k, v in params.items() if k not in init_keys})
+        return executor
+
+    def _task(self, group: RunGroup, runs: list[tuple[list[str], int]]) -> RunGroupTask:
+        cpus = self._params(group.own).get("cpus_per_task")
+        return RunGroupTask(self, [runs[i] for i in group.indices], cpus, Singleton.get_state())
+
+    def _mark_queued(self, group: RunGroup, runs: list[tuple[list[str], int]], job: Any,
+                     process: Optional[dict[str, Any]] = None) -> None:
+        from mfbench.results.run_state import RunState
+
+        logs = [str(job.paths.stdout), str(job.paths.stderr)]
+        for index in group.indices:
+            run_dir = self.run_dirs.get(tuple(runs[index][0]))
+            if run_dir is not None:
+                RunState(run_dir).mark_queued(str(job.job_id), self._EXECUTOR, logs, runs[index][0], process)
+
+    def _collect(self, group: RunGroup, job: Any, runs: list[tuple[list[str], int]],
+                 results: list[Optional[JobReturn]]) -> None:
+        try:
+            returns = job.result()
+        except Exception as error:  # cancelled, out of time, crashed, killed
+            state = getattr(job, "state", "?")
+            message = f"job {job.job_id} ended ({state}): {_first_line(str(error))}; log: {job.paths.stderr}"
+            for index in group.indices:
+                results[index] = _failed(runs[index][0], message)
+            return
+        for index, result in zip(group.indices, returns):
+            results[index] = result
+
+    def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
+        assert self.config is not None
+        runs = [(list(o), initial_job_idx + i) for i, o in enumerate(job_overrides)]
+        groups = group_runs([r[0] for r in runs], self.runs_per_job, self.own_job)
+        sweep_dir = Path(str(self.config.hydra.sweep.dir))
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        own = sum(g.own for g in groups)
+        print(f"mfbench: launching {len(runs)} runs in {len(groups)} {self._EXECUTOR} jobs "
+              f"({own} own jobs, up to {self.runs_per_job} runs per shared job); "
+              f"job logs in {Path(str(self.params['submitit_folder'])).parent}", flush=True)
+        results: list[Optional[JobReturn]] = [None] * len(runs)
+        self._submit_and_wait(groups, runs, results)
+        return [r if r is not None else _failed(runs[i][0], "no result") for i, r in enumerate(results)]
+
+    def _submit_and_wait(self, groups: list[RunGroup], runs: list[tuple[list[str], int]],
+                         results: list[Optional[JobReturn]]) -> None:
+        raise NotImplementedError
+
+
+class SlurmLauncher(_GroupingLauncher):
+    """``hydra/launcher=slurm``: one SLURM job array for shared jobs, one for own jobs."""
+
+    _EXECUTOR = "slurm"
+
+    def _submit_and_wait(self, groups: list[RunGroup], runs: list[tuple[list[str], int]],
+                         results: list[Optional[JobReturn]]) -> None:
+        submitted = []
+        for own in (False, True):
+            selected = [g for g in groups if g.own == own]
+            if not selected:
+                continue
+            executor = self._executor(self._params(own))
+            tasks = [self._task(g, runs) for g in selected]
+            with executor.batch():
+                jobs = [executor.submit(task) for task in tasks]
+            for group, job in zip(selected, jobs):
+                self._mark_queued(group, runs, job)
+                submitted.append((group, job))
+        for group, job in submitted:
+            self._collect(group, job, runs, results)
+
+
+class LocalLauncher(_GroupingLauncher):
+    """``hydra/launcher=local``: submitit local jobs (processes), at most ``array_parallelism`` at once."""
+
+    _EXECUTOR = "local"
+
+    def __init__(self, array_parallelism: Optional[int] = None, **params: Any) -> None:
+        super().__init__(**params)
+        self.array_parallelism = int(array_parallelism or os.cpu_count() or 1)
+        if self.array_parallelism < 1:
+            raise ValueError(f"hydra.launcher.array_parallelism must be >= 1, got {array_parallelism}")
+
+    def _submit_and_wait(self, groups: list[RunGroup], runs: list[tuple[list[str], int]],
+                         results: list[Optional[JobReturn]]) -> None:
+        from mfbench.sweeps.job_info import host_name, process_start_ticks
+
+        executors = {own: self._executor(self._params(own)) for own in {g.own for g in groups}}
+        pending = deque(groups)
+        active: list[tuple[RunGroup, Any]] = []
+        while pending or active:
+            while pending and len(active) < self.array_parallelism:
+                group = pending.popleft()
+                job = executors[group.own].submit(self._task(group, runs))
+                pid = int(job.job_id)
+                self._mark_queued(group, runs, job, {"host": host_name(), "pid": pid,
+                                                     "proc_start": process_start_ticks(pid)})
+                active.append((group, job))
+            running = []
+            for group, job in active:
+                if job.done():
+                    self._collect(group, job, runs, results)
+                else:
+                    running.append((group, job))
+            active = running
+            if active:
+                time.sleep(_POLL_S)

@@ -1,0 +1,122 @@
+"""Compose every run of a sweep and decide, before anything is launched, what to do with it.
+
+Each run's config is composed exactly as its job will compose it, which gives its run
+directory (``hydra.sweep.dir``/``hydra.sweep.subdir``) and its config fingerprint; with the
+run's :mod:`~mfbench.sweeps.run_status`, that decides its :class:`Action`:
+
+- finished with the same fingerprint: skip (never rewritten; ``overwrite=true`` reruns it);
+- finished with another fingerprint: a conflict, unless ``overwrite=true``;
+- running or queued in a live job: skip (it is being done);
+- failed, interrupted or missing: run.
+"""
+from __future__ import annotations
+
+import copy
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from omegaconf import DictConfig, open_dict, read_write
+
+from mfbench.sweeps.run_status import State, RunStatus, run_status, slurm_ids_of
+from mfbench.sweeps.job_info import slurm_states
+
+
+class Action(str, enum.Enum):
+    RUN = "run"
+    SKIP_DONE = "done"
+    SKIP_ACTIVE = "active"
+    CONFLICT = "conflict"
+    INVALID = "invalid"
+
+
+@dataclass
+class PlannedRun:
+    """One run of a sweep.
+
+    Attributes:
+        overrides: the run's Hydra overrides (as the sweeper generated them).
+        sweep_dir: the sweep directory (``hydra.sweep.dir``), as configured (may be relative).
+        subdir: the run directory relative to ``sweep_dir`` (``hydra.sweep.subdir``).
+        fingerprint: the config fingerprint (None if the config is invalid).
+        status: the run directory's state when planned.
+        action: what the sweep does with it.
+        reason: why (for conflicts and invalid configs: the error message).
+    """
+
+    overrides: list[str]
+    sweep_dir: str = ""
+    subdir: str = ""
+    fingerprint: str | None = None
+    status: RunStatus | None = None
+    action: Action = Action.RUN
+    reason: str = ""
+    config: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.sweep_dir) / self.subdir
+
+
+def compose_run(config_loader: Any, master_config: DictConfig, overrides: Sequence[str]) -> PlannedRun:
+    """Compose one run like its job will and fill its directory and fingerprint.
+
+    Raises:
+        Exception: Hydra's composition error (unknown group option, bad override) or
+            :class:`~mfbench.config.validation.ConfigError` for an invalid config.
+    """
+    from hydra.core.hydra_config import HydraConfig
+
+    from mfbench.app import config_fingerprint, resolve_config
+
+    sweep_config = config_loader.load_sweep_config(master_config, list(overrides))
+    hydra_config = HydraConfig.instance()
+    saved = hydra_config.cfg
+    try:
+        hydra_config.set_config(sweep_config)
+        sweep_dir = str(sweep_config.hydra.sweep.dir)
+        subdir = str(sweep_config.hydra.sweep.subdir)
+        task_config = copy.deepcopy(sweep_config)
+        with read_write(task_config), open_dict(task_config):
+            del task_config["hydra"]
+        config = resolve_config(task_config)
+    finally:
+        hydra_config.cfg = saved
+    return PlannedRun(list(overrides), sweep_dir, subdir, config_fingerprint(config), config=config)
+
+
+def _decide(run: PlannedRun) -> None:
+    status = run.status
+    assert status is not None
+    overwrite = bool(run.config.get("overwrite", False))
+    if status.state is State.DONE:
+        if status.fingerprint == run.fingerprint:
+            run.action, run.reason = (Action.RUN, "overwrite=true") if overwrite else (Action.SKIP_DONE, "finished")
+        elif overwrite:
+            run.action, run.reason = Action.RUN, "overwrite=true replaces a run with another config"
+        else:
+            run.action = Action.CONFLICT
+            run.reason = (f"{run.run_dir} holds a finished run with a different configuration; choose another "
+                          f"experiment_name=..., or pass overwrite=true to replace it")
+    elif status.state in (State.RUNNING, State.QUEUED):
+        run.action, run.reason = Action.SKIP_ACTIVE, status.detail
+    else:
+        run.action, run.reason = Action.RUN, status.state.value
+
+
+def plan_sweep(config_loader: Any, master_config: DictConfig, jobs: Sequence[Sequence[str]]) -> list[PlannedRun]:
+    """Compose all ``jobs`` (lists of overrides) and decide what to do with each."""
+    planned = []
+    for overrides in jobs:
+        try:
+            planned.append(compose_run(config_loader, master_config, overrides))
+        except Exception as error:  # reported together, before anything is launched
+            message = str(error).strip() or type(error).__name__
+            planned.append(PlannedRun(list(overrides), action=Action.INVALID, reason=message))
+    valid = [p for p in planned if p.action is not Action.INVALID]
+    slurm = slurm_states(slurm_ids_of(p.run_dir for p in valid))
+    for run in valid:
+        run.status = run_status(run.run_dir, slurm)
+        _decide(run)
+    return planned

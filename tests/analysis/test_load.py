@@ -1,0 +1,127 @@
+"""Finding and reading finished runs; everything unusual is reported."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from mfbench.analysis.load import RUN_COLUMNS, TRAJECTORY_COLUMNS, find_runs, load_results, running_best
+
+
+def test_running_best_ignores_nan():
+    np.testing.assert_array_equal(running_best(np.array([np.nan, 3, np.nan, 2, 5]), "min"), [np.nan, 3, 3, 2, 2])
+    np.testing.assert_array_equal(running_best(np.array([1.0, 3, 2]), "max"), [1, 3, 3])
+    assert running_best(np.array([]), "min").size == 0
+
+
+def test_load_toy_runs(toy_runs):
+    results = load_results(toy_runs)
+    assert list(results.runs.columns) == list(RUN_COLUMNS)
+    assert list(results.trajectories.columns) == list(TRAJECTORY_COLUMNS)
+    assert results.benchmarks == ["toy"]
+    assert results.setups("toy") == ["A", "B"]
+    assert len(results.runs) == 5 and len(results.trajectories) == 12
+    run = results.runs[(results.runs["setup"] == "A") & (results.runs["seed"] == 2)].iloc[0]
+    rows = results.trajectories[results.trajectories["run_id"] == run["run_id"]]
+    np.testing.assert_array_equal(rows["best"], [7, 2, 2])
+    np.testing.assert_array_equal(rows["sim_time"], [2, 2, 5])
+    assert run["final_best"] == 2 and run["first_time"] == 2 and run["budget"] == 6 and run["real_seconds"] == 3
+    assert results.benchmark_info("toy") == {"metric": "loss", "mode": "min", "budget": 6.0, "best_in_table": None,
+                                             "global_optimum": None}
+    # B lacks seed 2, and that is reported
+    assert results.report.topics("warning") == ["missing-seeds"]
+    assert "toy/B" in results.report.warnings[0].message and "[2]" in results.report.warnings[0].message
+
+
+def test_unfinished_and_unreadable_runs_are_reported(toy_runs, run_factory):
+    run_factory(toy_runs, "toy", "B", 2, [1.0], [1.0], budget=6, done=False)  # crashed before the marker
+    (toy_runs / "toy" / "B" / "seed_3").mkdir()  # Hydra made the folder, the run never wrote
+    broken = run_factory(toy_runs, "toy", "C", 0, [1.0], [1.0], budget=6)
+    (broken / "results.parquet").write_bytes(b"not parquet")
+    results = load_results(toy_runs)
+    messages = {f.message.split(" ")[0]: f for f in results.report.warnings}
+    assert messages["toy/B/seed_2"].topic == "unfinished"
+    assert "metadata.json, results.parquet" in messages["toy/B/seed_2"].message
+    assert messages["toy/B/seed_3"].topic == "unfinished" and "nothing" in messages["toy/B/seed_3"].message
+    assert messages["toy/C/seed_0"].topic == "unreadable"
+    assert len(results.runs) == 5
+
+
+def test_find_runs_skips_excluded_and_hidden_folders(toy_runs, run_factory):
+    run_factory(toy_runs / ".hidden", "toy", "A", 0, [1.0], [1.0])
+    run_factory(toy_runs / "analysis", "toy", "A", 0, [1.0], [1.0])
+    scan = find_runs(toy_runs, exclude=[toy_runs / "analysis"])
+    assert len(scan.finished) == 5 and not scan.unfinished
+
+
+def test_nan_metrics_and_runs_without_values(tmp_path, run_factory):
+    root = tmp_path / "exp"
+    run_factory(root, "toy", "A", 0, [1, 2, 3, 4], [np.nan, 3, np.nan, 2])
+    run_factory(root, "toy", "A", 1, [1, 2], [np.nan, np.nan])
+    results = load_results(root)
+    first = results.runs[results.runs["seed"] == 0].iloc[0]
+    assert first["n_nan"] == 2 and first["first_time"] == 2 and first["final_best"] == 2
+    empty = results.runs[results.runs["seed"] == 1].iloc[0]
+    assert math.isnan(empty["first_time"]) and math.isnan(empty["final_best"])
+    assert results.report.topics("warning") == ["nan", "no-values"]
+    assert "seed 0: 2 of 4" in results.report.warnings[0].message
+
+
+def test_mode_max_is_reported(tmp_path, run_factory):
+    root = tmp_path / "exp"
+    run_factory(root, "acc", "A", 0, [1, 2, 3], [0.5, 0.9, 0.7], mode="max", metric="accuracy")
+    results = load_results(root)
+    np.testing.assert_array_equal(results.trajectories["best"], [0.5, 0.9, 0.9])
+    assert results.report.topics("info") == ["mode"]
+
+
+def test_metric_override(toy_runs):
+    with pytest.raises(ValueError, match="--mode"):
+        load_results(toy_runs, metric="other")
+    results = load_results(toy_runs, metric="other", mode="max")
+    assert (results.runs["metric"] == "other").all() and (results.runs["mode"] == "max").all()
+    assert (results.trajectories["value"] == 0).all()
+    with pytest.raises(ValueError, match="no column"):
+        load_results(toy_runs, metric="accuracy", mode="max")
+    with pytest.raises(ValueError, match="drop --mode"):
+        load_results(toy_runs, mode="max")
+
+
+def test_duplicates_need_more_setup_keys(tmp_path, run_factory):
+    run_factory(tmp_path / "e1", "toy", "A", 0, [1.0], [1.0], experiment="e1")
+    run_factory(tmp_path / "e2", "toy", "A", 0, [1.0], [2.0], experiment="e2")
+    with pytest.raises(ValueError, match="--setup-keys experiment,method"):
+        load_results(tmp_path)
+    results = load_results(tmp_path, setup_keys=("experiment", "method"))
+    assert results.setups() == ["e1/A", "e2/A"]
+    with pytest.raises(ValueError, match="no key 'nope'"):
+        load_results(tmp_path, setup_keys=("nope",))
+
+
+def test_inconsistent_mode_is_an_error(tmp_path, run_factory):
+    run_factory(tmp_path, "toy", "A", 0, [1.0], [1.0], mode="min")
+    run_factory(tmp_path, "toy", "B", 0, [1.0], [1.0], mode="max")
+    with pytest.raises(ValueError, match="disagree on mode"):
+        load_results(tmp_path)
+
+
+def test_nothing_to_load(tmp_path, run_factory):
+    with pytest.raises(FileNotFoundError, match="no such folder"):
+        load_results(tmp_path / "missing")
+    run_factory(tmp_path, "toy", "A", 0, [1.0], [1.0], done=False)
+    with pytest.raises(FileNotFoundError, match="1 unfinished"):
+        load_results(tmp_path)
+
+
+def test_metadata_without_required_keys_is_unreadable(toy_runs):
+    import json
+
+    path = toy_runs / "toy" / "B" / "seed_1" / "metadata.json"
+    meta = json.loads(path.read_text())
+    del meta["method"]
+    path.write_text(json.dumps(meta))
+    results = load_results(toy_runs)
+    assert len(results.runs) == 4
+    unreadable = [f.message for f in results.report.warnings if f.topic == "unreadable"]
+    assert len(unreadable) == 1 and "lacks ['method']" in unreadable[0]

@@ -1,0 +1,55 @@
+"""Shared fixtures: tiny hand-made blackboxes and problems."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mfbench.benchmark import Benchmark
+from mfbench.blackbox.base import TabularBlackbox
+from mfbench.schedulers.base import Problem
+from mfbench.space import Categorical, ConfigSpace
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def tiny_blackbox() -> TabularBlackbox:
+    """3 configurations x 1 seed x epochs 1..3; objectives (loss, elapsed_time).
+
+    loss:    a 0.5 0.4 0.3 | b 0.6 0.2 0.1 | c 0.9 0.8 0.7
+    seconds per epoch: a 10, b 20, c 5 (elapsed_time is cumulative)
+    """
+    space = ConfigSpace((Categorical("x", ("a", "b", "c")),), table=[("a",), ("b",), ("c",)])
+    loss = np.array([[0.5, 0.4, 0.3], [0.6, 0.2, 0.1], [0.9, 0.8, 0.7]])
+    per_epoch = np.array([10.0, 20.0, 5.0])
+    elapsed = per_epoch[:, None] * np.arange(1, 4)[None, :]
+    evaluations = np.stack([loss, elapsed], axis=-1)[:, None, :, :]  # (3, 1, 3, 2)
+    return TabularBlackbox(space, [1, 2, 3], ["loss", "elapsed_time"], evaluations)
+
+
+@pytest.fixture
+def tiny_benchmark() -> Benchmark:
+    return Benchmark(blackbox=tiny_blackbox(), metric="loss", mode="min", elapsed_time_attr="elapsed_time",
+                     n_workers=2, max_wallclock_time=1000.0)
+
+
+def make_problem(blackbox: TabularBlackbox, n_workers: int = 2, seed: int = 0, mode: str = "min",
+                 metric: str = "loss") -> Problem:
+    return Problem(blackbox.config_space, blackbox.fidelity_values, metric, mode, n_workers, seed)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_blackbox_cache(tmp_path_factory):
+    """Blackboxes built by the tests (e.g. the offline NB201 default) go to a temporary cache,
+    never into the user's ~/.cache; subprocesses inherit it through MFBENCH_CACHE."""
+    import os
+
+    previous = os.environ.get("MFBENCH_CACHE")
+    os.environ["MFBENCH_CACHE"] = str(tmp_path_factory.mktemp("mfbench_cache"))
+    yield Path(os.environ["MFBENCH_CACHE"])
+    if previous is None:
+        os.environ.pop("MFBENCH_CACHE", None)
+    else:
+        os.environ["MFBENCH_CACHE"] = previous

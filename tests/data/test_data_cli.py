@@ -1,0 +1,118 @@
+"""``python -m mfbench.data``: offline failure, download via a local server, convert, verify, export."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pyarrow.parquet as pq
+import pytest
+
+from mfbench.data.cli import main
+from tests.conftest import REPO, SHARED_DATA
+
+NATS = SHARED_DATA / "nats-tss-v1_0-3ffb9-simple"
+YAHPO = SHARED_DATA / "yahpo-lcbench"
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def file_server(tmp_path):
+    root = tmp_path / "www"
+    root.mkdir()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(root)))
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    yield root, f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_offline_download_fails_fast_with_a_clear_message_and_no_litter(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO), "MFBENCH_CACHE": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-m", "mfbench.data", "download", "nas201", "--url",
+                           "http://127.0.0.1:9/nasbench201/", "--timeout", "5", "--no-progress"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "cannot reach 127.0.0.1:9" in done.stderr and "convert nas201 --from" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not any(p.is_file() for p in (tmp_path / "cache").rglob("*"))
+
+
+@pytest.mark.skipif(not YAHPO.is_dir(), reason=f"YAHPO LCBench fixture absent: {YAHPO}")
+def test_download_yahpo_from_a_mirror_converts_and_verifies(file_server, tmp_path, capsys):
+    root, base = file_server
+    (root / "lcbench").mkdir()
+    for name in ("model.onnx", "config_space.json", "encoding.json"):
+        (root / "lcbench" / name).write_bytes((YAHPO / name).read_bytes())
+    cache = tmp_path / "cache"
+    assert main(["download", "yahpo_lcbench", "--url", f"{base}/lcbench/", "--cache-dir", str(cache),
+                 "--no-progress"]) == 0
+    assert (cache / "yahpo_lcbench" / "manifest.json").is_file()
+    assert not (cache / "downloads" / "yahpo_lcbench" / "yahpo_data").exists()  # removed after conversion
+    assert main(["verify", "yahpo_lcbench", "--cache-dir", str(cache)]) == 0
+    assert main(["list", "--cache-dir", str(cache)]) == 0
+    assert "yahpo_lcbench" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not YAHPO.is_dir(), reason=f"YAHPO LCBench fixture absent: {YAHPO}")
+def test_download_with_a_bad_checksum_leaves_no_blackbox(file_server, tmp_path, capsys):
+    root, base = file_server
+    (root / "lcbench").mkdir()
+    for name in ("model.onnx", "config_space.json"):
+        (root / "lcbench" / name).write_bytes((YAHPO / name).read_bytes())
+    (root / "lcbench" / "encoding.json").write_text('{"OpenML_task_id": {}}')
+    cache = tmp_path / "cache"
+    assert main(["download", "yahpo_lcbench", "--url", f"{base}/lcbench/", "--cache-dir", str(cache),
+                 "--no-progress"]) == 2
+    assert "checksum mismatch" in capsys.readouterr().err
+    assert not (cache / "yahpo_lcbench").exists()
+    assert not list((cache / "downloads").rglob("*.part")) and not list(cache.rglob("encoding.json"))
+
+
+@pytest.mark.skipif(not NATS.is_dir(), reason=f"real NATS-Bench fixture absent: {NATS}")
+def test_convert_nas201_and_export_the_benchmark(tmp_path, capsys):
+    cache = tmp_path / "cache"
+    assert main(["convert", "nas201", "--from", str(NATS), "--cache-dir", str(cache), "--no-progress"]) == 2
+    assert "--allow-partial" in capsys.readouterr().err and not (cache / "nas201").exists()
+    assert main(["convert", "nas201", "--from", str(NATS), "--allow-partial", "--cache-dir", str(cache),
+                 "--no-progress"]) == 0
+    out = tmp_path / "nb201.parquet"
+    assert main(["export", "nas201_cifar100", "--out", str(out), "--cache-dir", str(cache)]) == 0
+    table = pq.read_table(out).to_pandas()
+    assert len(table) == 3 * 3 * 200
+    assert list(table.columns) == ["hp_x0", "hp_x1", "hp_x2", "hp_x3", "hp_x4", "hp_x5", "seed", "hp_epoch",
+                                   "metric_valid_error", "metric_train_error", "metric_runtime",
+                                   "metric_elapsed_time", "metric_latency", "metric_flops", "metric_params"]
+    row = table[(table.hp_x0 == "avg_pool_3x3") & (table.hp_x1 == "nor_conv_1x1") & (table.seed == 0)
+                & (table.hp_epoch == 1)]
+    assert row.metric_valid_error.item() == pytest.approx(0.9134, abs=1e-6)  # arch 0, ori-test@0 = 8.66 %
+    sidecar = json.loads(out.with_suffix(".json").read_text())
+    assert sidecar["metric"] == "metric_valid_error" and sidecar["elapsed_time"] == "metric_elapsed_time"
+    assert sidecar["max_wallclock_time"] == 21600 and sidecar["n_workers"] == 4
+
+
+def test_missing_data_for_a_benchmark_names_the_command(tmp_path, capsys):
+    assert main(["export", "nas201_cifar10", "--out", str(tmp_path / "x.parquet"), "--cache-dir",
+                 str(tmp_path)]) == 2
+    assert "python -m mfbench.data download nas201" in capsys.readouterr().err
+    assert not (tmp_path / "x.parquet").exists()
+
+
+@pytest.mark.skipif(not YAHPO.is_dir(), reason=f"YAHPO LCBench fixture absent: {YAHPO}")
+def test_export_of_a_continuous_surrogate_needs_sample_configs(tmp_path, capsys):
+    data_dir = f"benchmark.blackbox.data_dir={YAHPO}"
+    out = tmp_path / "lcbench.parquet"
+    assert main(["export", "yahpo_lcbench", "--out", str(out), data_dir]) == 2
+    assert "--sample-configs" in capsys.readouterr().err and not out.exists()
+    assert main(["export", "yahpo_lcbench", "--out", str(out), "--sample-configs", "4", data_dir]) == 0
+    table = pq.read_table(out)
+    assert table.num_rows == 4 * 52 and "val_accuracy" in table.column_names
+    assert json.loads(out.with_suffix(".json").read_text())["exported_from"] == "surrogate tabulated on 4 configurations"

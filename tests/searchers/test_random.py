@@ -1,0 +1,37 @@
+import numpy as np
+import pytest
+
+from mfbench.schedulers.base import Problem
+from mfbench.searchers.random import RandomSearcher
+from mfbench.space import Categorical, ConfigSpace, Float
+
+
+def _problem(space, seed=0):
+    return Problem(space, np.arange(1, 4), "loss", "min", 1, seed)
+
+
+def test_finite_space_is_enumerated_without_duplicates_then_exhausted():
+    space = ConfigSpace((Categorical("a", (1, 2, 3)), Categorical("b", ("x", "y"))))
+    searcher = RandomSearcher(_problem(space))
+    configs = [searcher.suggest() for _ in range(6)]
+    assert configs[0] == {"a": 1, "b": "x"}  # the midpoint first
+    assert len({tuple(c.values()) for c in configs}) == 6
+    assert searcher.suggest() is None
+
+
+def test_table_space_uses_all_rows_even_when_almost_exhausted():
+    space = ConfigSpace((Float("x", 0, 1),), table=[(i / 99,) for i in range(100)])
+    searcher = RandomSearcher(_problem(space))
+    rows = {space.index_of(searcher.suggest()) for _ in range(100)}
+    assert rows == set(range(100)) and searcher.suggest() is None
+
+
+def test_points_to_evaluate_and_reproducibility():
+    space = ConfigSpace((Float("x", 0, 1), Float("y", 0, 1)))
+    first = RandomSearcher(_problem(space), points_to_evaluate=[{"x": 0.1}])
+    assert first.suggest() == {"x": 0.1, "y": 0.5}
+    a = [RandomSearcher(_problem(space, 3), points_to_evaluate=[]).suggest() for _ in range(2)]
+    assert a[0] == a[1]
+    assert RandomSearcher(_problem(space, 4), points_to_evaluate=[]).suggest() != a[0]
+    with pytest.raises(ValueError, match="points_to_evaluate"):
+        RandomSearcher(_problem(space), points_to_evaluate=[{"x": 2.0}])

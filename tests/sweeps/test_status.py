@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mfbench.results.run_state import RunState
+from mfbench.sweeps.manifest import write_manifest
+from mfbench.sweeps.status import find_run_dirs, format_status, main, status_json, sweep_status
+
+
+@dataclass
+class Run:
+    subdir: str
+    overrides: list[str]
+    fingerprint: str
+
+
+def _done(path: Path, fingerprint: str) -> None:
+    path.mkdir(parents=True)
+    (path / "results.parquet").write_bytes(b"x")
+    (path / "metadata.json").write_text(json.dumps({"config_fingerprint": fingerprint}))
+    (path / "DONE").write_text("complete\n")
+
+
+@pytest.fixture()
+def sweep(tmp_path: Path) -> Path:
+    """A 2 x 3 sweep: a/0,1 done, a/2 failed, b/0 interrupted, b/1 missing, b/2 done with another config;
+    plus an unrecorded single run c/0 that failed."""
+    root = tmp_path / "outputs" / "exp"
+    runs = [Run(f"h/{m}/seed_{s}", [f"method={m}", f"seed={s}"], f"{m}{s}") for m in "ab" for s in range(3)]
+    write_manifest(root, runs, ["hydra/launcher=local"], ["method=a,b", "seed=0,1,2"])
+    _done(root / "h/a/seed_0", "a0")
+    _done(root / "h/a/seed_1", "a1")
+    _done(root / "h/b/seed_2", "other")
+    try:
+        with RunState(root / "h/a/seed_2").tracking():
+            raise MemoryError("too big")
+    except MemoryError:
+        pass
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    RunState(root / "h/b/seed_0").mark_running()
+    record = json.loads((root / "h/b/seed_0/RUNNING").read_text())
+    (root / "h/b/seed_0/RUNNING").write_text(json.dumps({**record, "pid": child.pid, "proc_start": None}))
+    (root / ".submitit" / "1").mkdir(parents=True)
+    (root / ".submitit" / "1" / "DONE").write_text("not a run")
+    try:
+        with RunState(root / "h/c/seed_0").tracking():
+            raise KeyError("x")
+    except KeyError:
+        pass
+    failed = json.loads((root / "h/c/seed_0/FAILED").read_text())
+    (root / "h/c/seed_0/FAILED").write_text(json.dumps({**failed, "overrides": ["method=c", "seed=0"]}))
+    return root
+
+
+def test_states_counts_and_completion_commands(sweep: Path) -> None:
+    assert find_run_dirs(sweep) == ["h/a/seed_0", "h/a/seed_1", "h/a/seed_2", "h/b/seed_0", "h/b/seed_2", "h/c/seed_0"]
+    status = sweep_status(sweep)
+    assert {r.subdir: r.status.state.value for r in status.runs} == {
+        "h/a/seed_0": "done", "h/a/seed_1": "done", "h/a/seed_2": "failed", "h/b/seed_0": "interrupted",
+        "h/b/seed_1": "missing", "h/b/seed_2": "done", "h/c/seed_0": "failed"}
+    assert status.counts() == {"failed": 2, "interrupted": 1, "missing": 1, "running": 0, "queued": 0, "done": 3}
+    commands, unknown = status.completion_commands()
+    assert commands == ["python -m mfbench -m hydra/launcher=local method=a seed=2",
+                        "python -m mfbench -m hydra/launcher=local method=b seed=0,1",
+                        "python -m mfbench -m method=c seed=0"]
+    assert unknown == []
+    report = format_status(status)
+    assert report.splitlines()[0].endswith("7 runs (1 sweep(s) recorded): 2 failed, 1 interrupted, 1 missing, 3 done")
+    assert "MemoryError: too big" in report and "is gone" in report
+    assert "finished with another config than the sweep asks for" in report
+    assert "h/a/seed_0" not in report  # done runs are listed only with --all
+    assert "h/a/seed_0" in format_status(status, show_all=True)
+    assert status_json(status)["counts"]["missing"] == 1
+
+
+def test_cli(sweep: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(sweep), "--command"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == "python -m mfbench -m hydra/launcher=local method=b seed=0,1"
+    assert main([str(sweep), "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["runs"]) == 7
+    assert main([str(sweep / "nope")]) == 2
+    assert "no sweep directory" in capsys.readouterr().err
+
+
+def test_complete_sweep(tmp_path: Path) -> None:
+    write_manifest(tmp_path, [Run("h/a/seed_0", ["method=a", "seed=0"], "f")], [], [])
+    _done(tmp_path / "h/a/seed_0", "f")
+    status = sweep_status(tmp_path)
+    assert status.completion_commands() == ([], [])
+    assert format_status(status).endswith("Complete: every run is done.")

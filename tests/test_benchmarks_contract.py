@@ -1,0 +1,80 @@
+"""Every benchmark YAML composes, instantiates, opens its data and runs a short ASHA-STOP.
+
+The real-data benchmarks run on the fixtures in ../shared/data, converted into the test
+session's private cache (MFBENCH_CACHE): NB201 on its 3 real architectures, YAHPO LCBench
+on its real ONNX model. A benchmark whose data is absent is skipped with the reason.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from mfbench.__main__ import config_dir
+from mfbench.api import compose, simulate
+from mfbench.config.validation import ConfigError
+from tests.conftest import SHARED_DATA
+
+BENCHMARKS = sorted(p.stem for p in (Path(config_dir()) / "benchmark").glob("*.yaml"))
+#: the 34 per-task LCBench YAMLs differ only in the instance: two of them are simulated, all composed
+SIMULATED = [b for b in BENCHMARKS if not b.startswith("yahpo_lcbench_")] + ["yahpo_lcbench_7593",
+                                                                            "yahpo_lcbench_189909"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def real_data(_private_blackbox_cache):
+    from mfbench.blackbox.sources import nas201, yahpo_lcbench
+
+    nats = SHARED_DATA / "nats-tss-v1_0-3ffb9-simple"
+    if nats.is_dir() and not (_private_blackbox_cache / nas201.NAME).exists():
+        nas201.convert(nats, _private_blackbox_cache, allow_partial=True, progress=False)
+    yahpo = SHARED_DATA / "yahpo-lcbench"
+    if yahpo.is_dir() and not (_private_blackbox_cache / yahpo_lcbench.NAME).exists():
+        yahpo_lcbench.convert(yahpo, _private_blackbox_cache)
+
+
+def test_there_are_the_promised_benchmarks():
+    expected = {"nas201_cifar10", "nas201_cifar100", "nas201_imagenet16", "nas201_offline_cifar10",
+                "nas201_offline_cifar100", "nas201_offline_imagenet16", "yahpo_lcbench"}
+    assert expected <= set(BENCHMARKS)
+    assert len([b for b in BENCHMARKS if b.startswith("yahpo_lcbench_")]) == 34
+
+
+def test_the_default_benchmark_is_the_offline_nb201():
+    assert compose([]).hydra.runtime.choices["benchmark"] == "nas201_offline_cifar100"
+
+
+def test_every_lcbench_instance_yaml_extends_the_base_with_its_task():
+    # composing all 34 through Hydra takes ~10 s; two are composed and simulated below, the rest
+    # are checked to be exactly "the base YAML + this instance"
+    from omegaconf import OmegaConf
+
+    from mfbench.blackbox.sources.yahpo_lcbench import INSTANCES
+
+    seen = set()
+    for option in (b for b in BENCHMARKS if b.startswith("yahpo_lcbench_")):
+        node = OmegaConf.to_container(OmegaConf.load(Path(config_dir()) / "benchmark" / f"{option}.yaml"))
+        assert node == {"defaults": ["yahpo_lcbench", "_self_"], "blackbox": {"instance": option.split("_")[-1]}}
+        seen.add(node["blackbox"]["instance"])
+    assert seen == set(INSTANCES)
+
+
+@pytest.mark.parametrize("option", SIMULATED)
+def test_benchmark_runs_a_short_asha_stop(option):
+    cfg = compose([f"benchmark={option}", "method=asha_stop", "stopping=evaluations",
+                   "stopping.max_num_evaluations=40"])
+    try:
+        columns, metadata = simulate(cfg)
+    except ConfigError as error:
+        if isinstance(error, FileNotFoundError):
+            pytest.skip(f"{option}: data not on this machine: {error}")
+        raise
+    assert metadata["num_results"] == 40
+    values = columns[metadata["metric"]]
+    assert len(values) == 40 and all(math.isfinite(float(v)) for v in values)
+    assert metadata["blackbox"]["kind"] in ("tabular", "surrogate")
+    assert metadata["benchmark_description"]
+    if option.startswith("nas201_offline"):
+        assert "not the full nb201 table" in metadata["blackbox"]["description"].lower()
+        assert "modelled" in metadata["benchmark_description"].lower()

@@ -1,0 +1,106 @@
+"""End to end through ``python -m mfbench``, as a user runs it."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FAST = ["benchmark=hartmann3", "benchmark.max_wallclock_time=3600", "progress=false"]
+
+
+def mfbench(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HYDRA_FULL_ERROR": "0"}
+    return subprocess.run([sys.executable, "-m", "mfbench", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def _run_dir(root: Path, method: str = "asha_stop", seed: int = 0, experiment: str = "default") -> Path:
+    return root / "outputs" / experiment / "hartmann3" / method / f"seed_{seed}"
+
+
+def _without_real_time(metadata: dict) -> dict:
+    return {k: v for k, v in metadata.items() if k != "real_time"}
+
+
+def test_run_writes_results_metadata_marker_and_summary(tmp_path):
+    done = mfbench(tmp_path, *FAST, "method=asha_prom", "seed=3")
+    assert done.returncode == 0, done.stderr
+    run_dir = _run_dir(tmp_path, "asha_prom", 3)
+    assert {"results.parquet", "metadata.json", "DONE"} <= {p.name for p in run_dir.iterdir()}
+    assert "best value (min)" in done.stdout and str(run_dir) in done.stdout
+    table = pq.read_table(run_dir / "results.parquet")
+    assert {"trial_id", "worker", "epoch", "value", "elapsed_time", "sim_time", "decision", "config_x0"} <= set(
+        table.column_names)
+    metadata = json.loads((run_dir / "metadata.json").read_text())
+    assert metadata["method"] == "asha_prom" and metadata["seed"] == 3 and metadata["benchmark"] == "hartmann3"
+    assert metadata["num_results"] == table.num_rows > 0
+    assert max(table.column("sim_time").to_pylist()) <= 3600
+    assert metadata["versions"]["numpy"] and metadata["config"]["method"]["type"] == "promotion"
+
+
+def test_same_seed_is_bit_identical_and_other_seeds_differ(tmp_path):
+    for experiment, seed in [("a", 1), ("b", 1), ("c", 2)]:
+        assert mfbench(tmp_path, *FAST, f"experiment_name={experiment}", f"seed={seed}").returncode == 0
+    a, b, c = (_run_dir(tmp_path, seed=s, experiment=e) for e, s in [("a", 1), ("b", 1), ("c", 2)])
+    assert (a / "results.parquet").read_bytes() == (b / "results.parquet").read_bytes()
+    meta_a, meta_b = (json.loads((d / "metadata.json").read_text()) for d in (a, b))
+    meta_a["config"].pop("experiment_name"), meta_b["config"].pop("experiment_name")
+    meta_a.pop("experiment"), meta_b.pop("experiment"), meta_a.pop("config_fingerprint"), meta_b.pop("config_fingerprint")
+    assert _without_real_time(meta_a) == _without_real_time(meta_b)
+    assert (a / "results.parquet").read_bytes() != (c / "results.parquet").read_bytes()
+
+
+def test_rerun_of_a_finished_run_is_skipped_and_a_changed_one_refused(tmp_path):
+    assert mfbench(tmp_path, *FAST).returncode == 0
+    results = _run_dir(tmp_path) / "results.parquet"
+    before = results.stat().st_mtime_ns
+    again = mfbench(tmp_path, *FAST)
+    assert again.returncode == 0 and "skipping" in again.stdout
+    changed = mfbench(tmp_path, *FAST, "method.reduction_factor=2")
+    assert changed.returncode == 2 and "different configuration" in changed.stderr
+    assert results.stat().st_mtime_ns == before
+    replaced = mfbench(tmp_path, *FAST, "method.reduction_factor=2", "overwrite=true")
+    assert replaced.returncode == 0 and results.stat().st_mtime_ns != before
+
+
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ("method=nope", "Available options in 'method'"),
+        ("n_workers=-1", "n_workers must be >= 1"),
+        ("n_workrs=2", "Key 'n_workrs' not in 'MfbenchConfig'"),
+        ("+method.grace_perod=2", "method.grace_perod: unknown option"),
+        ("seed=abc", "could not be converted to Integer"),
+        ("stopping.max_num_evaluations=0", "max_num_evaluations must be >= 1"),
+        ("benchmark.max_wallclock_time=-5", "max_wallclock_time must be > 0"),
+    ],
+)
+def test_bad_input_fails_fast_with_a_clear_message(tmp_path, override, message):
+    done = mfbench(tmp_path, *FAST, override)
+    assert done.returncode != 0
+    assert message in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "outputs" / "default" / "hartmann3" / "asha_stop" / "seed_0" / "DONE").exists()
+
+
+def test_unknown_method_lists_the_available_ones(tmp_path):
+    done = mfbench(tmp_path, "method=nope")
+    for name in ("asha_stop", "asha_prom", "asha6_stop", "random_search"):
+        assert name in done.stderr
+
+
+def test_help_is_fast_and_does_not_import_heavy_packages(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    code = ("import sys, runpy; sys.argv=['mfbench','--help']\n"
+            "try:\n runpy.run_module('mfbench', run_name='__main__')\nexcept SystemExit: pass\n"
+            "heavy = [m for m in ('torch','gpytorch','pandas','pyarrow','matplotlib','scipy') if m in sys.modules]\n"
+            "print('HEAVY', heavy)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert "HEAVY []" in done.stdout, done.stdout + done.stderr
+    assert "benchmark" in done.stdout and "method" in done.stdout

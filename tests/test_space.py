@@ -1,0 +1,70 @@
+import math
+
+import numpy as np
+import pytest
+
+from mfbench.space import Categorical, ConfigSpace, Float, Integer, hyperparameter_from_dict, hyperparameter_to_dict
+
+
+def _space():
+    return ConfigSpace((Categorical("op", ("conv", "pool", "skip")), Categorical("flag", (True, False)),
+                        Float("lr", 1e-4, 1e-1, log=True), Integer("layers", 1, 4), Float("drop", 0.0, 0.5)))
+
+
+def test_midpoint_takes_first_category_and_log_midpoint():
+    mid = _space().midpoint()
+    assert mid["op"] == "conv" and mid["flag"] is True
+    assert mid["lr"] == pytest.approx(math.sqrt(1e-4 * 1e-1))
+    assert mid["layers"] in (2, 3) and mid["drop"] == pytest.approx(0.25)
+
+
+def test_encoding_one_hot_for_more_than_two_choices_and_round_trip():
+    space = _space()
+    config = {"op": "pool", "flag": False, "lr": 1e-2, "layers": 4, "drop": 0.5}
+    encoded = space.encode(config)
+    assert space.encoded_dim == 3 + 1 + 1 + 1 + 1 == len(encoded)
+    np.testing.assert_allclose(encoded[:4], [0, 1, 0, 1])
+    assert encoded[4] == pytest.approx(2 / 3)  # log10: -2 is 2/3 of the way from -4 to -1
+    decoded = space.decode(encoded)
+    assert decoded["op"] == "pool" and decoded["flag"] is False and decoded["layers"] == 4
+    assert decoded["lr"] == pytest.approx(1e-2)
+
+
+def test_integer_decoding_gives_uniform_values():
+    hp = Integer("k", 1, 4)
+    values = [hp.decode(np.array([u])) for u in np.linspace(0, 1, 4001)]
+    counts = np.bincount(values)[1:]
+    assert counts.min() > 950 and counts.max() < 1050
+
+
+def test_samples_are_legal_and_reproducible():
+    space = _space()
+    a = [space.sample(np.random.default_rng(1)) for _ in range(3)]
+    b = [space.sample(np.random.default_rng(1)) for _ in range(3)]
+    assert a == b and all(space.contains(c) for c in a)
+
+
+def test_table_restricted_space():
+    space = ConfigSpace((Float("x", 0, 1), Float("y", 0, 1)), table=[(0.0, 0.0), (0.5, 1.0), (1.0, 0.5)])
+    assert space.is_finite and space.size == 3
+    assert space.index_of({"x": 0.5, "y": 1.0}) == 1
+    assert not space.contains({"x": 0.5, "y": 0.5})  # in range, but not in the table
+    assert space.midpoint() in space.enumerate()  # nearest table row to (0.5, 0.5)
+    rng = np.random.default_rng(0)
+    assert all(space.sample(rng) in space.enumerate() for _ in range(20))
+
+
+def test_invalid_spaces_are_refused():
+    with pytest.raises(ValueError, match="duplicate"):
+        ConfigSpace((Float("x", 0, 1), Float("x", 0, 2)))
+    with pytest.raises(ValueError, match="log scale"):
+        Float("lr", 0.0, 1.0, log=True)
+    with pytest.raises(ValueError, match="duplicate configurations"):
+        ConfigSpace((Float("x", 0, 1),), table=[(0.1,), (0.1,)])
+
+
+def test_dict_round_trip():
+    for hp in _space().hyperparameters:
+        assert hyperparameter_from_dict(hyperparameter_to_dict(hp)) == hp
+    with pytest.raises(ValueError, match="unknown hyperparameter type"):
+        hyperparameter_from_dict({"name": "a", "type": "complex"})
