@@ -31,7 +31,7 @@ Example::
     /work/main/.venv/bin/python benchmarks/gp_methods_vs_syne_tune.py --seeds 10 --timing-seeds 2
 
 The table is exported once (``mfbench.blackbox.export.export_long_format``) to
-``outputs/reference_tables/<benchmark>.parquet`` (ignored by git).
+``~/.cache/mfbench/exports/<benchmark>.parquet``, as ``benchmarks/compare_with_syne_tune.py`` does.
 """
 from __future__ import annotations
 
@@ -74,8 +74,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--n-workers", type=int, default=None, help="default: the benchmark's")
     p.add_argument("--reference-runner", type=Path, default=REPO / "benchmarks" / "reference" / "syne_tune_runner.py")
     p.add_argument("--reference-python", type=Path, default=Path("/work/st-venv/bin/python"))
-    p.add_argument("--results-dir", type=Path, default=REPO / "benchmarks" / "results" / "gp_methods_vs_syne_tune")
-    p.add_argument("--table-dir", type=Path, default=REPO / "outputs" / "reference_tables")
+    p.add_argument("--results-dir", type=Path, default=REPO / "benchmarks" / "results",
+                   help="caches: reference/<benchmark>-<T>s-<w>w/<method>/seed_<s>.json (shared with "
+                        "compare_with_syne_tune.py) and gp_methods/<benchmark>-<T>s-<w>w/<variant>/...; summaries in "
+                        "gp_methods/<benchmark>-<w>w/")
+    p.add_argument("--table-dir", type=Path, default=Path.home() / ".cache" / "mfbench" / "exports")
     p.add_argument("--rerun", action="store_true", help="rerun our cached runs")
     p.add_argument("--rerun-reference", action="store_true", help="rerun cached reference runs")
     p.add_argument("--skip-reference", action="store_true", help="never run the reference (cache only)")
@@ -161,8 +164,7 @@ def run_reference(args: argparse.Namespace, table: Path, method: str, seed: int,
         if done.returncode != 0:
             raise SystemExit(f"reference run failed ({' '.join(cmd)}):\n{done.stderr[-3000:]}")
         summary = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
-    keep = ("method", "seed", "real_time_s", "final_best", "num_results", "num_trials", "restrict_configurations",
-            "syne_tune_version")
+    keep = ("final_best", "real_time_s", "num_results", "num_trials", "restrict_configurations")
     return _store(cache, {**{k: summary.get(k) for k in keep}, "process_wall_s": wall, "process_cpu_s": cpu})
 
 
@@ -212,11 +214,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     budget = float(args.budget or full_budget / 4)
     table = export_table(name, benchmark, args.table_dir)
     sign = 1.0 if benchmark.mode == "min" else -1.0
-    root = args.results_dir / f"{name}_w{n_workers}"
+    root = args.results_dir / "gp_methods" / f"{name}-{n_workers}w"
     runs: list[dict[str, Any]] = []
 
     def one(method: str, side: str, seed: int, part_budget: float) -> dict[str, Any]:
-        cache = root / f"T{int(part_budget)}" / side / method / f"seed_{seed}.json"
+        key = f"{name}-{int(part_budget)}s-{n_workers}w"
+        if side == "reference":
+            cache = args.results_dir / "reference" / key / method / f"seed_{seed}.json"
+        else:
+            cache = args.results_dir / "gp_methods" / key / side / method / f"seed_{seed}.json"
         if side == "reference":
             result = run_reference(args, table, method, seed, n_workers, part_budget, cache)
         else:
@@ -225,13 +231,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 result = _store(cache, run_ours(method, name, VARIANTS[side], seed, n_workers, part_budget))
         runs.append({"method": method, "side": side, "budget": part_budget, **result})
         print(f"{method:16s} {side:9s} T={part_budget:g} seed {seed}: best {result['final_best']:.5f}, "
-              f"process {result['process_wall_s']:.1f} s wall / {result['process_cpu_s']:.1f} s CPU"
+              f"process {result.get('process_wall_s', math.nan):.1f} s wall / "
+              f"{result.get('process_cpu_s', math.nan):.1f} s CPU"
               f"{' (cached)' if result.get('from_cache') else ''}", flush=True)
         return result
 
     def times(results: list[dict[str, Any]]) -> dict[str, float]:
         keys = ("process_wall_s", "process_cpu_s", "real_time_s")
-        return {key: float(np.mean([r[key] for r in results])) for key in keys}
+        return {key: float(np.mean([r.get(key, math.nan) for r in results])) for key in keys}
 
     quality, timing = [], []
     for method in args.methods:

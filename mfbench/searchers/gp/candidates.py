@@ -19,20 +19,20 @@ from mfbench.space import Config
 _OVERSAMPLE = 3
 
 
-def draw_candidates(searcher: Searcher, num: int, rng: np.random.Generator) -> list[Config]:
-    """Up to ``num`` distinct configurations not seen by ``searcher`` (fewer if fewer are left).
+def draw_candidates(searcher: Searcher, num: int, rng: np.random.Generator) -> tuple[list[Config], np.ndarray]:
+    """Up to ``num`` distinct configurations not seen by ``searcher``, and their encodings.
 
     On a space restricted to a table the rows are drawn without replacement among the
-    unseen ones; otherwise by rejection sampling.
+    unseen ones (their encodings come from the space's cached table encoding); otherwise
+    by rejection sampling. Returns ``(configs, encoded)`` with ``encoded`` of shape
+    ``(len(configs), encoded_dim)`` (fewer than ``num`` if fewer are left).
     """
     space = searcher.space
     seen_rows = getattr(searcher, "_seen_rows", None)
     if space.table is not None and seen_rows is not None:
         unseen = np.flatnonzero(~seen_rows)
-        if len(unseen) == 0:
-            return []
-        chosen = rng.choice(len(unseen), size=min(num, len(unseen)), replace=False)
-        return [space.config_at(int(unseen[i])) for i in chosen]
+        chosen = unseen[rng.choice(len(unseen), size=min(num, len(unseen)), replace=False)] if len(unseen) else unseen
+        return [space.config_at(int(i)) for i in chosen], space.encode_table()[chosen]
     out: list[Config] = []
     keys: set[tuple] = set()
     for _ in range(num * _OVERSAMPLE):
@@ -44,7 +44,7 @@ def draw_candidates(searcher: Searcher, num: int, rng: np.random.Generator) -> l
         out.append(config)
         if len(out) == num:
             break
-    return out
+    return out, space.encode_many(out)
 
 
 def minimize_in_box(

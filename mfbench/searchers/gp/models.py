@@ -198,9 +198,9 @@ class IndependentGP(GPModel):
 
     def level_index(self, z: torch.Tensor) -> torch.Tensor:
         """Position of each input's level in :attr:`levels`, shape ``(n,)`` (ValueError if unknown)."""
-        r = self._r(z).to(self.level_values.dtype).contiguous()
-        index = torch.searchsorted(self.level_values, r).clamp(max=len(self.levels) - 1)
-        if not torch.equal(self.level_values[index], r):
+        r = z[:, self.dim].contiguous()
+        index = torch.searchsorted(self.level_values, r).clamp_(max=len(self.levels) - 1)
+        if not bool((self.level_values[index] == r).all()):
             unknown = sorted(set(r.tolist()) - set(self.level_values.tolist()))
             raise ValueError(f"IndependentGP has no parameters for fidelity levels {unknown}; levels: {self.levels}")
         return index

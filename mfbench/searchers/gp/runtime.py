@@ -54,8 +54,10 @@ def torch_session(seed: int, num_threads: int = 1) -> Iterator[None]:
 
     threads = torch.get_num_threads()
     deterministic = torch.are_deterministic_algorithms_enabled()
+    validate = torch.distributions.Distribution._validate_args
     torch.set_num_threads(num_threads)
     _set_deterministic(True)
+    torch.distributions.Distribution.set_default_validate_args(False)  # priors' log_prob: no argument checks
     try:
         with _thread_controller().limit(limits=num_threads, user_api="blas"):
             with torch.random.fork_rng(devices=[]):
@@ -64,3 +66,4 @@ def torch_session(seed: int, num_threads: int = 1) -> Iterator[None]:
     finally:
         torch.set_num_threads(threads)
         _set_deterministic(deterministic)
+        torch.distributions.Distribution.set_default_validate_args(validate)

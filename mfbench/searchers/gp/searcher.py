@@ -359,10 +359,10 @@ class GPSearcher(Searcher):
             posterior = BlockPosterior(model, z, y, self._inputs(pending), self.num_fantasy_samples, self._model_rng)
             acquisition_level, incumbents = self._incumbent_inputs(data, pending)
             best = self._predict(posterior, incumbents, acquisition_level)[0].min(dim=0).values  # (m,)
-            candidates = draw_candidates(self, self.num_init_candidates, self.rng)
+            candidates, encoded = draw_candidates(self, self.num_init_candidates, self.rng)
             if not candidates:
                 return None
-            x = torch.from_numpy(self.space.encode_many(candidates))
+            x = torch.from_numpy(encoded)
             means, variances = self._predict(posterior, x, acquisition_level)
             stds = variances.sqrt()
             jitter = self.acq_jitter / std
