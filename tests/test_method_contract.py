@@ -26,11 +26,14 @@ MAX_RESULTS = 40
 
 
 def _nb201_benchmark() -> str | None:
-    """The default NB201 benchmark's config name, if the repository defines one."""
+    """The config's default benchmark if it is an NB201 one (else the first NB201 YAML), or None."""
+    import yaml
+
+    defaults = yaml.safe_load((CONF / "config.yaml").read_text(encoding="utf-8"))["defaults"]
+    default = next((d["benchmark"] for d in defaults if isinstance(d, dict) and "benchmark" in d), None)
+    if default is not None and default.startswith(("nb201", "nas201")):
+        return default
     names = sorted(p.stem for p in (CONF / "benchmark").glob("*.yaml"))
-    for name in names:
-        if name.startswith(("nb201", "nas201")) and "cifar100" in name:
-            return name
     return next((n for n in names if n.startswith(("nb201", "nas201"))), None)
 
 

@@ -93,8 +93,12 @@ class GPModel(Module):
 
     def log_prior(self) -> torch.Tensor:
         """Sum of the log prior densities of all parameters with a prior."""
+        priors = self.__dict__.get("_prior_list")
+        if priors is None:  # the module tree is fixed after construction: walk it once
+            priors = [(module, prior, closure) for _, module, prior, closure, _ in self.named_priors()]
+            self.__dict__["_prior_list"] = priors
         total = torch.zeros((), dtype=self.raw_noise.dtype)
-        for _, module, prior, closure, _ in self.named_priors():
+        for module, prior, closure in priors:
             total = total + prior.log_prob(closure(module)).sum()
         return total
 
