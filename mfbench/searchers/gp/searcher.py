@@ -241,6 +241,9 @@ class GPSearcher(Searcher):
             "opt_warmstart": self.opt_warmstart,
             "opt_cold_refit_growth": self.opt_cold_refit_growth,
             "stats": dict(self.stats),
+            **({"hypertune_ensemble": {str(r): round(t, 6) for r, t in (self._ensemble or {}).items()},
+                "hypertune_bracket_head": [round(float(w), 6) for w in self._bracket_head]
+                if self._bracket_head is not None else None} if self.hypertune else {}),
         }
 
     # --------------------------------------------------------------- proposals
