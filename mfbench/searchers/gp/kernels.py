@@ -80,7 +80,8 @@ class ExpDecayResourceKernel(Kernel):
     def __init__(self) -> None:
         super().__init__()
         for name, value in self.INITIAL.items():
-            self.register_parameter(f"raw_{name}", torch.nn.Parameter(torch.tensor(math.log(value), dtype=torch.float64)))
+            raw = torch.nn.Parameter(torch.tensor(math.log(value), dtype=torch.float64))
+            self.register_parameter(f"raw_{name}", raw)
             self.register_constraint(f"raw_{name}", log_positive())
 
     @property

@@ -52,7 +52,8 @@ class GPModel(Module):
         super().__init__()
         self.dim = dim
         self.kernel_x = Matern52Kernel(ard_num_dims=dim)
-        self.register_parameter("raw_noise", torch.nn.Parameter(torch.tensor(math.log(INITIAL_NOISE_VARIANCE), dtype=torch.float64)))
+        raw_noise = torch.nn.Parameter(torch.tensor(math.log(INITIAL_NOISE_VARIANCE), dtype=torch.float64))
+        self.register_parameter("raw_noise", raw_noise)
         self.register_constraint("raw_noise", log_positive())
         self.register_prior("noise_prior", GammaPrior(_f64(0.1), _f64(1.0)), lambda m: m.noise_variance)
 
