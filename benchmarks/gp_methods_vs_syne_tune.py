@@ -87,6 +87,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--summary-name", default="summary", help="file name (without suffix) of the report")
     p.add_argument("--reference-only", action="store_true",
                    help="only fill the reference cache (quality and timing runs), e.g. ahead of time")
+    p.add_argument("--ours-only", action="store_true", help="only fill the cache of our runs")
     return p.parse_args(argv)
 
 
@@ -245,13 +246,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         keys = ("process_wall_s", "process_cpu_s", "real_time_s")
         return {key: float(np.mean([r.get(key, math.nan) for r in results])) for key in keys}
 
-    if args.reference_only:
+    if args.reference_only or args.ours_only:
+        sides = ["reference"] if args.reference_only else list(args.variants)
         for method in args.methods:
-            for s in range(args.seeds):
-                one(method, "reference", s, budget)
+            for side in sides:
+                for s in range(args.seeds):
+                    one(method, side, s, budget)
         for method in args.methods:
             for s in range(args.timing_seeds):
-                one(method, "reference", s, full_budget)
+                one(method, "reference" if args.reference_only else "default", s, full_budget)
         return {}
     quality, timing = [], []
     for method in args.methods:
