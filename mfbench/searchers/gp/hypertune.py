@@ -15,11 +15,15 @@ Reference-methods.md §6 (Syne Tune 0.13 ``hypertune_ranking_losses`` and
 """
 from __future__ import annotations
 
-import numpy as np
-import torch
+from typing import TYPE_CHECKING
 
-from mfbench.searchers.gp.models import GPModel
-from mfbench.searchers.gp.posterior import BlockPosterior, GPPosterior
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover  (the numpy helpers here must not import torch)
+    import torch
+
+    from mfbench.searchers.gp.models import GPModel
+    from mfbench.searchers.gp.posterior import BlockPosterior, GPPosterior
 
 #: observations a level needs to be supported
 MIN_SUPPORT = 6
@@ -95,15 +99,17 @@ def combine_bracket_distribution(default: np.ndarray, head: np.ndarray | None) -
     return combined
 
 
-def _extended(x: torch.Tensor, level: int) -> torch.Tensor:
+def _extended(x: "torch.Tensor", level: int) -> "torch.Tensor":
+    import torch
+
     return torch.cat([x, torch.full((len(x), 1), float(level), dtype=x.dtype)], dim=1)
 
 
 def hypertune_losses(
-    model: GPModel,
-    posterior: BlockPosterior | GPPosterior,
-    x_top: torch.Tensor,
-    y_top: torch.Tensor,
+    model: "GPModel",
+    posterior: "BlockPosterior | GPPosterior",
+    x_top: "torch.Tensor",
+    y_top: "torch.Tensor",
     levels: list[int],
     num_levels: int,
     num_samples: int,
@@ -121,6 +127,10 @@ def hypertune_losses(
         num_samples: samples per level (reference 50).
         rng: source of the normal draws.
     """
+    import torch
+
+    from mfbench.searchers.gp.posterior import GPPosterior
+
     losses = np.zeros((num_levels, num_samples))
     targets = y_top.numpy()
     for j, level in enumerate(levels[: num_levels - 1]):

@@ -38,6 +38,23 @@ def test_importing_the_searcher_does_not_import_torch() -> None:
     assert result.stdout.strip() == "False"
 
 
+def test_random_phase_does_not_import_torch() -> None:
+    """Before the first model-based proposal (initial random configurations) torch stays unloaded."""
+    code = (
+        "import sys, numpy as np\n"
+        "from mfbench.schedulers.base import Problem\n"
+        "from mfbench.space import ConfigSpace, Float\n"
+        "from mfbench.searchers.gp.searcher import GPSearcher\n"
+        "space = ConfigSpace((Float('x', 0, 1),))\n"
+        "s = GPSearcher(Problem(space, np.arange(1, 4), 'y', 'min', 1, 0), hypertune=True)\n"
+        "s.configure_levels([1, 3], 2)\n"
+        "s.bracket_distribution(np.array([0.7, 0.3])); s.suggest(); s.suggest()\n"
+        "print('torch' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
 def test_invalid_options_are_clear_errors() -> None:
     from mfbench.searchers.gp.searcher import GPSearcher
 
