@@ -81,6 +81,10 @@ class ASHA(Scheduler):
         self._bracket_cdf = np.cumsum(self.bracket_probabilities)
         self.rng = problem.rng("scheduler.asha")
         self.searcher = (searcher or RandomSearcher)(problem=problem)
+        # optional searcher hook: the levels it will observe data at, and the brackets
+        configure_levels = getattr(self.searcher, "configure_levels", None)
+        if callable(configure_levels):
+            configure_levels(self._levels(), len(self.bracket_probabilities))
         self.trials: dict[int, _Trial] = {}
 
     # ----------------------------------------------------------------- helpers
@@ -91,11 +95,16 @@ class ASHA(Scheduler):
         return next(level for level in self._levels() if level > fidelity)
 
     def _sample_bracket(self) -> int:
-        if len(self.bracket_probabilities) == 1:
+        probabilities = self.bracket_probabilities
+        # optional searcher hook: a model-based bracket distribution (Hyper-Tune)
+        adapt = getattr(self.searcher, "bracket_distribution", None)
+        if callable(adapt):
+            probabilities = adapt(probabilities)
+        if len(probabilities) == 1:
             return 0
         # inverse-CDF draw: the same distribution as rng.choice(p=...), without its per-call overhead
-        return int(min(np.searchsorted(self._bracket_cdf, self.rng.random(), side="right"),
-                       len(self._bracket_cdf) - 1))
+        cdf = self._bracket_cdf if probabilities is self.bracket_probabilities else np.cumsum(probabilities)
+        return int(min(np.searchsorted(cdf, self.rng.random() * cdf[-1], side="right"), len(cdf) - 1))
 
     # ------------------------------------------------------------------ API
     def suggest(self, trial_id: int) -> TrialSuggestion | None:

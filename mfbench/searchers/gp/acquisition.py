@@ -1,0 +1,45 @@
+"""Acquisition functions: expected improvement (averaged over fantasies) and independent Thompson.
+
+Both work on predictive means of shape ``(n, m)`` (``m`` fantasy columns) and standard
+deviations ``(n,)``, for minimisation (reference ``EIAcquisitionFunction`` and
+``IndependentThompsonSampling``, reference-methods.md §5).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+#: standard deviations are floored at this value before dividing (reference value)
+MIN_STD = 1e-10
+
+
+def expected_improvement(means: torch.Tensor, stds: torch.Tensor, best: torch.Tensor, jitter: float) -> torch.Tensor:
+    """Expected improvement below ``best - jitter``, averaged over the fantasy columns.
+
+    ``u = (best - mean - jitter) / std`` and ``EI = std (u Phi(u) + phi(u))``.
+
+    Args:
+        means: shape ``(n, m)``.
+        stds: shape ``(n,)``.
+        best: incumbent per column, shape ``(m,)``.
+        jitter: the margin ``xi`` (same units as the means).
+
+    Returns:
+        shape ``(n,)`` (differentiable in ``means`` and ``stds``).
+    """
+    stds = stds.clamp_min(MIN_STD).unsqueeze(-1)
+    u = (best.unsqueeze(0) - means - jitter) / stds
+    cdf = 0.5 * torch.special.erfc(-u / math.sqrt(2.0))
+    pdf = torch.exp(-0.5 * u * u) / math.sqrt(2.0 * math.pi)
+    return (stds * (u * cdf + pdf)).mean(dim=-1)
+
+
+def independent_thompson(means: np.ndarray, stds: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One draw from each marginal ``N(mean, std^2)`` per column, averaged: shape ``(n,)``.
+
+    Lower is better. ``means`` is ``(n, m)``, ``stds`` is ``(n,)``.
+    """
+    draws = rng.normal(means, stds[:, None])
+    return draws.mean(axis=1)

@@ -1,0 +1,73 @@
+"""Candidate search: random unseen candidates and local optimisation of the acquisition.
+
+Reference ``BayesianOptimizationAlgorithm`` (reference-methods.md §5): draw
+``num_init_candidates`` random configurations that were not proposed before, rank them
+by a cheap score, then locally optimise the acquisition from the best one over the
+relaxed encoding ``[0, 1]^d`` and decode (one-hot by argmax); if the result is not a new
+configuration of the space, the original candidate is used.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from mfbench.searchers.base import Searcher
+from mfbench.space import Config
+
+#: extra draws per wanted candidate when rejection-sampling an infinite space
+_OVERSAMPLE = 3
+
+
+def draw_candidates(searcher: Searcher, num: int, rng: np.random.Generator) -> tuple[list[Config], np.ndarray]:
+    """Up to ``num`` distinct configurations not seen by ``searcher``, and their encodings.
+
+    On a space restricted to a table the rows are drawn without replacement among the
+    unseen ones (their encodings come from the space's cached table encoding); otherwise
+    by rejection sampling. Returns ``(configs, encoded)`` with ``encoded`` of shape
+    ``(len(configs), encoded_dim)`` (fewer than ``num`` if fewer are left).
+    """
+    space = searcher.space
+    seen_rows = getattr(searcher, "_seen_rows", None)
+    if space.table is not None and seen_rows is not None:
+        unseen = np.flatnonzero(~seen_rows)
+        chosen = unseen[rng.choice(len(unseen), size=min(num, len(unseen)), replace=False)] if len(unseen) else unseen
+        return [space.config_at(int(i)) for i in chosen], space.encode_table()[chosen]
+    out: list[Config] = []
+    keys: set[tuple] = set()
+    for _ in range(num * _OVERSAMPLE):
+        config = space.sample(rng)
+        key = space.key(config)
+        if key in keys or searcher.is_seen(config):
+            continue
+        keys.add(key)
+        out.append(config)
+        if len(out) == num:
+            break
+    return out, space.encode_many(out)
+
+
+def minimize_in_box(
+    objective: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray, max_iterations: int
+) -> np.ndarray:
+    """L-BFGS-B minimum of ``objective`` (value and gradient) over ``[0, 1]^d`` from ``x0``.
+
+    Returns ``x0`` if the optimiser fails (e.g. a non-finite value).
+    """
+    from scipy.optimize import fmin_l_bfgs_b
+
+    try:
+        x, _, _ = fmin_l_bfgs_b(objective, x0=x0, bounds=[(0.0, 1.0)] * len(x0), maxiter=max_iterations)
+    except (FloatingPointError, ValueError, RuntimeError):
+        return x0
+    if not np.all(np.isfinite(x)):
+        return x0
+    return np.clip(x, 0.0, 1.0)
+
+
+def first_new(searcher: Searcher, proposals: list[Config]) -> Config | None:
+    """The first proposal that is a configuration of the space and was not seen yet."""
+    for config in proposals:
+        if searcher.space.contains(config) and (searcher.allow_duplicates or not searcher.is_seen(config)):
+            return config
+    return None

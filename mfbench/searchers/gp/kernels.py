@@ -1,0 +1,123 @@
+"""GPyTorch kernels of the reference's GP models: Matern-5/2 ARD and the exp-decay resource kernel.
+
+Both follow reference-methods.md §5 (Syne Tune 0.13 ``Matern52`` and
+``ExponentialDecayResourcesKernelFunction`` with ``delta = 0``). Positive parameters are
+stored as their logarithm (the reference's "logarithm" encoding), through the
+:func:`log_positive` constraint, so that L-BFGS-B box bounds on the raw parameters are
+box bounds on the log-values.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from gpytorch.constraints import Positive
+from gpytorch.kernels import Kernel
+
+#: added to ``5 d^2`` under the square root, as the reference, so gradients exist at d = 0
+MATERN_SQRT_JITTER = 1e-9
+
+
+def log_positive() -> Positive:
+    """A constraint whose raw value is the logarithm of the parameter."""
+    return Positive(transform=torch.exp, inv_transform=torch.log)
+
+
+def matern52(squared_distance: torch.Tensor) -> torch.Tensor:
+    """``(1 + sqrt(5 d^2) + 5 d^2 / 3) exp(-sqrt(5 d^2))`` elementwise (jittered square root)."""
+    five_d2 = 5.0 * squared_distance
+    b = torch.sqrt(five_d2 + MATERN_SQRT_JITTER)
+    return (1.0 + b + five_d2 / 3.0) * torch.exp(-b)
+
+
+class Matern52Kernel(Kernel):
+    """Matern-5/2 kernel with one lengthscale per input dimension (ARD), unit scale.
+
+    ``k(x, x') = (1 + sqrt5 d + 5/3 d^2) exp(-sqrt5 d)`` with
+    ``d^2 = sum_k ((x_k - x'_k) / l_k)^2``. The reference parameterises by inverse
+    bandwidths ``ib_k = 1 / l_k`` in ``[1e-4, 100]``; here ``raw_lengthscale = log l_k``
+    lies in ``[-log 100, log 1e4]``.
+
+    Args:
+        ard_num_dims: input dimension ``d``.
+    """
+
+    has_lengthscale = True
+
+    def __init__(self, ard_num_dims: int) -> None:
+        super().__init__(ard_num_dims=ard_num_dims, lengthscale_constraint=log_positive())
+
+    def squared_distance(self, x1: torch.Tensor, x2: torch.Tensor, diag: bool = False) -> torch.Tensor:
+        """Scaled squared distances, shape ``(n1, n2)`` (``(n,)`` if ``diag``)."""
+        inverse = 1.0 / self.lengthscale.reshape(1, -1)
+        a = x1 * inverse
+        if diag:
+            return ((a - x2 * inverse) ** 2).sum(-1)
+        b = x2 * inverse
+        d2 = (a * a).sum(-1).unsqueeze(-1) + (b * b).sum(-1).unsqueeze(-2) - 2.0 * a @ b.transpose(-1, -2)
+        return d2.abs()
+
+    def forward(self, x1: torch.Tensor, x2: torch.Tensor, diag: bool = False, **params: object) -> torch.Tensor:
+        """Kernel matrix, shape ``(n1, n2)``, or its diagonal ``(n,)`` if ``diag``."""
+        return matern52(self.squared_distance(x1, x2, diag=diag))
+
+
+class ExpDecayResourceKernel(Kernel):
+    """The centred Freeze-Thaw ("exp-decay-sum") kernel over an encoded resource ``r >= 0``.
+
+    ``kappa(r) = (beta / (r + beta))^alpha`` with ``beta = alpha / mean_lam``, and
+    ``k(r, r') = gamma^2 (kappa(r + r') - kappa(r) kappa(r'))``; the matching mean term is
+    ``gamma kappa(r)`` (see :class:`~mfbench.searchers.gp.models.MultiTaskGP`). Bounds:
+    ``alpha in [1e-6, 250]`` (init 1), ``mean_lam in [1e-4, 50]`` (init 0.5),
+    ``gamma in [1e-4, 1]`` (init 0.5); no priors.
+
+    Inputs are of shape ``(n, 1)`` (the encoded resource column).
+    """
+
+    BOUNDS = {"alpha": (1e-6, 250.0), "mean_lam": (1e-4, 50.0), "gamma": (1e-4, 1.0)}
+    INITIAL = {"alpha": 1.0, "mean_lam": 0.5, "gamma": 0.5}
+
+    def __init__(self) -> None:
+        super().__init__()
+        for name, value in self.INITIAL.items():
+            raw = torch.nn.Parameter(torch.tensor(math.log(value), dtype=torch.float64))
+            self.register_parameter(f"raw_{name}", raw)
+            self.register_constraint(f"raw_{name}", log_positive())
+
+    @property
+    def alpha(self) -> torch.Tensor:
+        return self.raw_alpha_constraint.transform(self.raw_alpha)
+
+    @property
+    def mean_lam(self) -> torch.Tensor:
+        return self.raw_mean_lam_constraint.transform(self.raw_mean_lam)
+
+    @property
+    def gamma(self) -> torch.Tensor:
+        return self.raw_gamma_constraint.transform(self.raw_gamma)
+
+    def kappa(self, r: torch.Tensor) -> torch.Tensor:
+        """``(beta / (r + beta))^alpha``, same shape as ``r``."""
+        alpha = self.alpha
+        beta = alpha / self.mean_lam
+        return torch.pow(beta / (r + beta), alpha)
+
+    def forward(self, r1: torch.Tensor, r2: torch.Tensor, diag: bool = False, **params: object) -> torch.Tensor:
+        """Kernel matrix ``(n1, n2)`` (or its diagonal ``(n,)``) for resources of shape ``(n, 1)``.
+
+        Resources take few distinct values (the rung levels), so the kernel is evaluated
+        on the grid of distinct values and expanded with one-hot matrices: exact, and
+        far cheaper than elementwise powers over ``n1 x n2`` entries (with gradients).
+        """
+        gamma2 = self.gamma**2
+        r1 = r1.reshape(-1)
+        r2 = r2.reshape(-1)
+        if diag:
+            return gamma2 * (self.kappa(2.0 * r1) - self.kappa(r1) ** 2)
+        u1, index1 = torch.unique(r1, return_inverse=True)
+        u2, index2 = torch.unique(r2, return_inverse=True)
+        grid = gamma2 * (self.kappa(u1.unsqueeze(-1) + u2.unsqueeze(-2))
+                         - self.kappa(u1).unsqueeze(-1) * self.kappa(u2).unsqueeze(-2))
+        one_hot1 = torch.nn.functional.one_hot(index1, len(u1)).to(grid.dtype)
+        one_hot2 = torch.nn.functional.one_hot(index2, len(u2)).to(grid.dtype)
+        return one_hot1 @ grid @ one_hot2.transpose(0, 1)

@@ -1,0 +1,239 @@
+"""The two multi-fidelity GP models of the reference: ``gp_multitask`` and ``gp_independent``.
+
+Both are GPyTorch modules over *extended inputs* ``z = [x, r]`` of shape ``(n, d + 1)``:
+``x`` is the configuration encoded in ``[0, 1]^d`` (one-hot categoricals) and ``r`` the
+fidelity level as a number (e.g. epochs). Each model exposes its prior mean, covariance
+and noise variance; inference (marginal likelihood, posterior, fantasies) is shared
+code in :mod:`mfbench.searchers.gp.posterior`, and MAP fitting in
+:mod:`mfbench.searchers.gp.fit`.
+
+Every positive parameter is stored as its logarithm, so :meth:`GPModel.raw_bounds` are
+box bounds on log-values, as the reference's L-BFGS-B optimisation.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+from gpytorch.module import Module
+from gpytorch.priors import GammaPrior, LogNormalPrior, NormalPrior
+
+from mfbench.searchers.gp.kernels import ExpDecayResourceKernel, Matern52Kernel, log_positive
+
+#: reference bounds and initial values of the shared parameters (reference-methods.md §5)
+INVERSE_BANDWIDTH_BOUNDS = (1e-4, 100.0)
+COVARIANCE_SCALE_BOUNDS = (1e-3, 1e3)
+NOISE_VARIANCE_BOUNDS = (1e-9, 1e6)
+INITIAL_NOISE_VARIANCE = 1e-3
+
+
+def _f64(value: float) -> torch.Tensor:
+    """A float64 scalar (prior hyperparameters exactly as the reference's, not rounded to float32)."""
+    return torch.tensor(value, dtype=torch.float64)
+
+
+def _log_bounds(bounds: tuple[float, float]) -> tuple[float, float]:
+    return math.log(bounds[0]), math.log(bounds[1])
+
+
+class GPModel(Module):
+    """Common part: ARD Matern-5/2 over ``x``, a shared noise variance, bounds and priors.
+
+    Args:
+        dim: dimension ``d`` of the encoded configurations.
+
+    Priors (MAP): noise variance Gamma(mean 0.1, shape 0.1), i.e. ``GammaPrior(0.1, 1)``;
+    subclasses add LogNormal(0, 1) on covariance scales and Normal(0, 1) on means.
+    The inverse bandwidths have a uniform prior, i.e. only their box.
+    """
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.dim = dim
+        self.kernel_x = Matern52Kernel(ard_num_dims=dim)
+        raw_noise = torch.nn.Parameter(torch.tensor(math.log(INITIAL_NOISE_VARIANCE), dtype=torch.float64))
+        self.register_parameter("raw_noise", raw_noise)
+        self.register_constraint("raw_noise", log_positive())
+        self.register_prior("noise_prior", GammaPrior(_f64(0.1), _f64(1.0)), lambda m: m.noise_variance)
+
+    @property
+    def noise_variance(self) -> torch.Tensor:
+        return self.raw_noise_constraint.transform(self.raw_noise)
+
+    # ------------------------------------------------------------------ interface
+    def mean(self, z: torch.Tensor) -> torch.Tensor:
+        """Prior mean at extended inputs ``z`` ``(n, d + 1)``, shape ``(n,)``."""
+        raise NotImplementedError
+
+    def covariance(self, z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
+        """Prior covariance (no noise), shape ``(n1, n2)``."""
+        raise NotImplementedError
+
+    def variance(self, z: torch.Tensor) -> torch.Tensor:
+        """Prior variance (no noise), shape ``(n,)``."""
+        raise NotImplementedError
+
+    def block_ids(self, z: torch.Tensor) -> torch.Tensor:
+        """Block of each input, shape ``(n,)``: the prior covariance between blocks is zero.
+
+        One block (all zeros) unless the model is block diagonal.
+        """
+        return torch.zeros(len(z), dtype=torch.long)
+
+    def raw_bounds(self) -> dict[str, tuple[float | None, float | None]]:
+        """L-BFGS-B bounds on each raw parameter (by name in ``named_parameters()``)."""
+        lengthscale = _log_bounds((1.0 / INVERSE_BANDWIDTH_BOUNDS[1], 1.0 / INVERSE_BANDWIDTH_BOUNDS[0]))
+        return {"kernel_x.raw_lengthscale": lengthscale, "raw_noise": _log_bounds(NOISE_VARIANCE_BOUNDS)}
+
+    def reset_parameters(self, y: torch.Tensor | None = None) -> None:
+        """Set every parameter to its reference initial value (``y``: the fit's targets)."""
+        with torch.no_grad():
+            self.kernel_x.raw_lengthscale.fill_(0.0)
+            self.raw_noise.fill_(math.log(INITIAL_NOISE_VARIANCE))
+
+    def log_prior(self) -> torch.Tensor:
+        """Sum of the log prior densities of all parameters with a prior."""
+        priors = self.__dict__.get("_prior_list")
+        if priors is None:  # the module tree is fixed after construction: walk it once
+            priors = [(module, prior, closure) for _, module, prior, closure, _ in self.named_priors()]
+            self.__dict__["_prior_list"] = priors
+        total = torch.zeros((), dtype=self.raw_noise.dtype)
+        for module, prior, closure in priors:
+            total = total + prior.log_prob(closure(module)).sum()
+        return total
+
+    def _x(self, z: torch.Tensor) -> torch.Tensor:
+        return z[:, : self.dim]
+
+    def _r(self, z: torch.Tensor) -> torch.Tensor:
+        return z[:, self.dim]
+
+
+class MultiTaskGP(GPModel):
+    """``gp_multitask``: one GP over ``(x, r)`` with the exp-decay-sum resource kernel.
+
+    ``k((x, r), (x', r')) = c k_x(x, x') + gamma^2 [kappa(r + r') - kappa(r) kappa(r')]`` and
+    ``mu(x, r) = mu_x + gamma kappa(r)``, with the resource encoded as
+    ``(r - 0.5) / max_fidelity`` (the reference's integer range ``[1, max_t]`` mapped to
+    ``[0, 1]``).
+
+    Args:
+        dim: dimension of the encoded configurations.
+        max_fidelity: the largest fidelity ``max_t``.
+    """
+
+    def __init__(self, dim: int, max_fidelity: int) -> None:
+        super().__init__(dim)
+        self.max_fidelity = int(max_fidelity)
+        self.resource = ExpDecayResourceKernel()
+        self.register_parameter("raw_outputscale", torch.nn.Parameter(torch.tensor(0.0, dtype=torch.float64)))
+        self.register_constraint("raw_outputscale", log_positive())
+        self.register_prior("outputscale_prior", LogNormalPrior(_f64(0.0), _f64(1.0)), lambda m: m.outputscale)
+        self.register_parameter("constant", torch.nn.Parameter(torch.tensor(0.0, dtype=torch.float64)))
+        self.register_prior("constant_prior", NormalPrior(_f64(0.0), _f64(1.0)), lambda m: m.constant)
+
+    @property
+    def outputscale(self) -> torch.Tensor:
+        return self.raw_outputscale_constraint.transform(self.raw_outputscale)
+
+    def encode_resource(self, r: torch.Tensor) -> torch.Tensor:
+        """Fidelity levels to the model's resource input ``(r - 0.5) / max_t``."""
+        return (r - 0.5) / self.max_fidelity
+
+    def mean(self, z: torch.Tensor) -> torch.Tensor:
+        return self.constant + self.resource.gamma * self.resource.kappa(self.encode_resource(self._r(z)))
+
+    def covariance(self, z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
+        k_x = self.kernel_x.forward(self._x(z1), self._x(z2))
+        k_r = self.resource.forward(self.encode_resource(self._r(z1)), self.encode_resource(self._r(z2)))
+        return self.outputscale * k_x + k_r
+
+    def variance(self, z: torch.Tensor) -> torch.Tensor:
+        k_r = self.resource.forward(self.encode_resource(self._r(z)), self.encode_resource(self._r(z)), diag=True)
+        return self.outputscale + k_r
+
+    def raw_bounds(self) -> dict[str, tuple[float | None, float | None]]:
+        bounds = super().raw_bounds()
+        bounds["raw_outputscale"] = _log_bounds(COVARIANCE_SCALE_BOUNDS)
+        bounds["constant"] = (None, None)
+        for name, box in ExpDecayResourceKernel.BOUNDS.items():
+            bounds[f"resource.raw_{name}"] = _log_bounds(box)
+        return bounds
+
+    def reset_parameters(self, y: torch.Tensor | None = None) -> None:
+        super().reset_parameters(y)
+        with torch.no_grad():
+            self.raw_outputscale.fill_(0.0)
+            self.constant.fill_(0.0 if y is None or len(y) == 0 else float(y.mean()))
+            for name, value in ExpDecayResourceKernel.INITIAL.items():
+                getattr(self.resource, f"raw_{name}").fill_(math.log(value))
+
+
+class IndependentGP(GPModel):
+    """``gp_independent``: independent GPs per fidelity level sharing an ARD Matern-5/2.
+
+    ``k((x, r), (x', r')) = [r = r'] c_r k_x(x, x')`` and ``mu(x, r) = mu_r``: each level
+    has its own mean ``mu_r`` (Normal(0, 1) prior, init 0) and covariance scale ``c_r``
+    (LogNormal(0, 1), init 1, in ``[1e-3, 1e3]``); the inverse bandwidths and the noise
+    variance are shared. The marginal likelihood is the sum over levels.
+
+    Args:
+        dim: dimension of the encoded configurations.
+        levels: the fidelity levels the model has parameters for (e.g. rung levels and
+            ``max_t``); inputs at other levels are an error.
+    """
+
+    def __init__(self, dim: int, levels: Sequence[int]) -> None:
+        super().__init__(dim)
+        self.levels = sorted(int(r) for r in levels)
+        if not self.levels:
+            raise ValueError("IndependentGP needs at least one fidelity level")
+        self.register_buffer("level_values", torch.tensor(self.levels, dtype=torch.float64))
+        n = len(self.levels)
+        self.register_parameter("raw_outputscales", torch.nn.Parameter(torch.zeros(n, dtype=torch.float64)))
+        self.register_constraint("raw_outputscales", log_positive())
+        self.register_prior("outputscale_prior", LogNormalPrior(_f64(0.0), _f64(1.0)), lambda m: m.outputscales)
+        self.register_parameter("constants", torch.nn.Parameter(torch.zeros(n, dtype=torch.float64)))
+        self.register_prior("constants_prior", NormalPrior(_f64(0.0), _f64(1.0)), lambda m: m.constants)
+
+    @property
+    def outputscales(self) -> torch.Tensor:
+        return self.raw_outputscales_constraint.transform(self.raw_outputscales)
+
+    def level_index(self, z: torch.Tensor) -> torch.Tensor:
+        """Position of each input's level in :attr:`levels`, shape ``(n,)`` (ValueError if unknown)."""
+        r = z[:, self.dim].contiguous()
+        index = torch.searchsorted(self.level_values, r).clamp_(max=len(self.levels) - 1)
+        if not bool((self.level_values[index] == r).all()):
+            unknown = sorted(set(r.tolist()) - set(self.level_values.tolist()))
+            raise ValueError(f"IndependentGP has no parameters for fidelity levels {unknown}; levels: {self.levels}")
+        return index
+
+    def mean(self, z: torch.Tensor) -> torch.Tensor:
+        return self.constants[self.level_index(z)]
+
+    def covariance(self, z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
+        i1, i2 = self.level_index(z1), self.level_index(z2)
+        k_x = self.kernel_x.forward(self._x(z1), self._x(z2))
+        same = (i1.unsqueeze(-1) == i2.unsqueeze(-2)).to(k_x.dtype)
+        return k_x * same * self.outputscales[i1].unsqueeze(-1)
+
+    def variance(self, z: torch.Tensor) -> torch.Tensor:
+        return self.outputscales[self.level_index(z)] * torch.ones(len(z), dtype=z.dtype)
+
+    def block_ids(self, z: torch.Tensor) -> torch.Tensor:
+        """The level's position: levels are independent a priori."""
+        return self.level_index(z)
+
+    def raw_bounds(self) -> dict[str, tuple[float | None, float | None]]:
+        bounds = super().raw_bounds()
+        bounds["raw_outputscales"] = _log_bounds(COVARIANCE_SCALE_BOUNDS)
+        bounds["constants"] = (None, None)
+        return bounds
+
+    def reset_parameters(self, y: torch.Tensor | None = None) -> None:
+        super().reset_parameters(y)
+        with torch.no_grad():
+            self.raw_outputscales.fill_(0.0)
+            self.constants.fill_(0.0)

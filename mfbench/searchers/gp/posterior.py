@@ -1,0 +1,221 @@
+"""Exact GP inference with dense Cholesky factors: likelihood, posterior, samples, fantasies.
+
+Works for any :class:`~mfbench.searchers.gp.models.GPModel` (its mean, covariance and
+noise variance). Targets may be a matrix ``(n, m)``: the columns share inputs and
+hyperparameters and differ only in the fantasy values of pending evaluations, so the
+Cholesky factor is computed once for all columns (reference: ``GaussProcPosteriorState``).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from mfbench.searchers.gp.models import GPModel
+
+#: smallest posterior variance returned by :meth:`GPPosterior.predict` (reference value)
+MIN_POSTERIOR_VARIANCE = 1e-12
+#: jitter on the diagonal of the posterior covariance when sampling jointly (reference value)
+SAMPLE_JITTER = 1e-5
+_MAX_JITTER_TRIES = 12
+
+
+def robust_cholesky(matrix: torch.Tensor) -> torch.Tensor:
+    """Lower Cholesky factor of a symmetric PSD matrix, adding diagonal jitter if needed.
+
+    The jitter starts at ``1e-9`` times the mean diagonal and grows tenfold per failed
+    try (as the reference's ``AddJitterOp``); RuntimeError if it never succeeds.
+    """
+    factor, info = torch.linalg.cholesky_ex(matrix)
+    if int(info) == 0:
+        return factor
+    n = matrix.shape[-1]
+    scale = float(matrix.diagonal().mean().abs()) or 1.0
+    eye = torch.eye(n, dtype=matrix.dtype)
+    jitter = 1e-9 * scale
+    for _ in range(_MAX_JITTER_TRIES):
+        factor, info = torch.linalg.cholesky_ex(matrix + jitter * eye)
+        if int(info) == 0:
+            return factor
+        jitter *= 10.0
+    raise RuntimeError(f"Cholesky factorisation failed even with jitter {jitter:.3g} on a {n}x{n} matrix")
+
+
+def _solve_lower(factor: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
+    return torch.linalg.solve_triangular(factor, rhs, upper=False)
+
+
+class GPPosterior:
+    """The posterior of a GP model given data ``(z, Y)``, for fixed hyperparameters.
+
+    Args:
+        model: the GP model (its current parameters are used).
+        z: extended inputs, shape ``(n, d + 1)``.
+        targets: shape ``(n,)`` or ``(n, m)`` (``m`` fantasy columns).
+
+    Attributes:
+        factor: lower Cholesky factor ``L`` of ``K + noise * I``, shape ``(n, n)``.
+        weights: ``L^{-1} (Y - mean)``, shape ``(n, m)``.
+    """
+
+    def __init__(self, model: GPModel, z: torch.Tensor, targets: torch.Tensor,
+                 factor: torch.Tensor | None = None, weights: torch.Tensor | None = None) -> None:
+        self.model = model
+        self.z = z
+        self.targets = targets.reshape(len(z), -1) if len(z) else targets.reshape(0, 1)
+        if factor is None:
+            kernel = model.covariance(z, z)
+            kernel = kernel + model.noise_variance * torch.eye(len(z), dtype=z.dtype)
+            factor = robust_cholesky(kernel)
+        self.factor = factor
+        if weights is None:
+            weights = _solve_lower(factor, self.targets - model.mean(z).unsqueeze(-1))
+        self.weights = weights
+
+    @property
+    def num_fantasies(self) -> int:
+        return self.weights.shape[1]
+
+    def neg_log_likelihood(self) -> torch.Tensor:
+        """``-log p(y)`` of a single target column (differentiable in the model parameters)."""
+        if self.num_fantasies != 1:
+            raise ValueError("the marginal likelihood is defined for one target column")
+        n = len(self.z)
+        return (
+            0.5 * (self.weights**2).sum()
+            + torch.log(self.factor.diagonal()).sum()
+            + 0.5 * n * math.log(2.0 * math.pi)
+        )
+
+    def _cross(self, z_test: torch.Tensor) -> torch.Tensor:
+        return _solve_lower(self.factor, self.model.covariance(self.z, z_test))
+
+    def predict(self, z_test: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior means ``(n_test, m)`` and variances ``(n_test,)`` of the latent function."""
+        v = self._cross(z_test)
+        means = self.model.mean(z_test).unsqueeze(-1) + v.transpose(0, 1) @ self.weights
+        variances = self.model.variance(z_test) - (v * v).sum(0)
+        return means, variances.clamp_min(MIN_POSTERIOR_VARIANCE)
+
+    def joint(self, z_test: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior means ``(n_test, m)`` and covariance ``(n_test, n_test)``."""
+        v = self._cross(z_test)
+        means = self.model.mean(z_test).unsqueeze(-1) + v.transpose(0, 1) @ self.weights
+        covariance = self.model.covariance(z_test, z_test) - v.transpose(0, 1) @ v
+        return means, covariance
+
+    def sample_joint(self, z_test: torch.Tensor, num_samples: int, rng: np.random.Generator) -> torch.Tensor:
+        """Joint samples of the latent function, shape ``(n_test, m, num_samples)``.
+
+        The covariance gets :data:`SAMPLE_JITTER` on its diagonal (as the reference); the
+        standard normal draws come from ``rng`` (numpy), shape ``(n_test, m * num_samples)``.
+        """
+        means, covariance = self.joint(z_test)
+        n_test = len(z_test)
+        covariance = covariance + SAMPLE_JITTER * torch.eye(n_test, dtype=covariance.dtype)
+        factor = robust_cholesky(covariance)
+        m = means.shape[1]
+        normals = torch.from_numpy(rng.standard_normal((n_test, m * num_samples)))
+        samples = (factor @ normals).reshape(n_test, m, num_samples)
+        return samples + means.unsqueeze(-1)
+
+    def extend(self, z_new: torch.Tensor, targets_new: torch.Tensor) -> "GPPosterior":
+        """The posterior with data ``(z_new, targets_new)`` appended, by a block Cholesky update.
+
+        Args:
+            z_new: shape ``(p, d + 1)``.
+            targets_new: shape ``(p, m')``; if this posterior has one column it is
+                broadcast to ``m'`` columns (fantasies), else ``m'`` must equal ``m``.
+        """
+        targets_new = targets_new.reshape(len(z_new), -1)
+        m = targets_new.shape[1]
+        if self.num_fantasies not in (1, m):
+            raise ValueError(f"cannot extend a posterior with {self.num_fantasies} columns by {m} columns")
+        a = self._cross(z_new)  # (n, p)
+        schur = self.model.covariance(z_new, z_new) - a.transpose(0, 1) @ a
+        schur = schur + self.model.noise_variance * torch.eye(len(z_new), dtype=schur.dtype)
+        lower = robust_cholesky(schur)
+        top = self.weights.expand(-1, m)
+        bottom = _solve_lower(lower, targets_new - self.model.mean(z_new).unsqueeze(-1) - a.transpose(0, 1) @ top)
+        n, p = len(self.z), len(z_new)
+        factor = torch.zeros((n + p, n + p), dtype=self.factor.dtype)
+        factor[:n, :n] = self.factor
+        factor[n:, :n] = a.transpose(0, 1)
+        factor[n:, n:] = lower
+        targets = torch.cat([self.targets.expand(-1, m), targets_new], dim=0)
+        return GPPosterior(self.model, torch.cat([self.z, z_new], dim=0), targets,
+                           factor=factor, weights=torch.cat([top, bottom], dim=0))
+
+
+class BlockPosterior:
+    """The posterior with fantasies for pending evaluations, built lazily block by block.
+
+    For a block-diagonal prior (the independent model: one block per level) the
+    posterior of a block only depends on the data in it, so only the blocks that are
+    predicted at are factorised; for the joint model there is one block. Pending
+    evaluations of a block get ``num_fantasies`` joint fantasy samples from the
+    block's posterior on the observed data (reference ``GaussProcEstimator``), drawn
+    when the block is first needed.
+
+    Args:
+        model: the GP model.
+        z: observed extended inputs ``(n, d + 1)``; targets: ``(n,)``.
+        z_pending: extended inputs of pending evaluations ``(p, d + 1)`` (may be empty).
+        num_fantasies: fantasy samples per pending evaluation.
+        rng: source of the fantasy draws.
+    """
+
+    def __init__(self, model: GPModel, z: torch.Tensor, targets: torch.Tensor, z_pending: torch.Tensor | None = None,
+                 num_fantasies: int = 1, rng: np.random.Generator | None = None) -> None:
+        self.model = model
+        self.rng = rng
+        self.num_fantasies = num_fantasies
+        self._dim = z.shape[1]
+        ids = model.block_ids(z)
+        self._observed = {int(b): (z[ids == b], targets[ids == b]) for b in torch.unique(ids).tolist()}
+        self._pending: dict[int, torch.Tensor] = {}
+        if z_pending is not None and len(z_pending):
+            pending_ids = model.block_ids(z_pending)
+            self._pending = {int(b): z_pending[pending_ids == b] for b in torch.unique(pending_ids).tolist()}
+        #: number of columns of every prediction (1 without pending evaluations)
+        self.num_columns = num_fantasies if self._pending else 1
+        self._blocks: dict[int, GPPosterior] = {}
+
+    def block(self, block_id: int) -> GPPosterior:
+        """The posterior of one block (fantasies included), computed on first use."""
+        posterior = self._blocks.get(block_id)
+        if posterior is None:
+            z, y = self._observed.get(block_id, (torch.zeros((0, self._dim), dtype=torch.float64),
+                                                 torch.zeros(0, dtype=torch.float64)))
+            posterior = GPPosterior(self.model, z, y)
+            z_pending = self._pending.get(block_id)
+            if z_pending is not None:
+                if self.rng is None:
+                    raise ValueError("a random generator is needed to draw fantasies")
+                fantasies = posterior.sample_joint(z_pending, self.num_fantasies, self.rng)[:, 0, :]
+                posterior = posterior.extend(z_pending, fantasies)
+            self._blocks[block_id] = posterior
+        return posterior
+
+    def predict(self, z_test: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Means ``(n_test, num_columns)`` and variances ``(n_test,)``."""
+        ids = self.model.block_ids(z_test)
+        means = torch.empty((len(z_test), self.num_columns), dtype=z_test.dtype)
+        variances = torch.empty(len(z_test), dtype=z_test.dtype)
+        for b in torch.unique(ids).tolist():
+            rows = ids == b
+            m, v = self.block(int(b)).predict(z_test[rows])
+            means[rows] = m.expand(-1, self.num_columns)
+            variances[rows] = v
+        return means, variances
+
+    def sample_joint(self, z_test: torch.Tensor, num_samples: int, rng: np.random.Generator) -> torch.Tensor:
+        """Joint samples ``(n_test, num_columns, num_samples)`` (independent across blocks)."""
+        ids = self.model.block_ids(z_test)
+        out = torch.empty((len(z_test), self.num_columns, num_samples), dtype=z_test.dtype)
+        for b in torch.unique(ids).tolist():
+            rows = ids == b
+            out[rows] = self.block(int(b)).sample_joint(z_test[rows], num_samples, rng).expand(
+                -1, self.num_columns, -1)
+        return out

@@ -1,0 +1,69 @@
+"""A reproducible, fast context for GP computations: one thread, deterministic, seeded.
+
+Every model-based proposal of the GP searcher runs inside :func:`torch_session`, so that
+results are bit-identical for a seed whatever else the process does with torch, and the
+process's settings (torch threads, determinism flag, global torch random state, BLAS
+threads) are restored afterwards. Single-threaded BLAS matters for speed too: SciPy's
+L-BFGS-B calls OpenBLAS for tiny vectors, and a multi-threaded OpenBLAS makes each
+iteration ~25x slower on a busy machine. The GP code draws its random numbers from
+numpy generators seeded by the run; the torch seed only guards library-internal draws.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+from typing import Any, Iterator
+
+
+@functools.lru_cache(maxsize=1)
+def _thread_controller() -> Any:
+    import scipy.optimize  # noqa: F401  (load SciPy's BLAS before inspecting the loaded libraries)
+    import torch  # noqa: F401
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _set_deterministic(mode: bool) -> None:
+    """``torch.use_deterministic_algorithms(mode)`` without importing TorchInductor.
+
+    The public function also sets an inductor flag, which imports ``torch._inductor``
+    and ``torch._dynamo`` (seconds per process); we never compile, so only the core flag
+    is set when torch exposes it.
+    """
+    import torch
+
+    setter = getattr(torch._C, "_set_deterministic_algorithms", None)
+    if setter is None:  # pragma: no cover  (other torch versions)
+        torch.use_deterministic_algorithms(mode)
+    else:
+        setter(mode)
+
+
+@contextlib.contextmanager
+def torch_session(seed: int, num_threads: int = 1) -> Iterator[None]:
+    """Run the enclosed block with ``num_threads`` threads, deterministic kernels and ``seed``.
+
+    Args:
+        seed: value for ``torch.manual_seed`` inside the block (the global torch random
+            state is forked, so the caller's is untouched).
+        num_threads: torch intra-op and BLAS threads during the block (1 makes
+            reductions run in a fixed order, hence bit-reproducible).
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    validate = torch.distributions.Distribution._validate_args
+    torch.set_num_threads(num_threads)
+    _set_deterministic(True)
+    torch.distributions.Distribution.set_default_validate_args(False)  # priors' log_prob: no argument checks
+    try:
+        with _thread_controller().limit(limits=num_threads, user_api="blas"):
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                yield
+    finally:
+        torch.set_num_threads(threads)
+        _set_deterministic(deterministic)
+        torch.distributions.Distribution.set_default_validate_args(validate)

@@ -1,0 +1,85 @@
+"""MAP fitting: exact gradient, bounds, restarts, reproducibility."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from mfbench.searchers.gp.fit import _Criterion, fit_map  # noqa: E402
+from mfbench.searchers.gp.models import IndependentGP, MultiTaskGP  # noqa: E402
+
+
+def _data(seed: int = 0, n: int = 30) -> tuple[torch.Tensor, torch.Tensor]:
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 2))
+    levels = rng.choice([1, 3, 9], size=n, p=[0.6, 0.3, 0.1]).astype(float)
+    y = np.sin(5 * x[:, 0]) + 0.5 * x[:, 1] + 1.0 / levels + 0.05 * rng.standard_normal(n)
+    y = (y - y.mean()) / y.std()
+    return torch.from_numpy(np.column_stack([x, levels])), torch.from_numpy(y)
+
+
+def _model(which: str):
+    return MultiTaskGP(2, 9).double() if which == "joint" else IndependentGP(2, [1, 3, 9]).double()
+
+
+@pytest.mark.parametrize("which", ["joint", "indep"])
+def test_closed_form_gradient_matches_finite_differences(which: str) -> None:
+    z, y = _data()
+    model = _model(which)
+    criterion = _Criterion(model, z, y)
+    vector = criterion.get() + np.random.default_rng(1).normal(0, 0.3, size=len(criterion.get()))
+    value, grad = criterion(vector)
+    criterion.set(vector)
+    assert value == pytest.approx(float(criterion.value()), abs=1e-9)  # same criterion via autograd path
+    eps = 1e-6
+    for i in range(len(vector)):
+        step = np.zeros_like(vector)
+        step[i] = eps
+        numeric = (criterion(vector + step)[0] - criterion(vector - step)[0]) / (2 * eps)
+        assert grad[i] == pytest.approx(numeric, rel=1e-4, abs=1e-5), f"parameter {i}"
+
+
+@pytest.mark.parametrize("which", ["joint", "indep"])
+def test_fit_improves_criterion_and_respects_bounds(which: str) -> None:
+    z, y = _data()
+    model = _model(which)
+    model.reset_parameters(y)
+    criterion = _Criterion(model, z, y)
+    initial, _ = criterion(criterion.get())
+    result = fit_map(model, z, y, np.random.default_rng(0), num_starts=2, max_iterations=50)
+    assert result.criterion < initial - 1.0
+    assert result.num_failed_starts == 0
+    final = criterion.get()
+    assert np.all(final >= criterion.lower - 1e-12) and np.all(final <= criterion.upper + 1e-12)
+    assert criterion(final)[0] == pytest.approx(result.criterion, abs=1e-8)
+    # bounds are the reference boxes, in log space
+    bounds = model.raw_bounds()
+    assert bounds["raw_noise"] == pytest.approx((math.log(1e-9), math.log(1e6)))
+    assert bounds["kernel_x.raw_lengthscale"] == pytest.approx((math.log(1e-2), math.log(1e4)))
+
+
+def test_fit_is_reproducible() -> None:
+    z, y = _data()
+    results = []
+    for _ in range(2):
+        model = _model("joint")
+        model.reset_parameters(y)
+        fit_map(model, z, y, np.random.default_rng(5), num_starts=2, max_iterations=20)
+        results.append(torch.cat([p.detach().reshape(-1) for p in model.parameters()]))
+    assert torch.equal(results[0], results[1])
+
+
+def test_priors_are_the_reference_ones() -> None:
+    model = _model("joint")
+    names = {name for name, *_ in model.named_priors()}
+    assert names == {"noise_prior", "outputscale_prior", "constant_prior"}
+    # log prior at the initial values: Gamma(0.1, 1) at 1e-3, LogNormal(0, 1) at 1, Normal(0, 1) at 0
+    expected = (
+        (0.1 - 1) * math.log(1e-3) - 1e-3 + 0.1 * math.log(1.0) - math.lgamma(0.1)
+        - 0.5 * math.log(2 * math.pi)
+        - 0.5 * math.log(2 * math.pi)
+    )
+    assert float(model.log_prior()) == pytest.approx(expected, abs=1e-9)

@@ -1,0 +1,164 @@
+"""The GP posterior against an exact dense numpy computation on a small problem."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from mfbench.searchers.gp.models import IndependentGP, MultiTaskGP  # noqa: E402
+from mfbench.searchers.gp.posterior import SAMPLE_JITTER, GPPosterior, robust_cholesky  # noqa: E402
+
+
+def _problem(seed: int = 0, n: int = 7, dim: int = 2) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, dim))
+    levels = rng.choice([1, 3, 9], size=n).astype(float)
+    y = np.sin(4 * x[:, 0]) + x[:, 1] / levels + 0.1 * rng.standard_normal(n)
+    z = torch.from_numpy(np.column_stack([x, levels]))
+    z_test = torch.from_numpy(np.column_stack([rng.random((4, dim)), [1.0, 3.0, 9.0, 3.0]]))
+    return z, torch.from_numpy(y), z_test
+
+
+def _models(dim: int) -> list:
+    multitask = MultiTaskGP(dim, max_fidelity=9).double()
+    independent = IndependentGP(dim, levels=[1, 3, 9]).double()
+    with torch.no_grad():  # non-default parameters, so that every term matters
+        for model in (multitask, independent):
+            model.kernel_x.raw_lengthscale.copy_(torch.tensor([[math.log(0.4), math.log(1.7)]], dtype=torch.float64))
+            model.raw_noise.fill_(math.log(0.05))
+        multitask.raw_outputscale.fill_(math.log(1.3))
+        multitask.constant.fill_(0.2)
+        multitask.resource.raw_alpha.fill_(math.log(1.5))
+        independent.raw_outputscales.copy_(torch.log(torch.tensor([0.5, 1.0, 2.0], dtype=torch.float64)))
+        independent.constants.copy_(torch.tensor([0.3, -0.1, 0.0], dtype=torch.float64))
+    return [multitask, independent]
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_posterior_matches_dense_numpy(which: int) -> None:
+    z, y, z_test = _problem()
+    model = _models(2)[which]
+    with torch.no_grad():
+        posterior = GPPosterior(model, z, y)
+        means, variances = posterior.predict(z_test)
+        joint_mean, joint_cov = posterior.joint(z_test)
+        k = model.covariance(z, z).numpy() + float(model.noise_variance) * np.eye(len(z))
+        k_star = model.covariance(z, z_test).numpy()
+        k_test = model.covariance(z_test, z_test).numpy()
+        m, m_test = model.mean(z).numpy(), model.mean(z_test).numpy()
+    expected_mean = m_test + k_star.T @ np.linalg.solve(k, y.numpy() - m)
+    expected_cov = k_test - k_star.T @ np.linalg.solve(k, k_star)
+    np.testing.assert_allclose(means[:, 0].numpy(), expected_mean, atol=1e-10)
+    np.testing.assert_allclose(variances.numpy(), np.diag(expected_cov), atol=1e-10)
+    np.testing.assert_allclose(joint_mean[:, 0].numpy(), expected_mean, atol=1e-10)
+    np.testing.assert_allclose(joint_cov.numpy(), expected_cov, atol=1e-10)
+    # the negative log marginal likelihood of a multivariate normal, by hand
+    sign, logdet = np.linalg.slogdet(k)
+    r = y.numpy() - m
+    nll = 0.5 * r @ np.linalg.solve(k, r) + 0.5 * logdet + 0.5 * len(z) * math.log(2 * math.pi)
+    assert float(posterior.neg_log_likelihood()) == pytest.approx(nll, abs=1e-10)
+
+
+def test_independent_model_is_block_diagonal_with_level_scales() -> None:
+    z, _, _ = _problem()
+    model = _models(2)[1]
+    with torch.no_grad():
+        k = model.covariance(z, z)
+        k_x = model.kernel_x.forward(z[:, :2], z[:, :2])
+    scales = {1.0: 0.5, 3.0: 1.0, 9.0: 2.0}
+    for i in range(len(z)):
+        for j in range(len(z)):
+            ri, rj = float(z[i, 2]), float(z[j, 2])
+            expected = scales[ri] * float(k_x[i, j]) if ri == rj else 0.0
+            assert float(k[i, j]) == pytest.approx(expected, abs=1e-14)
+    assert model.mean(z).tolist() == [{1.0: 0.3, 3.0: -0.1, 9.0: 0.0}[float(r)] for r in z[:, 2]]
+    with pytest.raises(ValueError, match="no parameters for fidelity levels"):
+        model.mean(torch.tensor([[0.5, 0.5, 27.0]], dtype=torch.float64))
+
+
+def test_multitask_mean_and_resource_encoding() -> None:
+    model = _models(2)[0]
+    z = torch.tensor([[0.1, 0.2, 1.0], [0.1, 0.2, 9.0]], dtype=torch.float64)
+    alpha, mean_lam, gamma = 1.5, 0.5, 0.5
+    beta = alpha / mean_lam
+    for row, level in zip(model.mean(z).tolist(), [1.0, 9.0]):
+        r = (level - 0.5) / 9.0
+        assert row == pytest.approx(0.2 + gamma * (beta / (r + beta)) ** alpha, abs=1e-12)
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_extend_equals_posterior_on_all_data(which: int) -> None:
+    z, y, z_test = _problem(seed=1, n=9)
+    model = _models(2)[which]
+    with torch.no_grad():
+        full = GPPosterior(model, z, y)
+        first = GPPosterior(model, z[:6], y[:6])
+        extended = first.extend(z[6:], y[6:].unsqueeze(-1))
+        torch.testing.assert_close(extended.predict(z_test)[0], full.predict(z_test)[0], atol=1e-10, rtol=0)
+        torch.testing.assert_close(extended.predict(z_test)[1], full.predict(z_test)[1], atol=1e-10, rtol=0)
+        # fantasies: 3 columns of values for the pending points, observed values broadcast
+        fantasies = torch.randn(3, 3, dtype=torch.float64)
+        with_fantasies = first.extend(z[6:], fantasies)
+        for column in range(3):
+            reference = GPPosterior(model, z, torch.cat([y[:6], fantasies[:, column]]))
+            torch.testing.assert_close(with_fantasies.predict(z_test)[0][:, column],
+                                       reference.predict(z_test)[0][:, 0], atol=1e-10, rtol=0)
+
+
+def test_sample_joint_has_posterior_moments() -> None:
+    z, y, z_test = _problem(seed=2)
+    model = _models(2)[0]
+    with torch.no_grad():
+        posterior = GPPosterior(model, z, y)
+        mean, cov = posterior.joint(z_test)
+        samples = posterior.sample_joint(z_test, 4000, np.random.default_rng(0))[:, 0, :]
+    assert samples.shape == (4, 4000)
+    np.testing.assert_allclose(samples.mean(1).numpy(), mean[:, 0].numpy(), atol=0.05)
+    np.testing.assert_allclose(np.cov(samples.numpy()), cov.numpy() + SAMPLE_JITTER * np.eye(4), atol=0.05)
+    again = posterior.sample_joint(z_test, 5, np.random.default_rng(0))
+    torch.testing.assert_close(again, posterior.sample_joint(z_test, 5, np.random.default_rng(0)))
+
+
+def test_robust_cholesky_adds_jitter_to_a_singular_matrix() -> None:
+    v = torch.tensor([[1.0], [2.0], [3.0]], dtype=torch.float64)
+    factor = robust_cholesky(v @ v.T)  # rank one
+    assert torch.allclose(factor @ factor.T, v @ v.T, atol=1e-6)
+
+
+def test_block_posterior_equals_dense_posterior() -> None:
+    from mfbench.searchers.gp.posterior import BlockPosterior
+
+    z, y, z_test = _problem(seed=3, n=10)
+    for model in _models(2):
+        with torch.no_grad():
+            dense = GPPosterior(model, z, y)
+            blocks = BlockPosterior(model, z, y)
+            torch.testing.assert_close(blocks.predict(z_test)[0], dense.predict(z_test)[0], atol=1e-10, rtol=0)
+            torch.testing.assert_close(blocks.predict(z_test)[1], dense.predict(z_test)[1], atol=1e-10, rtol=0)
+
+
+def test_block_posterior_fantasies_and_empty_blocks() -> None:
+    from mfbench.searchers.gp.posterior import BlockPosterior
+
+    z, y, _ = _problem(seed=4, n=8)
+    model = _models(2)[1]  # independent: one block per level
+    z = z[z[:, 2] != 9.0]
+    y = y[: len(z)]
+    z_pending = torch.tensor([[0.2, 0.3, 1.0], [0.6, 0.1, 9.0]], dtype=torch.float64)
+    with torch.no_grad():
+        posterior = BlockPosterior(model, z, y, z_pending, num_fantasies=5, rng=np.random.default_rng(0))
+        z_test = torch.tensor([[0.5, 0.5, 1.0], [0.5, 0.5, 9.0], [0.5, 0.5, 3.0]], dtype=torch.float64)
+        means, variances = posterior.predict(z_test)
+        assert means.shape == (3, 5) and posterior.num_columns == 5
+        # level 9 has no observations: its posterior is conditioned on the fantasies only
+        level9 = posterior.block(2)
+        assert len(level9.z) == 1 and level9.targets.shape == (1, 5)
+        # level 3 has no pending evaluation: the same prediction in every column
+        assert torch.all(means[2] == means[2, 0])
+        empty = BlockPosterior(model, z[:0], y[:0])
+        m, v = empty.predict(z_test)
+        torch.testing.assert_close(m[:, 0], model.mean(z_test))
+        torch.testing.assert_close(v, model.variance(z_test))

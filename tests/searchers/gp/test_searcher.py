@@ -1,0 +1,152 @@
+"""The GP searcher: lazy torch import, initial random configurations, proposals, hooks."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mfbench.schedulers.base import Problem
+from mfbench.space import Categorical, ConfigSpace, Float
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _problem(space: ConfigSpace, seed: int = 0) -> Problem:
+    return Problem(space, np.arange(1, 10), "loss", "min", n_workers=2, seed=seed)
+
+
+def _categorical_space() -> ConfigSpace:
+    return ConfigSpace(tuple(Categorical(f"c{i}", ("a", "b", "c", "d")) for i in range(3)))
+
+
+def _table_space() -> ConfigSpace:
+    grid = np.linspace(0, 1, 6)
+    return ConfigSpace((Float("x0", 0, 1), Float("x1", 0, 1)), table=[(a, b) for a in grid for b in grid])
+
+
+def _loss(config: dict, level: int) -> float:
+    values = [float(v) if not isinstance(v, str) else "abcd".index(v) / 3 for v in config.values()]
+    return float(sum((v - 0.3) ** 2 for v in values) + 1.0 / level)
+
+
+def test_importing_the_searcher_does_not_import_torch() -> None:
+    code = "import sys, mfbench.searchers.gp.searcher; print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_random_phase_does_not_import_torch() -> None:
+    """Before the first model-based proposal (initial random configurations) torch stays unloaded."""
+    code = (
+        "import sys, numpy as np\n"
+        "from mfbench.schedulers.base import Problem\n"
+        "from mfbench.space import ConfigSpace, Float\n"
+        "from mfbench.searchers.gp.searcher import GPSearcher\n"
+        "space = ConfigSpace((Float('x', 0, 1),))\n"
+        "s = GPSearcher(Problem(space, np.arange(1, 4), 'y', 'min', 1, 0), hypertune=True)\n"
+        "s.configure_levels([1, 3], 2)\n"
+        "s.bracket_distribution(np.array([0.7, 0.3])); s.suggest(); s.suggest()\n"
+        "print('torch' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_invalid_options_are_clear_errors() -> None:
+    from mfbench.searchers.gp.searcher import GPSearcher
+
+    problem = _problem(_table_space())
+    with pytest.raises(ValueError, match="searcher.model"):
+        GPSearcher(problem, model="gp_fancy")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="searcher.initial_scoring"):
+        GPSearcher(problem, initial_scoring="ucb")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="searcher.num_fantasy_samples"):
+        GPSearcher(problem, num_fantasy_samples=0)
+
+
+def _drive(searcher, num: int, levels=(1, 3, 9)) -> list[dict]:
+    """Propose ``num`` configurations, observing each at the levels (one pending)."""
+    proposed = []
+    for trial in range(num):
+        config = searcher.suggest()
+        assert config is not None
+        proposed.append(config)
+        for level in levels:
+            searcher.observe(trial, config, level, _loss(config, level))
+        searcher.register_pending(trial, config, levels[-1])
+    return proposed
+
+
+@pytest.mark.parametrize("model", ["gp_multitask", "gp_independent"])
+def test_proposals_are_new_configurations_of_the_table(model: str) -> None:
+    from mfbench.searchers.gp.searcher import GPSearcher
+
+    space = _table_space()
+    searcher = GPSearcher(_problem(space), model=model, num_init_random=3, num_init_candidates=20,
+                          opt_maxiter=10)
+    proposed = _drive(searcher, 8)
+    keys = [space.key(c) for c in proposed]
+    assert len(set(keys)) == 8 and all(space.contains(c) for c in proposed)
+    assert proposed[0] == space.midpoint()
+    assert searcher.stats["model_proposals"] == 8 - 3
+    assert searcher.stats["fits"] >= 1
+
+
+def test_first_configurations_are_random_and_reproducible() -> None:
+    from mfbench.searchers.gp.searcher import GPSearcher
+    from mfbench.searchers.random import RandomSearcher
+
+    space = _table_space()
+    gp = GPSearcher(_problem(space, seed=4), num_init_random=4)
+    first = [gp.suggest() for _ in range(4)]  # no observations: all random (midpoint first)
+    assert gp.stats["model_proposals"] == 0
+    assert len({space.key(c) for c in first}) == 4
+    runs = []
+    for _ in range(2):
+        searcher = GPSearcher(_problem(space, seed=7), model="gp_independent", num_init_random=2,
+                              num_init_candidates=10, opt_maxiter=5)
+        runs.append(_drive(searcher, 5))
+    assert runs[0] == runs[1]
+    assert isinstance(RandomSearcher(_problem(space)).suggest(), dict)
+
+
+def test_local_optimisation_on_a_categorical_space() -> None:
+    from mfbench.searchers.gp.searcher import GPSearcher
+
+    space = _categorical_space()
+    searcher = GPSearcher(_problem(space), num_init_random=3, num_init_candidates=15, opt_maxiter=10,
+                          local_opt_maxiter=50)
+    proposed = _drive(searcher, 7)
+    assert all(space.contains(c) for c in proposed)
+    assert len({space.key(c) for c in proposed}) == 7
+
+
+def test_finite_space_is_exhausted_cleanly() -> None:
+    from mfbench.searchers.gp.searcher import GPSearcher
+
+    space = ConfigSpace((Categorical("a", ("a", "b")), Categorical("b", ("c", "d"))))
+    searcher = GPSearcher(_problem(space), num_init_random=2, opt_maxiter=5)
+    proposed = _drive(searcher, 4)
+    assert len({space.key(c) for c in proposed}) == 4
+    assert searcher.suggest() is None
+
+
+def test_hypertune_hooks() -> None:
+    from mfbench.searchers.gp.searcher import GPSearcher
+
+    space = _table_space()
+    default = np.array([0.6, 0.3, 0.1])
+    plain = GPSearcher(_problem(space))
+    assert plain.bracket_distribution(default) is default
+    searcher = GPSearcher(_problem(space), model="gp_independent", hypertune=True, num_init_random=2,
+                          num_init_candidates=10, opt_maxiter=5, hypertune_distribution_num_samples=10)
+    searcher.configure_levels([1, 3, 9], num_brackets=3)
+    assert searcher.levels == [1, 3, 9]
+    np.testing.assert_allclose(searcher.bracket_distribution(default), default)  # no data yet
+    _drive(searcher, 9)
+    distribution = searcher.bracket_distribution(default)
+    assert distribution.shape == (3,) and distribution.sum() == pytest.approx(1.0)
+    assert searcher._ensemble is not None and set(searcher._ensemble) <= {1, 3, 9}
