@@ -1,173 +1,378 @@
 #!/usr/bin/env python
-"""Side by side with the reference: mfbench vs Syne Tune 0.13.0 on the same table and seeds.
+"""mfbench side by side with Syne Tune 0.13.0: same exported table, seeds, workers and budget.
 
-For each method and seed, runs mfbench in-process and the reference through
+One script for every method the reference has (ASHA family, synchronous family, MOBSTER /
+Hyper-Tune / SyncMOBSTER, random search). The reference runs through
 ``benchmarks/reference/syne_tune_runner.py`` in its own virtual environment (it needs
-``numpy<1.24``; install line in that script), on the same exported long-format table,
-with the decision-time charge OFF on both sides (so both are reproducible). Reports per
-method: the final best metric over the seeds (mean +- standard error, and a Welch t-test
-p-value), the real time per run of both, and the speed ratio, as a Markdown table.
+``numpy<1.24``; install line in ``benchmarks/reference/README.md``); ours runs as
+``python -m mfbench`` in a subprocess, so both sides are timed the same way. Two parts:
 
-Reference results are cached as small JSON files under ``benchmarks/results/reference/``
-so they are not recomputed; ``--timing-seeds K`` re-runs the reference for the first K
-seeds in this run anyway, so the speed ratio is always measured side by side.
+* **quality** (``--seeds`` N, default 10, at ``--budget`` simulated seconds, default the
+  benchmark's): final best metric of the reference and of each of our ``--variant`` s
+  (``default`` = the method YAML as shipped), decision time NOT charged on either side;
+  mean ± standard error over seeds 0..N-1 and Welch's ``z = (ours - ref) / se`` in the
+  direction of the mode (``z > 2``: ours worse beyond noise). The reference's GP methods
+  take minutes per run with the charge off, which is why the GP protocol uses a shorter
+  ``--budget`` here (see ``benchmarks/results/README.md``).
+* **timing** (``--timing-seeds`` K, default 2, at ``--timing-budget``, default the
+  benchmark's full budget): the reference's real time per run and ours, measured in this
+  script run, interleaved per seed so both see the same machine load. ``--timing-charge``
+  picks the reference's decision-time charge: ``on`` is Syne Tune's own default run (the
+  "full default run" of the targets; fewer decisions fit in the budget), ``off`` the same
+  protocol as the quality part. Ours always runs its default (charge off: more decisions,
+  so the ratio is conservative).
 
-    python benchmarks/compare_with_syne_tune.py --benchmark hartmann6 \
-        --methods asha_stop,asha_prom,asha6_stop,random_search --seeds 10
+Time is reported three ways on both sides: the wall and CPU (user + system) seconds of the
+whole process (interpreter start, imports and table loading included) and the in-run
+seconds (the reference's ``tuner.run()``; ours from building the method to the end of the
+simulation). Speed-ups use the in-run time unless ``--speed-by process_cpu_s`` etc.
+
+Caches (so the reference's slow runs are not recomputed; ``--rerun-reference`` /
+``--rerun`` force):
+
+* reference: ``<results>/reference/<benchmark>-<T>s-<w>w[-charged]/<method>/seed_<s>.json``;
+  timing runs are always fresh unless ``--cached-timing``;
+* ours: ``<results>/ours/<benchmark>-<T>s-<w>w/<variant>/<method>/seed_<s>.json``, reused
+  only while the fingerprint of ``mfbench/`` and ``conf/`` is the one that produced it.
+
+The report goes to ``<results>/compare/<benchmark>-<w>w/<--name>.md`` and ``.json``. Examples::
+
+    .venv/bin/python benchmarks/compare_with_syne_tune.py --methods asha_stop asha_prom synchb bohb
+    .venv/bin/python benchmarks/compare_with_syne_tune.py --methods mobster_joint hypertune_indep \\
+        --budget 3600 --variant exact=opt_refit_growth=0,opt_warmstart=false,opt_cold_refit_growth=null \\
+        --timing-seeds 1 --timing-charge on --name gp_methods
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
-import statistics
+import resource
 import subprocess
 import sys
+import tempfile
 import time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-DEFAULT_RUNNER = HERE / "reference" / "syne_tune_runner.py"
-DEFAULT_ST_PYTHON = Path("/work/st-venv/bin/python")
+#: the methods of Syne Tune's NB201 multi-fidelity tutorial (the runner knows them) plus random search
+REFERENCE_METHODS = ["random_search", "asha_stop", "asha_prom", "asha6_stop", "synchb", "syncsh", "bohb", "dehb",
+                     "mobster_joint", "mobster_indep", "hypertune_indep", "hypertune4_indep", "hypertune_joint",
+                     "syncmobster"]
+TIME_KEYS = ("process_wall_s", "process_cpu_s", "real_time_s")
 
 
-def export_table(benchmark_name: str, cache: Path) -> Path:
-    """Export the benchmark's table once (reused while the file exists)."""
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--benchmark", default="nas201_offline_cifar100", help="benchmark YAML name (must be a table)")
+    p.add_argument("--methods", nargs="+", default=REFERENCE_METHODS[:8], choices=REFERENCE_METHODS, metavar="METHOD",
+                   help=f"default: the non-GP ones; any of {', '.join(REFERENCE_METHODS)}")
+    p.add_argument("--seeds", type=int, default=10, help="quality: seeds 0..N-1 (0 skips the quality part)")
+    p.add_argument("--budget", type=float, default=None, help="quality: simulated seconds (default: the benchmark's)")
+    p.add_argument("--variant", action="append", default=[], metavar="NAME=KEY=VALUE,...",
+                   help="one of our variants: method.searcher overrides, e.g. "
+                        "exact=opt_refit_growth=0,opt_warmstart=false (repeatable; 'default' is always run)")
+    p.add_argument("--timing-seeds", type=int, default=2, help="timing: seeds 0..K-1 (0 skips the timing part)")
+    p.add_argument("--timing-budget", type=float, default=None, help="timing: simulated seconds (default: full)")
+    p.add_argument("--timing-charge", choices=["on", "off"], default="off",
+                   help="timing: the reference's decision-time charge (on = Syne Tune's default run)")
+    p.add_argument("--cached-timing", action="store_true",
+                   help="timing: reuse cached reference runs (default: rerun them now, side by side with ours)")
+    p.add_argument("--speed-by", choices=TIME_KEYS, default="real_time_s", help="time used for the speed-up")
+    p.add_argument("--n-workers", type=int, default=None, help="default: the benchmark's")
+    p.add_argument("--only", choices=["reference", "ours"], default=None,
+                   help="only fill one side's cache (e.g. the slow reference ahead of time, in a second process)")
+    p.add_argument("--rerun", action="store_true", help="ignore our cached runs")
+    p.add_argument("--rerun-reference", action="store_true", help="ignore cached reference runs")
+    p.add_argument("--skip-reference", action="store_true", help="never run the reference: use its cache only")
+    p.add_argument("--name", default=None, help="report file name (default: the methods joined)")
+    p.add_argument("--reference-runner", type=Path, default=REPO / "benchmarks" / "reference" / "syne_tune_runner.py")
+    p.add_argument("--reference-python", type=Path, default=Path("/work/st-venv/bin/python"))
+    p.add_argument("--results-dir", type=Path, default=REPO / "benchmarks" / "results")
+    p.add_argument("--table-dir", type=Path, default=Path.home() / ".cache" / "mfbench" / "exports")
+    args = p.parse_args(argv)
+    args.variants = {"default": {}}
+    for text in args.variant:
+        name, _, body = text.partition("=")
+        if not name or name in args.variants:
+            p.error(f"--variant {text!r}: give a new NAME=KEY=VALUE,... ({name!r} is taken or empty)")
+        try:
+            args.variants[name] = dict(item.split("=", 1) for item in body.split(",") if item)
+        except ValueError:
+            p.error(f"--variant {text!r}: every override is KEY=VALUE")
+    return args
+
+
+# ----------------------------------------------------------------------------- set-up
+
+def open_benchmark(name: str) -> Any:
     from mfbench.api import compose
     from mfbench.app import _instantiate, resolve_config
+
+    return _instantiate(resolve_config(compose([f"benchmark={name}"]))["benchmark"])
+
+
+def export_table(name: str, benchmark: Any, table_dir: Path) -> Path:
+    """The benchmark as a long-format table the reference runner reads (exported once)."""
+    from mfbench.blackbox.base import TabularBlackbox
     from mfbench.blackbox.export import export_long_format
 
-    path = cache / f"{benchmark_name}.parquet"
+    path = table_dir / f"{name}.parquet"
     if path.is_file() and path.with_suffix(".json").is_file():
         return path
-    config = resolve_config(compose([f"benchmark={benchmark_name}"]))
-    benchmark = _instantiate(config["benchmark"])
-    export_long_format(benchmark.open(), path, fidelity_attr=benchmark.fidelity_attr, metric=benchmark.metric,
+    blackbox = benchmark.open()
+    if not isinstance(blackbox, TabularBlackbox):
+        raise SystemExit(f"benchmark {name} is not a table; the reference runner needs one (pick a tabular benchmark)")
+    table_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".tmp.parquet")
+    export_long_format(blackbox, tmp, fidelity_attr=benchmark.fidelity_attr, metric=benchmark.metric,
                        mode=benchmark.mode, elapsed_time_attr=benchmark.elapsed_time_attr)
+    tmp.with_suffix(".json").replace(path.with_suffix(".json"))
+    tmp.replace(path)
     return path
 
 
-def run_ours(benchmark: str, method: str, seed: int, budget: float | None, n_workers: int | None,
-             extra: list[str]) -> dict[str, Any]:
-    from mfbench.api import compose, simulate
-
-    overrides = [f"benchmark={benchmark}", f"method={method}", f"seed={seed}", *extra]
-    if budget is not None:
-        overrides.append(f"stopping.max_wallclock_time={budget}")
-    if n_workers is not None:
-        overrides.append(f"n_workers={n_workers}")
-    cfg = compose(overrides)
-    start = time.perf_counter()
-    columns, metadata = simulate(cfg)
-    seconds = time.perf_counter() - start
-    best = metadata["best"]["value"] if metadata["best"] else math.nan
-    return {"final_best": best, "real_time_s": seconds, "num_results": metadata["num_results"],
-            "num_trials": metadata["num_trials_started"], "budget": metadata["stopping"]["max_wallclock_time"],
-            "n_workers": metadata["n_workers"]}
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """sha256 over mfbench/**/*.py and conf/**/*.yaml: our cached runs are valid for this code only."""
+    digest = hashlib.sha256()
+    for path in sorted([*(REPO / "mfbench").rglob("*.py"), *(REPO / "conf").rglob("*.yaml")]):
+        digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
-def run_reference(args: argparse.Namespace, table: Path, method: str, seed: int, budget: float, n_workers: int,
-                  cache_file: Path, force: bool) -> dict[str, Any]:
-    if cache_file.is_file() and not force:
-        return json.loads(cache_file.read_text())
-    out = cache_file.with_suffix(".parquet")
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
-    command = [str(args.st_python), str(args.runner), "--table", str(table), "--method", method, "--seed", str(seed),
-               "--n-workers", str(n_workers), "--max-wallclock-time", str(budget), "--no-charge-decision-time",
-               "--out", str(out)]
-    start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    if done.returncode != 0:
-        raise RuntimeError(f"reference run failed ({method}, seed {seed}):\n{done.stderr[-3000:]}")
-    summary = json.loads(out.with_suffix(".json").read_text())
-    result = {"final_best": summary["final_best"], "real_time_s": summary["real_time_s"], "process_wall_s": wall,
-              "num_results": summary.get("num_results"), "num_trials": summary.get("num_trials")}
-    out.unlink(missing_ok=True)
-    out.with_suffix(".json").unlink(missing_ok=True)
-    cache_file.write_text(json.dumps(result, indent=1) + "\n")
-    return result
+@lru_cache(maxsize=None)
+def searcher_options(method: str) -> frozenset[str]:
+    """The keys of ``method.searcher`` in the method's YAML (empty for methods without one)."""
+    from mfbench.api import compose
+
+    searcher = compose([f"method={method}"]).method.get("searcher")
+    return frozenset(searcher.keys()) if searcher is not None else frozenset()
 
 
-def _mean_se(values: list[float]) -> tuple[float, float]:
-    values = [v for v in values if not math.isnan(v)]
-    if not values:
-        return math.nan, math.nan
-    se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else math.nan
-    return statistics.fmean(values), se
+def variants_of(args: argparse.Namespace, method: str) -> list[str]:
+    """Our variants that apply to ``method``: a variant overriding options it lacks is skipped."""
+    return [v for v, overrides in args.variants.items() if set(overrides) <= searcher_options(method)]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--benchmark", default="hartmann6")
-    parser.add_argument("--methods", default="random_search,asha_stop,asha_prom,asha6_stop")
-    parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--max-wallclock-time", type=float, default=None, help="simulated seconds (both sides)")
-    parser.add_argument("--n-workers", type=int, default=None)
-    parser.add_argument("--timing-seeds", type=int, default=2,
-                        help="re-run the reference for this many seeds now, for a side-by-side time ratio")
-    parser.add_argument("--refresh-reference", action="store_true", help="ignore cached reference results")
-    parser.add_argument("--override", action="append", default=[], help="extra override for mfbench (repeatable)")
-    parser.add_argument("--runner", type=Path, default=DEFAULT_RUNNER)
-    parser.add_argument("--st-python", type=Path, default=DEFAULT_ST_PYTHON)
-    parser.add_argument("--table-cache", type=Path, default=Path.home() / ".cache" / "mfbench" / "exports")
-    parser.add_argument("--results", type=Path, default=HERE / "results")
-    args = parser.parse_args()
-    if not args.st_python.is_file():
-        sys.exit(f"no reference Python at {args.st_python}: create the Syne Tune 0.13.0 venv (see {args.runner})")
+# ----------------------------------------------------------------------------- runs
 
-    table = export_table(args.benchmark, args.table_cache)
-    rows, raw = [], {}
-    for method in args.methods.split(","):
-        ours, ref, ours_time_paired, ref_time_paired = [], [], [], []
-        for seed in range(args.seeds):
-            mine = run_ours(args.benchmark, method, seed, args.max_wallclock_time, args.n_workers, args.override)
-            budget, workers = mine["budget"], mine["n_workers"]
-            cache = (args.results / "reference" / f"{args.benchmark}-{int(float(budget))}s-{workers}w" / method
-                     / f"seed_{seed}.json")
-            force = args.refresh_reference or seed < args.timing_seeds
-            theirs = run_reference(args, table, method, seed, float(budget), workers, cache, force)
-            ours.append(mine)
-            ref.append(theirs)
-            if seed < args.timing_seeds:
-                ours_time_paired.append(mine["real_time_s"])
-                ref_time_paired.append(theirs["real_time_s"])
-            print(f"{method} seed {seed}: ours {mine['final_best']:.5f} in {mine['real_time_s']:.2f}s | "
-                  f"reference {theirs['final_best']:.5f} in {theirs['real_time_s']:.2f}s", flush=True)
-        raw[method] = {"ours": ours, "reference": ref}
-        (m_ours, se_ours), (m_ref, se_ref) = (_mean_se([r["final_best"] for r in x]) for x in (ours, ref))
-        from scipy.stats import ttest_ind
+def _timed_subprocess(cmd: list[str], cwd: Path | None = None) -> tuple[subprocess.CompletedProcess, float, float]:
+    """Run ``cmd``; return it with its wall seconds and CPU seconds (user + system of the child)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return done, wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
-        p_value = ttest_ind([r["final_best"] for r in ours], [r["final_best"] for r in ref], equal_var=False).pvalue
-        t_ours = statistics.fmean(ours_time_paired or [r["real_time_s"] for r in ours])
-        t_ref = statistics.fmean(ref_time_paired or [r["real_time_s"] for r in ref])
-        rows.append((method, m_ours, se_ours, m_ref, se_ref, p_value, t_ours, t_ref, t_ref / t_ours))
 
-    budget_text = raw[next(iter(raw))]["ours"][0]["budget"]
-    lines = [
-        f"## {args.benchmark}: mfbench vs Syne Tune 0.13.0 ({args.seeds} seeds, budget {budget_text} s simulated, "
-        f"decision-time charge off on both sides)",
-        "",
-        "| method | mfbench final best (mean ± se) | Syne Tune final best (mean ± se) | Welch p | mfbench s/run | "
-        "Syne Tune s/run | speed-up |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for method, mo, so, mr, sr, p, to, tr, ratio in rows:
-        lines.append(f"| {method} | {mo:.5f} ± {so:.5f} | {mr:.5f} ± {sr:.5f} | {p:.2f} | {to:.3f} | {tr:.2f} | "
-                     f"{ratio:.0f}x |")
-    lines.append("")
-    lines.append(f"Real times: mean over the first {args.timing_seeds} seeds, both measured in this run "
-                 f"(reference: time inside its runner, excluding interpreter start-up).")
-    report = "\n".join(lines)
+def _load(path: Path) -> dict[str, Any]:
+    return {**json.loads(path.read_text(encoding="utf-8")), "from_cache": True}
+
+
+def _store(path: Path, result: dict[str, Any]) -> dict[str, Any]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return {**result, "from_cache": False}
+
+
+def run_reference(args: argparse.Namespace, table: Path, method: str, seed: int, n_workers: int, budget: float,
+                  charge: bool, cache: Path, rerun: bool) -> dict[str, Any]:
+    if cache.is_file() and not rerun:
+        return _load(cache)
+    if args.skip_reference:
+        raise SystemExit(f"--skip-reference, but there is no cached reference run {cache}")
+    if not args.reference_python.is_file():
+        raise SystemExit(f"no reference Python at {args.reference_python}: create the Syne Tune 0.13.0 venv "
+                         f"(benchmarks/reference/README.md) or pass --reference-python")
+    with tempfile.TemporaryDirectory(prefix="st-ref-") as tmp:
+        out = Path(tmp) / f"{method}-{seed}.parquet"
+        cmd = [str(args.reference_python), str(args.reference_runner), "--table", str(table), "--method", method,
+               "--seed", str(seed), "--n-workers", str(n_workers), "--max-wallclock-time", str(budget),
+               "--charge-decision-time" if charge else "--no-charge-decision-time", "--out", str(out)]
+        done, wall, cpu = _timed_subprocess(cmd)
+        if done.returncode != 0:
+            raise SystemExit(f"reference run failed ({' '.join(cmd)}):\n{done.stderr[-3000:]}")
+        summary = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    keep = ("final_best", "real_time_s", "num_results", "num_trials", "restrict_configurations")
+    return _store(cache, {**{k: summary.get(k) for k in keep}, "process_wall_s": wall, "process_cpu_s": cpu})
+
+
+def run_ours(args: argparse.Namespace, benchmark_name: str, method: str, variant: str, seed: int, n_workers: int,
+             budget: float, cache: Path, rerun: bool) -> dict[str, Any]:
+    """One ``python -m mfbench`` process, decision time not charged (the default)."""
+    if cache.is_file() and not rerun:
+        cached = _load(cache)
+        if cached.get("code") == code_fingerprint():
+            return cached
+    with tempfile.TemporaryDirectory(prefix="mfbench-cmp-") as tmp:
+        cmd = [sys.executable, "-m", "mfbench", f"method={method}", f"benchmark={benchmark_name}", f"seed={seed}",
+               f"n_workers={n_workers}", f"stopping.max_wallclock_time={budget}", "progress=false",
+               "backend.charge_decision_time=false", f"hydra.run.dir={tmp}/run"]
+        cmd += [f"method.searcher.{k}={v}" for k, v in args.variants[variant].items()]
+        done, wall, cpu = _timed_subprocess(cmd, cwd=REPO)
+        if done.returncode != 0:
+            raise SystemExit(f"mfbench run failed ({' '.join(cmd)}):\n{done.stderr[-3000:]}")
+        metadata = json.loads((Path(tmp) / "run" / "metadata.json").read_text(encoding="utf-8"))
+    return _store(cache, {
+        "final_best": metadata["best"]["value"] if metadata["best"] else None,
+        "real_time_s": metadata["real_time"]["seconds"], "decision_s": metadata["real_time"]["decision_seconds"],
+        "num_results": metadata["num_results"], "num_trials": metadata["num_trials_started"],
+        "searcher_stats": metadata["scheduler"].get("stats"), "process_wall_s": wall, "process_cpu_s": cpu,
+        "code": code_fingerprint(),
+    })
+
+
+# ----------------------------------------------------------------------------- statistics
+
+def mean_se(values: list[float]) -> tuple[float, float]:
+    x = np.asarray(values, dtype=np.float64)
+    return float(x.mean()), (float(x.std(ddof=1) / math.sqrt(len(x))) if len(x) > 1 else 0.0)
+
+
+def z_worse(ours: list[float], ref: list[float], sign: float) -> float:
+    """Welch's z of ours against the reference, positive when ours is worse (``sign`` = +1 for min)."""
+    (mo, so), (mr, sr) = mean_se(ours), mean_se(ref)
+    se = math.hypot(so, sr)
+    return sign * (mo - mr) / se if se > 0 else 0.0
+
+
+def mean_times(results: list[dict[str, Any]]) -> dict[str, float]:
+    return {key: float(np.mean([r.get(key, math.nan) for r in results])) for key in TIME_KEYS}
+
+
+# ----------------------------------------------------------------------------- report
+
+def _format_report(name: str, benchmark: Any, n_workers: int, args: argparse.Namespace, quality: list[dict[str, Any]],
+                   timing: list[dict[str, Any]], cached_runs: int, total_runs: int) -> str:
+    variants = list(args.variants)
+    lines = [f"Benchmark {name} ({benchmark.metric}, {benchmark.mode}), {n_workers} workers; reference Syne Tune "
+             f"0.13.0; our code {code_fingerprint()}."]
+    if quality:
+        budget = quality[0]["budget"]
+        lines += ["", f"Quality: {budget:g} s simulated, decision time not charged on either side, seeds "
+                  f"0..{args.seeds - 1}; final best (mean ± se); z > 2: ours worse beyond noise; in-run seconds "
+                  f"per run (mean).", "",
+                  "| method | Syne Tune 0.13.0 | " + " | ".join(f"ours {v} | z" for v in variants)
+                  + " | s/run ref | " + " | ".join(f"s/run {v}" for v in variants) + " |",
+                  "|---|---|" + "---|---|" * len(variants) + "---|" + "---|" * len(variants)]
+        for row in quality:
+            ref = row["reference"]
+            cells = [row["method"], f"{ref['mean']:.4f} ± {ref['se']:.4f}"]
+            for v in variants:
+                r = row.get(v)
+                cells += ([f"{r['mean']:.4f} ± {r['se']:.4f}", f"{r['z_worse']:+.2f}{' WORSE' if r['z_worse'] > 2 else ''}"]
+                          if r else ["n/a", ""])
+            cells += [f"{ref['real_time_s']:.2f}"] + [f"{row[v]['real_time_s']:.2f}" if v in row else "n/a"
+                                                     for v in variants]
+            lines.append("| " + " | ".join(cells) + " |")
+    if timing:
+        row0 = timing[0]
+        lines += ["", f"Timing: {row0['budget']:g} s simulated, seeds 0..{args.timing_seeds - 1}, reference with its "
+                  f"decision-time charge {args.timing_charge}, ours default (charge off); both measured in this "
+                  f"script run, interleaved per seed. Seconds per run: process wall / process CPU / in-run; "
+                  f"speed-up by {args.speed_by}.", "",
+                  "| method | Syne Tune wall / CPU / in-run | ours wall / CPU / in-run | speed-up | ref best | ours best |",
+                  "|---|---|---|---|---|---|"]
+        for row in timing:
+            r, o = row["reference"], row["ours"]
+            lines.append(f"| {row['method']} | {r['process_wall_s']:.1f} / {r['process_cpu_s']:.1f} / "
+                         f"{r['real_time_s']:.2f} | {o['process_wall_s']:.1f} / {o['process_cpu_s']:.1f} / "
+                         f"{o['real_time_s']:.2f} | {row['speedup']:.1f}x | {row['ref_best']:.4f} | "
+                         f"{row['ours_best']:.4f} |")
+    if cached_runs:
+        lines.append(f"\n({cached_runs} of {total_runs} runs come from the cache of earlier script runs.)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    name = args.benchmark
+    benchmark = open_benchmark(name)
+    n_workers = args.n_workers or benchmark.n_workers
+    full_budget = float(benchmark.max_wallclock_time)
+    budget = float(args.budget or full_budget)
+    timing_budget = float(args.timing_budget or full_budget)
+    table = export_table(name, benchmark, args.table_dir)
+    sign = 1.0 if benchmark.mode == "min" else -1.0
+    runs: list[dict[str, Any]] = []
+
+    def one(method: str, side: str, seed: int, part_budget: float, charge: bool = False,
+            fresh: bool = False) -> dict[str, Any]:
+        key = f"{name}-{int(part_budget)}s-{n_workers}w"
+        if side == "reference":
+            cache = args.results_dir / "reference" / (key + ("-charged" if charge else "")) / method / f"seed_{seed}.json"
+            result = run_reference(args, table, method, seed, n_workers, part_budget, charge, cache,
+                                   rerun=args.rerun_reference or fresh)
+        else:
+            cache = args.results_dir / "ours" / key / side / method / f"seed_{seed}.json"
+            result = run_ours(args, name, method, side, seed, n_workers, part_budget, cache, rerun=args.rerun or fresh)
+        runs.append(result)
+        print(f"{method:16s} {side:10s} T={part_budget:g}{' charged' if charge else ''} seed {seed}: best "
+              f"{result['final_best']:.5f}, in-run {result['real_time_s']:.2f} s, process "
+              f"{result['process_wall_s']:.1f} s wall / {result['process_cpu_s']:.1f} s CPU"
+              f"{' (cached)' if result['from_cache'] else ''}", flush=True)
+        return result
+
+    quality, timing = [], []
+    for method in args.methods:
+        if args.seeds <= 0:
+            break
+        sides = {"reference": ["reference"], "ours": variants_of(args, method),
+                 None: ["reference", *variants_of(args, method)]}[args.only]
+        per_side = {side: [one(method, side, s, budget) for s in range(args.seeds)] for side in sides}
+        if args.only:
+            continue
+        ref = [r["final_best"] for r in per_side["reference"]]
+        row: dict[str, Any] = {"method": method, "seeds": args.seeds, "budget": budget}
+        for side, results in per_side.items():
+            values = [r["final_best"] for r in results]
+            mean, se = mean_se(values)
+            row[side] = {"mean": mean, "se": se, **mean_times(results), "values": values}
+            if side != "reference":
+                row[side]["z_worse"] = z_worse(values, ref, sign)
+        quality.append(row)
+    charge = args.timing_charge == "on"
+    for method in args.methods:
+        ref_t, ours_t = [], []
+        for s in range(args.timing_seeds):
+            if args.only != "ours":
+                ref_t.append(one(method, "reference", s, timing_budget, charge, fresh=not args.cached_timing))
+            if args.only != "reference":
+                ours_t.append(one(method, "default", s, timing_budget, fresh=not args.cached_timing))
+        if args.only or not ref_t:
+            continue
+        tr, to = mean_times(ref_t), mean_times(ours_t)
+        timing.append({"method": method, "seeds": args.timing_seeds, "budget": timing_budget,
+                       "reference_charge": args.timing_charge, "reference": tr, "ours": to,
+                       "speedup": tr[args.speed_by] / to[args.speed_by],
+                       "speedups": {key: tr[key] / to[key] for key in TIME_KEYS},
+                       "ref_best": float(np.mean([r["final_best"] for r in ref_t])),
+                       "ours_best": float(np.mean([r["final_best"] for r in ours_t]))})
+    if args.only:
+        return {}
+    report = _format_report(name, benchmark, n_workers, args, quality, timing,
+                            sum(r["from_cache"] for r in runs), len(runs))
     print("\n" + report)
-    args.results.mkdir(parents=True, exist_ok=True)
-    tag = f"{args.benchmark}-{'_'.join(args.methods.split(','))}"[:120]
-    (args.results / f"compare-{tag}.md").write_text(report + "\n")
-    (args.results / f"compare-{tag}.json").write_text(json.dumps(raw, indent=1) + "\n")
+    out = args.results_dir / "compare" / f"{name}-{n_workers}w"
+    out.mkdir(parents=True, exist_ok=True)
+    stem = args.name or "_".join(args.methods)
+    (out / f"{stem}.md").write_text(report + "\n", encoding="utf-8")
+    summary = {"benchmark": name, "n_workers": n_workers, "code": code_fingerprint(), "variants": args.variants,
+               "quality": quality, "timing": timing, "argv": sys.argv[1:] if argv is None else argv}
+    (out / f"{stem}.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return summary
 
 
 if __name__ == "__main__":
