@@ -1,0 +1,75 @@
+"""benchmarks/compare_with_syne_tune.py: variants, statistics and the report, without Syne Tune.
+
+The reference side comes from hand-written cache files (the script's ``--skip-reference``
+mode), our side from real ``python -m mfbench`` runs on the analytic Hartmann-3 table.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+SCRIPT = REPO / "benchmarks" / "compare_with_syne_tune.py"
+
+
+@pytest.fixture(scope="module")
+def script():
+    spec = importlib.util.spec_from_file_location("compare_with_syne_tune", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_variants_are_parsed_and_applied_only_where_the_options_exist(script):
+    args = script.parse_args(["--variant", "exact=opt_refit_growth=0,opt_warmstart=false"])
+    assert args.variants == {"default": {}, "exact": {"opt_refit_growth": "0", "opt_warmstart": "false"}}
+    assert script.variants_of(args, "mobster_joint") == ["default", "exact"]
+    assert script.variants_of(args, "asha_stop") == ["default"]  # random searcher: no GP options
+
+
+@pytest.mark.parametrize("bad", ["default=x=1", "=a=1", "fast=opt_refit_growth"])
+def test_a_malformed_variant_is_refused(script, bad, capsys):
+    with pytest.raises(SystemExit):
+        script.parse_args(["--variant", bad])
+    assert "--variant" in capsys.readouterr().err
+
+
+def test_z_is_positive_when_ours_is_worse(script):
+    assert script.mean_se([1.0, 3.0]) == (2.0, 1.0)
+    assert script.z_worse([3.0, 5.0], [1.0, 3.0], sign=1.0) == pytest.approx(2.0 / math.sqrt(2.0))
+    assert script.z_worse([3.0, 5.0], [1.0, 3.0], sign=-1.0) == pytest.approx(-2.0 / math.sqrt(2.0))
+
+
+def test_report_from_cached_reference_runs(script, tmp_path):
+    budget, workers = 200, 2
+    reference = {0: -2.0, 1: -2.5}
+    for suffix, seeds in (("", (0, 1)), ("-charged", (0,))):
+        for seed in seeds:
+            path = tmp_path / "results" / "reference" / f"hartmann3-{budget}s-{workers}w{suffix}" / "asha_stop"
+            path.mkdir(parents=True, exist_ok=True)
+            (path / f"seed_{seed}.json").write_text(json.dumps(
+                {"final_best": reference[seed], "real_time_s": 1.0, "process_wall_s": 3.0, "process_cpu_s": 2.5}))
+    argv = ["--benchmark", "hartmann3", "--methods", "asha_stop", "--seeds", "2", "--budget", str(budget),
+            "--n-workers", str(workers), "--timing-seeds", "1", "--timing-budget", str(budget),
+            "--timing-charge", "on", "--cached-timing", "--skip-reference", "--name", "t",
+            "--results-dir", str(tmp_path / "results"), "--table-dir", str(tmp_path / "tables")]
+    summary = script.main(argv)
+
+    (row,) = summary["quality"]
+    assert row["reference"]["values"] == [-2.0, -2.5]
+    ours = row["default"]["values"]
+    assert len(ours) == 2 and all(-4.5 < v < 0 for v in ours)  # Hartmann-3: minimum -3.86, plus noise
+    (timing,) = summary["timing"]
+    assert timing["speedup"] == pytest.approx(1.0 / timing["ours"]["real_time_s"])
+    report = (tmp_path / "results" / "compare" / f"hartmann3-{workers}w" / "t.md").read_text()
+    assert "| asha_stop | -2.2500 ± 0.2500 |" in report and "charge on" in report
+    cached = sorted((tmp_path / "results" / "ours").rglob("seed_*.json"))
+    assert len(cached) == 2 and json.loads(cached[0].read_text())["code"] == script.code_fingerprint()
+
+    again = script.main(argv)  # our runs now come from the cache, with the same values
+    assert again["quality"][0]["default"]["values"] == ours
