@@ -86,6 +86,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="timing: the reference's decision-time charge (on = Syne Tune's default run)")
     p.add_argument("--cached-timing", action="store_true",
                    help="timing: reuse cached reference runs (default: rerun them now, side by side with ours)")
+    p.add_argument("--reference-timeout", type=float, default=None, metavar="S",
+                   help="stop a reference run after S wall seconds; its time then counts as a lower bound "
+                        "(speed-up '>'), and it has no final best (timing part only)")
     p.add_argument("--speed-by", choices=TIME_KEYS, default="real_time_s", help="time used for the speed-up")
     p.add_argument("--n-workers", type=int, default=None, help="default: the benchmark's")
     p.add_argument("--only", choices=["reference", "ours"], default=None,
@@ -165,11 +168,17 @@ def variants_of(args: argparse.Namespace, method: str) -> list[str]:
 
 # ----------------------------------------------------------------------------- runs
 
-def _timed_subprocess(cmd: list[str], cwd: Path | None = None) -> tuple[subprocess.CompletedProcess, float, float]:
-    """Run ``cmd``; return it with its wall seconds and CPU seconds (user + system of the child)."""
+def _timed_subprocess(cmd: list[str], cwd: Path | None = None,
+                      timeout: float | None = None) -> tuple[subprocess.CompletedProcess | None, float, float]:
+    """Run ``cmd``; return it (None if it ran past ``timeout`` s and was killed) with its wall
+    seconds and CPU seconds (user + system of the child)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
+    try:
+        done: subprocess.CompletedProcess | None = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd,
+                                                                  timeout=timeout)
+    except subprocess.TimeoutExpired:  # subprocess.run has killed and reaped it: its CPU time is counted
+        done = None
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return done, wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -201,7 +210,10 @@ def run_reference(args: argparse.Namespace, table: Path, method: str, seed: int,
         cmd = [str(args.reference_python), str(args.reference_runner), "--table", str(table), "--method", method,
                "--seed", str(seed), "--n-workers", str(n_workers), "--max-wallclock-time", str(budget),
                "--charge-decision-time" if charge else "--no-charge-decision-time", "--out", str(out)]
-        done, wall, cpu = _timed_subprocess(cmd)
+        done, wall, cpu = _timed_subprocess(cmd, timeout=args.reference_timeout)
+        if done is None:  # a lower bound of its time; no quality value
+            return _store(cache, {"final_best": None, "real_time_s": wall, "process_wall_s": wall,
+                                  "process_cpu_s": cpu, "timed_out": True})
         if done.returncode != 0:
             raise SystemExit(f"reference run failed ({' '.join(cmd)}):\n{done.stderr[-3000:]}")
         summary = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
@@ -287,10 +299,15 @@ def _format_report(name: str, benchmark: Any, n_workers: int, args: argparse.Nam
                   "|---|---|---|---|---|---|"]
         for row in timing:
             r, o = row["reference"], row["ours"]
-            lines.append(f"| {row['method']} | {r['process_wall_s']:.1f} / {r['process_cpu_s']:.1f} / "
-                         f"{r['real_time_s']:.2f} | {o['process_wall_s']:.1f} / {o['process_cpu_s']:.1f} / "
-                         f"{o['real_time_s']:.2f} | {row['speedup']:.1f}x | {row['ref_best']:.4f} | "
+            bound = ">" if row["reference_timed_out"] else ""  # the reference was stopped: times are lower bounds
+            ref_best = "stopped" if row["ref_best"] is None else f"{row['ref_best']:.4f}"
+            lines.append(f"| {row['method']} | {bound}{r['process_wall_s']:.1f} / {bound}{r['process_cpu_s']:.1f} / "
+                         f"{bound}{r['real_time_s']:.2f} | {o['process_wall_s']:.1f} / {o['process_cpu_s']:.1f} / "
+                         f"{o['real_time_s']:.2f} | {bound}{row['speedup']:.1f}x | {ref_best} | "
                          f"{row['ours_best']:.4f} |")
+        if any(row["reference_timed_out"] for row in timing):
+            lines.append(f"\n'>': the reference ran past --reference-timeout {args.reference_timeout:g} s and was "
+                         f"stopped; its time then is a lower bound (its in-run time: the process wall time).")
     if cached_runs:
         lines.append(f"\n({cached_runs} of {total_runs} runs come from the cache of earlier script runs.)")
     return "\n".join(lines)
@@ -319,8 +336,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             cache = args.results_dir / "ours" / key / side / method / f"seed_{seed}.json"
             result = run_ours(args, name, method, side, seed, n_workers, part_budget, cache, rerun=args.rerun or fresh)
         runs.append(result)
+        best = "stopped (timeout)" if result.get("timed_out") else f"{result['final_best']:.5f}"
         print(f"{method:16s} {side:10s} T={part_budget:g}{' charged' if charge else ''} seed {seed}: best "
-              f"{result['final_best']:.5f}, in-run {result['real_time_s']:.2f} s, process "
+              f"{best}, in-run {result['real_time_s']:.2f} s, process "
               f"{result['process_wall_s']:.1f} s wall / {result['process_cpu_s']:.1f} s CPU"
               f"{' (cached)' if result['from_cache'] else ''}", flush=True)
         return result
@@ -332,6 +350,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         sides = {"reference": ["reference"], "ours": variants_of(args, method),
                  None: ["reference", *variants_of(args, method)]}[args.only]
         per_side = {side: [one(method, side, s, budget) for s in range(args.seeds)] for side in sides}
+        if any(r.get("timed_out") for r in per_side.get("reference", [])):
+            raise SystemExit(f"{method}: a reference quality run timed out (--reference-timeout): no final best to "
+                             f"compare; rerun without the timeout or with a shorter --budget")
         if args.only:
             continue
         ref = [r["final_best"] for r in per_side["reference"]]
@@ -354,11 +375,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if args.only or not ref_t:
             continue
         tr, to = mean_times(ref_t), mean_times(ours_t)
+        finished = [r["final_best"] for r in ref_t if not r.get("timed_out")]
         timing.append({"method": method, "seeds": args.timing_seeds, "budget": timing_budget,
                        "reference_charge": args.timing_charge, "reference": tr, "ours": to,
+                       "reference_timed_out": sum(bool(r.get("timed_out")) for r in ref_t),
                        "speedup": tr[args.speed_by] / to[args.speed_by],
                        "speedups": {key: tr[key] / to[key] for key in TIME_KEYS},
-                       "ref_best": float(np.mean([r["final_best"] for r in ref_t])),
+                       "ref_best": float(np.mean(finished)) if finished else None,
                        "ours_best": float(np.mean([r["final_best"] for r in ours_t]))})
     if args.only:
         return {}
