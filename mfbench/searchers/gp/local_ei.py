@@ -16,7 +16,7 @@ import math
 from typing import Any, Sequence
 
 import numpy as np
-from scipy.linalg import solve_triangular
+from scipy.linalg.lapack import dtrtrs
 from scipy.special import erfc
 
 from mfbench.searchers.gp.acquisition import MIN_STD
@@ -27,6 +27,16 @@ from mfbench.searchers.gp.posterior import MIN_POSTERIOR_VARIANCE
 Component = tuple[float, float, dict[str, Any]]
 
 
+def _solve(factor: np.ndarray, rhs: np.ndarray, transpose: bool) -> np.ndarray:
+    """``L^-1 rhs`` (or ``L^-T rhs``) for a lower triangular ``L`` (LAPACK ``dtrtrs``, no input checks)."""
+    if len(rhs) == 0:
+        return rhs
+    solution, info = dtrtrs(factor, rhs, lower=1, trans=1 if transpose else 0)
+    if info != 0:
+        raise FloatingPointError(f"triangular solve failed (info {info})")
+    return solution
+
+
 def _forward(x: np.ndarray, terms: dict[str, Any]) -> tuple[np.ndarray, float, dict[str, Any]]:
     b = x * terms["inverse_lengthscale"]
     d2 = terms["train_norms"] + b @ b - 2.0 * terms["scaled_train"] @ b
@@ -35,7 +45,7 @@ def _forward(x: np.ndarray, terms: dict[str, Any]) -> tuple[np.ndarray, float, d
     decay = np.exp(-root)
     k = (1.0 + root + 5.0 * q / 3.0) * decay
     cross = terms["scale"] * k + terms["offset"]
-    v = solve_triangular(terms["factor"], cross, lower=True, check_finite=False)
+    v = _solve(terms["factor"], cross, transpose=False)
     mean = terms["prior_mean"] + v @ terms["weights"]  # (columns,)
     raw_variance = terms["prior_variance"] - v @ v
     variance = max(raw_variance, MIN_POSTERIOR_VARIANCE)
@@ -49,7 +59,7 @@ def _backward(grad_mean: np.ndarray, grad_variance: float, terms: dict[str, Any]
     grad_v = terms["weights"] @ grad_mean
     if not cache["variance_clamped"]:
         grad_v = grad_v - 2.0 * grad_variance * v
-    grad_cross = solve_triangular(terms["factor"], grad_v, lower=True, trans="T", check_finite=False)
+    grad_cross = _solve(terms["factor"], grad_v, transpose=True)
     q, root = cache["q"], cache["root"]
     dk_dq = -(5.0 / 6.0) * cache["decay"] * (1.0 + 5.0 * q / root)
     grad_d2 = terms["scale"] * grad_cross * dk_dq * np.sign(cache["d2"])
@@ -83,9 +93,9 @@ def negative_ei_and_grad(
     u = (best - mean - jitter) / std
     cdf = 0.5 * erfc(-u / math.sqrt(2.0))
     pdf = np.exp(-0.5 * u * u) / math.sqrt(2.0 * math.pi)
-    value = -float(np.mean(std * (u * cdf + pdf)))
+    value = -float((std * (u * cdf + pdf)).sum()) / columns
     grad_mean = cdf / columns  # d(-EI)/d mean_j
-    grad_std = 0.0 if std_clamped else -float(np.mean(pdf))  # d(-EI)/d std
+    grad_std = 0.0 if std_clamped else -float(pdf.sum()) / columns  # d(-EI)/d std
     grad_variance = grad_std / (2.0 * std) if variance > 0 else 0.0
     grad = np.zeros_like(x)
     for (w_mean, w_variance, terms), cache in zip(components, caches):

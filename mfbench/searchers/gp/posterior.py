@@ -184,7 +184,7 @@ class LevelPredictor:
                 "scaled_train": self.scaled_train.detach().numpy(),  # (n, d)
                 "train_norms": self.train_norms.detach().numpy().reshape(-1),  # (n,)
                 "inverse_lengthscale": self.inverse_lengthscale.detach().numpy().reshape(-1),  # (d,)
-                "factor": self.posterior.factor.detach().numpy(),  # (n, n)
+                "factor": np.asfortranarray(self.posterior.factor.detach().numpy()),  # (n, n), for LAPACK
                 "weights": self.posterior.weights.detach().numpy(),  # (n, columns)
                 "scale": float(terms.scale),
                 "offset": offset.detach().numpy().reshape(-1) if isinstance(offset, torch.Tensor) else float(offset),
