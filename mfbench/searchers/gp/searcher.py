@@ -11,8 +11,8 @@ the first model-based proposal. Every model computation runs single-threaded and
 deterministically (:func:`~mfbench.searchers.gp.runtime.torch_session`) with random
 numbers from the run's seeded streams, so a run is bit-reproducible by seed.
 
-Speed options (all off by default, i.e. the reference behaviour; see docs/gp_methods.md
-for their measured effect): ``opt_refit_growth`` (refit the hyperparameters only once the
+Speed options (off by default in this class, i.e. the reference's behaviour; the method
+YAMLs turn them on; see docs/gp_methods.md for their measured effect): ``opt_refit_growth`` (refit the hyperparameters only once the
 data grew by a fraction), ``opt_warmstart`` with ``opt_warmstart_maxiter`` /
 ``opt_warmstart_nstarts`` (cheaper fits from the previous estimate) and the reference's
 ``opt_skip_init_length`` / ``opt_skip_period``. Between refits the posterior is still
