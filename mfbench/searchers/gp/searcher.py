@@ -12,13 +12,14 @@ deterministically (:func:`~mfbench.searchers.gp.runtime.torch_session`) with ran
 numbers from the run's seeded streams, so a run is bit-reproducible by seed.
 
 Speed options (off by default in this class, i.e. the reference's behaviour; the method
-YAMLs turn them on; see docs/gp_methods.md for their measured effect): ``opt_refit_growth`` (refit the hyperparameters only once the
-data grew by a fraction), ``opt_warmstart`` with ``opt_warmstart_maxiter`` /
-``opt_warmstart_nstarts`` (cheaper fits from the previous estimate) and the reference's
-``opt_skip_init_length`` / ``opt_skip_period``. Between refits the posterior is still
-recomputed exactly on all current data with the current hyperparameters.
+YAMLs turn them on; see docs/gp_methods.md for their measured effect):
+``opt_refit_growth`` (refit the hyperparameters only once the data grew by a fraction),
+``opt_warmstart`` with ``opt_warmstart_maxiter`` / ``opt_warmstart_nstarts`` (cheaper fits
+from the previous estimate), ``opt_cold_refit_growth`` (a full fit now and then) and the
+reference's ``opt_skip_init_length`` / ``opt_skip_period``. Between refits the posterior
+is still recomputed exactly on all current data with the current hyperparameters.
 
-Scheduler hooks (optional; the ASHA and synchronous Hyperband schedulers call them):
+Scheduler hooks (optional; ASHA calls them, the synchronous scheduler needs neither):
 ``configure_levels(levels, num_brackets)`` tells the searcher the fidelity levels at
 which it will observe data (rung levels plus the maximum fidelity), and
 ``bracket_distribution(default)`` returns the distribution over brackets a new trial
