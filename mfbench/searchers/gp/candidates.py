@@ -13,26 +13,27 @@ from typing import Callable
 import numpy as np
 
 from mfbench.searchers.base import Searcher
-from mfbench.space import Config
+from mfbench.space import Config, ConfigSpace
 
 #: extra draws per wanted candidate when rejection-sampling an infinite space
 _OVERSAMPLE = 3
 
 
-def draw_candidates(searcher: Searcher, num: int, rng: np.random.Generator) -> tuple[list[Config], np.ndarray]:
+def draw_candidates(searcher: Searcher, num: int, rng: np.random.Generator) -> tuple[Candidates, np.ndarray]:
     """Up to ``num`` distinct configurations not seen by ``searcher``, and their encodings.
 
     On a space restricted to a table the rows are drawn without replacement among the
-    unseen ones (their encodings come from the space's cached table encoding); otherwise
-    by rejection sampling. Returns ``(configs, encoded)`` with ``encoded`` of shape
-    ``(len(configs), encoded_dim)`` (fewer than ``num`` if fewer are left).
+    unseen ones (their encodings come from the space's cached table encoding, and the
+    configurations are only built when asked for); otherwise by rejection sampling.
+    Returns ``(candidates, encoded)`` with ``encoded`` of shape ``(len(candidates), d)``
+    (fewer than ``num`` if fewer are left).
     """
     space = searcher.space
     seen_rows = getattr(searcher, "_seen_rows", None)
     if space.table is not None and seen_rows is not None:
         unseen = np.flatnonzero(~seen_rows)
         chosen = unseen[rng.choice(len(unseen), size=min(num, len(unseen)), replace=False)] if len(unseen) else unseen
-        return [space.config_at(int(i)) for i in chosen], space.encode_table()[chosen]
+        return Candidates(space, rows=chosen), space.encode_table()[chosen]
     out: list[Config] = []
     keys: set[tuple] = set()
     for _ in range(num * _OVERSAMPLE):
@@ -44,7 +45,24 @@ def draw_candidates(searcher: Searcher, num: int, rng: np.random.Generator) -> t
         out.append(config)
         if len(out) == num:
             break
-    return out, space.encode_many(out)
+    return Candidates(space, configs=out), space.encode_many(out)
+
+
+class Candidates:
+    """A sequence of candidate configurations: table rows (built on access) or configs."""
+
+    def __init__(self, space: ConfigSpace, rows: np.ndarray | None = None, configs: list[Config] | None = None) -> None:
+        self.space = space
+        self.rows = rows
+        self.configs = configs
+
+    def __len__(self) -> int:
+        return len(self.rows) if self.rows is not None else len(self.configs or [])
+
+    def __getitem__(self, i: int) -> Config:
+        if self.rows is not None:
+            return self.space.config_at(int(self.rows[i]))
+        return (self.configs or [])[i]
 
 
 def minimize_in_box(

@@ -74,7 +74,12 @@ class _Criterion:
             upper += [np.inf if hi is None else hi] * p.numel()
         self.lower = np.asarray(lower)
         self.upper = np.asarray(upper)
-        self.blocks = group_blocks(model.block_ids(z))
+        ids = model.block_ids(z)
+        self.blocks = group_blocks(ids)
+        # a group that is one block of a block-diagonal prior is evaluated with the block's own model
+        self.block_models = [model.block_model(int(ids[g[0]])) if bool((ids[g] == ids[g[0]]).all()) else model
+                             for g in self.blocks]
+        self.block_data = [(z[g], y[g]) for g in self.blocks]
         self.num_evaluations = 0
         self.best_value = np.inf
         self.best_vector: np.ndarray | None = None
@@ -114,11 +119,10 @@ class _Criterion:
         log_prior = model.log_prior()
         nll = torch.zeros((), dtype=self.z.dtype)
         surrogate = -log_prior
-        for block in self.blocks:
-            z, y = self.z[block], self.y[block]
+        for (z, y), block_model in zip(self.block_data, self.block_models):
             n = len(z)
-            kernel = model.covariance(z, z) + model.noise_variance * torch.eye(n, dtype=z.dtype)
-            mean = model.mean(z)
+            kernel = block_model.covariance(z, z) + model.noise_variance * torch.eye(n, dtype=z.dtype)
+            mean = block_model.mean(z)
             with torch.no_grad():
                 factor = robust_cholesky(kernel.detach())
                 residual = (y - mean.detach()).unsqueeze(-1)

@@ -53,8 +53,12 @@ class Matern52Kernel(Kernel):
         a = x1 * inverse
         if diag:
             return ((a - x2 * inverse) ** 2).sum(-1)
-        b = x2 * inverse
-        d2 = (a * a).sum(-1).unsqueeze(-1) + (b * b).sum(-1).unsqueeze(-2) - 2.0 * a @ b.transpose(-1, -2)
+        if x2 is x1:  # a Gram matrix: scale once
+            norms = (a * a).sum(-1)
+            d2 = norms.unsqueeze(-1) + norms.unsqueeze(-2) - 2.0 * a @ a.transpose(-1, -2)
+        else:
+            b = x2 * inverse
+            d2 = (a * a).sum(-1).unsqueeze(-1) + (b * b).sum(-1).unsqueeze(-2) - 2.0 * a @ b.transpose(-1, -2)
         return d2.abs()
 
     def forward(self, x1: torch.Tensor, x2: torch.Tensor, diag: bool = False, **params: object) -> torch.Tensor:

@@ -13,6 +13,7 @@ box bounds on log-values, as the reference's L-BFGS-B optimisation.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Sequence
 
 import torch
@@ -26,6 +27,22 @@ INVERSE_BANDWIDTH_BOUNDS = (1e-4, 100.0)
 COVARIANCE_SCALE_BOUNDS = (1e-3, 1e3)
 NOISE_VARIANCE_BOUNDS = (1e-9, 1e6)
 INITIAL_NOISE_VARIANCE = 1e-3
+
+
+@dataclass
+class LevelTerms:
+    """The covariance of training inputs ``Z`` with test inputs ``[x, r]`` at one fixed level ``r``.
+
+    ``cov(Z, [x, r]) = scale * k_x(Z_x, x) + offset`` (``offset`` of shape ``(n, 1)`` or a
+    scalar), prior mean ``prior_mean`` and prior variance ``prior_variance`` at ``[x, r]``
+    (both constant in ``x``). Lets a posterior predict at many ``x`` of one level without
+    recomputing the level-dependent parts.
+    """
+
+    scale: torch.Tensor
+    offset: torch.Tensor | float
+    prior_mean: torch.Tensor
+    prior_variance: torch.Tensor
 
 
 def _f64(value: float) -> torch.Tensor:
@@ -80,6 +97,14 @@ class GPModel(Module):
         One block (all zeros) unless the model is block diagonal.
         """
         return torch.zeros(len(z), dtype=torch.long)
+
+    def level_terms(self, z: torch.Tensor, level: int) -> LevelTerms:
+        """:class:`LevelTerms` of training inputs ``z`` ``(n, d + 1)`` with test inputs at ``level``."""
+        raise NotImplementedError(f"{type(self).__name__} predicts at a level through covariance()")
+
+    def block_model(self, block_id: int) -> "GPModel | _SingleLevel":
+        """The model restricted to one block (itself unless block diagonal); same values, fewer ops."""
+        return self
 
     def raw_bounds(self) -> dict[str, tuple[float | None, float | None]]:
         """L-BFGS-B bounds on each raw parameter (by name in ``named_parameters()``)."""
@@ -145,13 +170,20 @@ class MultiTaskGP(GPModel):
         return self.constant + self.resource.gamma * self.resource.kappa(self.encode_resource(self._r(z)))
 
     def covariance(self, z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
-        k_x = self.kernel_x.forward(self._x(z1), self._x(z2))
-        k_r = self.resource.forward(self.encode_resource(self._r(z1)), self.encode_resource(self._r(z2)))
-        return self.outputscale * k_x + k_r
+        x1, r1 = self._x(z1), self.encode_resource(self._r(z1))
+        x2, r2 = (x1, r1) if z2 is z1 else (self._x(z2), self.encode_resource(self._r(z2)))
+        return self.outputscale * self.kernel_x.forward(x1, x2) + self.resource.forward(r1, r2)
 
     def variance(self, z: torch.Tensor) -> torch.Tensor:
         k_r = self.resource.forward(self.encode_resource(self._r(z)), self.encode_resource(self._r(z)), diag=True)
         return self.outputscale + k_r
+
+    def level_terms(self, z: torch.Tensor, level: int) -> LevelTerms:
+        r = self.encode_resource(torch.tensor([float(level)], dtype=z.dtype))
+        offset = self.resource.forward(self.encode_resource(self._r(z)), r)  # (n, 1)
+        prior_mean = self.constant + self.resource.gamma * self.resource.kappa(r)[0]
+        prior_variance = self.outputscale + self.resource.forward(r, r, diag=True)[0]
+        return LevelTerms(self.outputscale, offset, prior_mean, prior_variance)
 
     def raw_bounds(self) -> dict[str, tuple[float | None, float | None]]:
         bounds = super().raw_bounds()
@@ -214,8 +246,10 @@ class IndependentGP(GPModel):
         return self.constants[self.level_index(z)]
 
     def covariance(self, z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
-        i1, i2 = self.level_index(z1), self.level_index(z2)
-        k_x = self.kernel_x.forward(self._x(z1), self._x(z2))
+        i1 = self.level_index(z1)
+        i2 = i1 if z2 is z1 else self.level_index(z2)
+        x1 = self._x(z1)
+        k_x = self.kernel_x.forward(x1, x1 if z2 is z1 else self._x(z2))
         same = (i1.unsqueeze(-1) == i2.unsqueeze(-2)).to(k_x.dtype)
         return k_x * same * self.outputscales[i1].unsqueeze(-1)
 
@@ -225,6 +259,10 @@ class IndependentGP(GPModel):
     def block_ids(self, z: torch.Tensor) -> torch.Tensor:
         """The level's position: levels are independent a priori."""
         return self.level_index(z)
+
+    def block_model(self, block_id: int) -> "_SingleLevel":
+        """The GP of level ``levels[block_id]`` alone (for inputs at that level only)."""
+        return _SingleLevel(self, block_id)
 
     def raw_bounds(self) -> dict[str, tuple[float | None, float | None]]:
         bounds = super().raw_bounds()
@@ -237,3 +275,48 @@ class IndependentGP(GPModel):
         with torch.no_grad():
             self.raw_outputscales.fill_(0.0)
             self.constants.fill_(0.0)
+
+
+class _SingleLevel:
+    """One level of an :class:`IndependentGP`: mean ``mu_r``, covariance ``c_r k_x`` (inputs at that level).
+
+    Gives the same values as the full model on inputs at the level, without looking up
+    levels (the posterior of a level is computed with it).
+    """
+
+    def __init__(self, model: IndependentGP, index: int) -> None:
+        self.model = model
+        self.index = index
+
+    @property
+    def noise_variance(self) -> torch.Tensor:
+        return self.model.noise_variance
+
+    def mean(self, z: torch.Tensor) -> torch.Tensor:
+        return self.model.constants[self.index].expand(len(z))
+
+    def covariance(self, z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
+        dim = self.model.dim
+        x1 = z1[:, :dim]
+        x2 = x1 if z2 is z1 else z2[:, :dim]
+        return self.model.kernel_x.forward(x1, x2) * self.model.outputscales[self.index]
+
+    def variance(self, z: torch.Tensor) -> torch.Tensor:
+        return self.model.outputscales[self.index] * torch.ones(len(z), dtype=z.dtype)
+
+    def block_ids(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.zeros(len(z), dtype=torch.long)
+
+    @property
+    def kernel_x(self) -> Matern52Kernel:
+        return self.model.kernel_x
+
+    @property
+    def dim(self) -> int:
+        return self.model.dim
+
+    def level_terms(self, z: torch.Tensor, level: int) -> LevelTerms:
+        if float(level) != float(self.model.levels[self.index]):
+            raise ValueError(f"this block is level {self.model.levels[self.index]}, not {level}")
+        scale = self.model.outputscales[self.index]
+        return LevelTerms(scale, 0.0, self.model.constants[self.index], scale)

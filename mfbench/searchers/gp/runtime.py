@@ -61,7 +61,7 @@ def torch_session(seed: int, num_threads: int = 1) -> Iterator[None]:
     try:
         with _thread_controller().limit(limits=num_threads, user_api="blas"):
             with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
+                torch.random.default_generator.manual_seed(seed)  # CPU only (torch.manual_seed probes devices)
                 yield
     finally:
         torch.set_num_threads(threads)

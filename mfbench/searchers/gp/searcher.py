@@ -11,14 +11,15 @@ the first model-based proposal. Every model computation runs single-threaded and
 deterministically (:func:`~mfbench.searchers.gp.runtime.torch_session`) with random
 numbers from the run's seeded streams, so a run is bit-reproducible by seed.
 
-Speed options (all off by default, i.e. the reference behaviour; see docs/gp_methods.md
-for their measured effect): ``opt_refit_growth`` (refit the hyperparameters only once the
-data grew by a fraction), ``opt_warmstart`` with ``opt_warmstart_maxiter`` /
-``opt_warmstart_nstarts`` (cheaper fits from the previous estimate) and the reference's
-``opt_skip_init_length`` / ``opt_skip_period``. Between refits the posterior is still
-recomputed exactly on all current data with the current hyperparameters.
+Speed options (off by default in this class, i.e. the reference's behaviour; the method
+YAMLs turn them on; see docs/gp_methods.md for their measured effect):
+``opt_refit_growth`` (refit the hyperparameters only once the data grew by a fraction),
+``opt_warmstart`` with ``opt_warmstart_maxiter`` / ``opt_warmstart_nstarts`` (cheaper fits
+from the previous estimate), ``opt_cold_refit_growth`` (a full fit now and then) and the
+reference's ``opt_skip_init_length`` / ``opt_skip_period``. Between refits the posterior
+is still recomputed exactly on all current data with the current hyperparameters.
 
-Scheduler hooks (optional; the ASHA and synchronous Hyperband schedulers call them):
+Scheduler hooks (optional; ASHA calls them, the synchronous scheduler needs neither):
 ``configure_levels(levels, num_brackets)`` tells the searcher the fidelity levels at
 which it will observe data (rung levels plus the maximum fidelity), and
 ``bracket_distribution(default)`` returns the distribution over brackets a new trial
@@ -222,10 +223,15 @@ class GPSearcher(Searcher):
 
     # -------------------------------------------------------- searcher events
     def observe(self, trial_id: int, config: Config, fidelity: int, loss: float) -> None:
-        self.state.observe(trial_id, self.space.encode(config), int(fidelity), loss)
+        self.state.observe(trial_id, self._encoded(trial_id, config), int(fidelity), loss)
 
     def register_pending(self, trial_id: int, config: Config, fidelity: int) -> None:
-        self.state.add_pending(trial_id, self.space.encode(config), int(fidelity))
+        self.state.add_pending(trial_id, self._encoded(trial_id, config), int(fidelity))
+
+    def _encoded(self, trial_id: int, config: Config) -> np.ndarray:
+        """The encoding of a trial's configuration (a trial keeps its configuration)."""
+        encoded = self.state.encoded.get(trial_id)
+        return self.space.encode(config) if encoded is None else encoded
 
     def remove_pending(self, trial_id: int) -> None:
         self.state.remove_pending(trial_id)
@@ -304,12 +310,15 @@ class GPSearcher(Searcher):
         return data, mean, std
 
     def _inputs(self, pairs: Sequence[tuple[int, int]]) -> "torch.Tensor":
+        """Extended inputs ``[x, r]`` of ``(trial_id, level)`` pairs, shape ``(len(pairs), d + 1)``."""
         import torch
 
-        if not pairs:
-            return torch.zeros((0, self.space.encoded_dim + 1), dtype=torch.float64)
-        rows = [np.append(self.state.encoded[t], float(r)) for t, r in pairs]
-        return torch.from_numpy(np.asarray(rows, dtype=np.float64))
+        out = np.empty((len(pairs), self.space.encoded_dim + 1), dtype=np.float64)
+        if pairs:
+            encoded = self.state.encoded
+            out[:, :-1] = [encoded[t] for t, _ in pairs]
+            out[:, -1] = [r for _, r in pairs]
+        return torch.from_numpy(out)
 
     def _maybe_fit(self, model: GPModel, z: "torch.Tensor", y: "torch.Tensor") -> None:
         """Refit the hyperparameters if the data changed (subject to the skip options)."""
@@ -407,18 +416,13 @@ class GPSearcher(Searcher):
         self, posterior: BlockPosterior, x: "torch.Tensor", level: int | None
     ) -> tuple["torch.Tensor", "torch.Tensor"]:
         """Predictive means ``(n, m)`` and variances ``(n,)`` at level ``level`` or of the ensemble."""
-        import torch
-
-        def at(r: int) -> tuple[torch.Tensor, torch.Tensor]:
-            z = torch.cat([x, torch.full((len(x), 1), float(r), dtype=x.dtype)], dim=1)
-            return posterior.predict(z)
-
+        at = posterior.predict_level
         if level is not None:
-            return at(level)
+            return at(x, level)
         ensemble = self._ensemble or {min(self._all_levels()): 1.0}
         means, variances = 0.0, 0.0
         for r, theta in ensemble.items():
-            m, v = at(r)
+            m, v = at(x, r)
             means = means + theta * m
             variances = variances + theta * theta * v
         return means, variances  # type: ignore[return-value]
@@ -426,17 +430,21 @@ class GPSearcher(Searcher):
     def _locally_optimize(
         self, posterior: BlockPosterior, start: Config, best: "torch.Tensor", jitter: float, level: int | None
     ) -> Config:
-        import torch
-
-        from mfbench.searchers.gp.acquisition import expected_improvement
+        """L-BFGS-B on ``-EI`` from ``start`` over the relaxed encoding (numpy value and gradient)."""
         from mfbench.searchers.gp.candidates import first_new, minimize_in_box
+        from mfbench.searchers.gp.local_ei import negative_ei_and_grad
+
+        dim = self.space.encoded_dim
+        if level is not None:
+            components = [(1.0, 1.0, posterior.level_predictor(level, dim).numpy_terms())]
+        else:
+            ensemble = self._ensemble or {min(self._all_levels()): 1.0}
+            components = [(theta, theta * theta, posterior.level_predictor(r, dim).numpy_terms())
+                          for r, theta in ensemble.items()]
+        best_np = best.numpy()
 
         def objective(vector: np.ndarray) -> tuple[float, np.ndarray]:
-            x = torch.from_numpy(vector.reshape(1, -1)).requires_grad_(True)
-            means, variances = self._predict(posterior, x, level)
-            value = -expected_improvement(means, variances.sqrt(), best, jitter).sum()
-            value.backward()
-            return float(value.detach()), x.grad.reshape(-1).numpy().copy()
+            return negative_ei_and_grad(vector, components, best_np, jitter)
 
         x0 = self.space.encode(start)
         optimised = self.space.decode(minimize_in_box(objective, x0, self.local_opt_maxiter))

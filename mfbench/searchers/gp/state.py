@@ -7,6 +7,7 @@ reference's data cap (``max_size_data_for_model``, ``SubsampleMultiFidelityState
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,7 @@ class SearchState:
         failed: trials whose evaluation failed (their configurations are never proposed
             again, and they carry no data).
         version: increases with every change of ``observed`` (used to skip refits).
+        num_observations: number of ``(trial, level)`` observations.
     """
 
     encoded: dict[int, np.ndarray] = field(default_factory=dict)
@@ -30,6 +32,8 @@ class SearchState:
     pending: dict[int, int] = field(default_factory=dict)
     failed: set[int] = field(default_factory=set)
     version: int = 0
+    num_observations: int = 0
+    _sorted: list[tuple[int, int, float]] = field(default_factory=list, repr=False)
 
     def observe(self, trial_id: int, encoded: np.ndarray, level: int, loss: float) -> None:
         """Record ``loss`` at ``level``; a non-finite loss marks the trial failed."""
@@ -39,7 +43,15 @@ class SearchState:
         if not np.isfinite(loss):
             self.failed.add(trial_id)
             return
-        self.observed.setdefault(trial_id, {})[int(level)] = float(loss)
+        levels = self.observed.setdefault(trial_id, {})
+        entry = (trial_id, int(level), float(loss))
+        position = bisect.bisect_left(self._sorted, (trial_id, int(level)))
+        if int(level) in levels:  # a new value for a known observation replaces it
+            self._sorted[position] = entry
+        else:
+            self._sorted.insert(position, entry)
+            self.num_observations += 1
+        levels[int(level)] = float(loss)
         self.version += 1
 
     def add_pending(self, trial_id: int, encoded: np.ndarray, level: int) -> None:
@@ -50,13 +62,9 @@ class SearchState:
     def remove_pending(self, trial_id: int) -> None:
         self.pending.pop(trial_id, None)
 
-    @property
-    def num_observations(self) -> int:
-        return sum(len(levels) for levels in self.observed.values())
-
     def observations(self) -> list[tuple[int, int, float]]:
-        """All ``(trial_id, level, loss)``, sorted by trial then level (a fixed order)."""
-        return [(t, r, y) for t in sorted(self.observed) for r, y in sorted(self.observed[t].items())]
+        """All ``(trial_id, level, loss)``, sorted by trial then level (a fixed order; a copy)."""
+        return list(self._sorted)
 
     def level_counts(self) -> dict[int, int]:
         """Number of observations per level."""
@@ -77,34 +85,39 @@ def cap_observations(
     """At most ``max_size`` observations, keeping the trials that went furthest.
 
     Reference ``cap_size_tuning_job_state``: going down from the highest level, all data
-    of the trials that reached that level is kept while it fits; the group that does not
-    fit is subsampled from its lowest level up (dropping whole lower levels while they
-    alone exceed the gap). Returns ``data`` itself if it is small enough; the result is
-    sorted by trial then level.
+    of the trials whose highest level it is is kept while it fits; the group that does
+    not fit is subsampled from its lowest level up (dropping whole lower levels while
+    they alone exceed the gap). ``data`` must be sorted by trial then level; it is
+    returned itself if it is small enough, else the kept observations in that order.
     """
     if len(data) <= max_size:
         return data
-    remaining = list(data)
-    kept: list[tuple[int, int, float]] = []
-    levels = sorted({r for _, r, _ in remaining})
-    for level in reversed(levels):
-        trials = {t for t, r, _ in remaining if r == level}
-        group = [x for x in remaining if x[0] in trials]
-        remaining = [x for x in remaining if x[0] not in trials]
-        gap = max_size - len(kept)
-        if len(group) > gap:
-            for low in (r for r in levels if r <= level):
+    trials = np.fromiter((t for t, _, _ in data), dtype=np.int64, count=len(data))
+    levels = np.fromiter((r for _, r, _ in data), dtype=np.int64, count=len(data))
+    # the highest level of each observation's trial (data is sorted by trial, then level)
+    last = np.r_[trials[1:] != trials[:-1], True]
+    starts = np.r_[0, np.flatnonzero(last)[:-1] + 1]
+    top = np.repeat(levels[last], np.diff(np.r_[starts, len(data)]))
+    keep = np.zeros(len(data), dtype=bool)
+    kept = 0
+    distinct = np.unique(levels)
+    for level in distinct[::-1]:
+        group = top == level
+        gap = max_size - kept
+        if int(group.sum()) > gap:
+            for low in distinct[distinct <= level]:
                 if low < level:
-                    sample = [x for x in group if x[1] == low]
-                    group = [x for x in group if x[1] > low]
+                    sample = np.flatnonzero(group & (levels == low))
+                    group = group & (levels > low)
                 else:
-                    sample, group = group, []
-                size = gap - len(group)
+                    sample, group = np.flatnonzero(group), np.zeros_like(group)
+                size = gap - int(group.sum())
                 if size > 0:
                     chosen = rng.choice(len(sample), size=size, replace=False)
-                    group.extend(sample[i] for i in sorted(chosen.tolist()))
+                    group[sample[chosen]] = True
                     break
-        kept.extend(group)
-        if len(kept) >= max_size:
+        keep |= group
+        kept += int(group.sum())
+        if kept >= max_size:
             break
-    return sorted(kept)
+    return [data[i] for i in np.flatnonzero(keep)]

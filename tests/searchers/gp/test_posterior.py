@@ -162,3 +162,21 @@ def test_block_posterior_fantasies_and_empty_blocks() -> None:
         m, v = empty.predict(z_test)
         torch.testing.assert_close(m[:, 0], model.mean(z_test))
         torch.testing.assert_close(v, model.variance(z_test))
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_level_predictor_equals_predict(which: int) -> None:
+    from mfbench.searchers.gp.posterior import BlockPosterior
+
+    z, y, _ = _problem(seed=5, n=12)
+    model = _models(2)[which]
+    x = torch.from_numpy(np.random.default_rng(0).random((6, 2)))
+    z_pending = torch.tensor([[0.3, 0.3, 3.0], [0.9, 0.2, 3.0]], dtype=torch.float64)
+    with torch.no_grad():
+        posterior = BlockPosterior(model, z, y, z_pending, num_fantasies=4, rng=np.random.default_rng(1))
+        for level in (1, 3, 9):
+            z_test = torch.cat([x, torch.full((6, 1), float(level), dtype=torch.float64)], dim=1)
+            fast_means, fast_variances = posterior.predict_level(x, level)
+            means, variances = posterior.predict(z_test)
+            torch.testing.assert_close(fast_means, means, atol=1e-10, rtol=0)
+            torch.testing.assert_close(fast_variances, variances, atol=1e-10, rtol=0)

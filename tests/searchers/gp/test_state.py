@@ -42,3 +42,55 @@ def test_cap_subsamples_lowest_level_of_a_group_first() -> None:
     capped = cap_observations(data, 6, np.random.default_rng(1))
     assert len(capped) == 6
     assert sorted(x for x in capped if x[1] == 3) == [(t, 3, float(t)) for t in range(4)]
+
+
+def _cap_by_lists(data, max_size, rng):
+    """The reference algorithm written with plain lists (as Syne Tune's cap_size_tuning_job_state)."""
+    if len(data) <= max_size:
+        return data
+    remaining, kept = list(data), []
+    levels = sorted({r for _, r, _ in remaining})
+    for level in reversed(levels):
+        trials = {t for t, r, _ in remaining if r == level}
+        group = [x for x in remaining if x[0] in trials]
+        remaining = [x for x in remaining if x[0] not in trials]
+        gap = max_size - len(kept)
+        if len(group) > gap:
+            for low in (r for r in levels if r <= level):
+                if low < level:
+                    sample = [x for x in group if x[1] == low]
+                    group = [x for x in group if x[1] > low]
+                else:
+                    sample, group = group, []
+                size = gap - len(group)
+                if size > 0:
+                    chosen = rng.choice(len(sample), size=size, replace=False)
+                    group.extend(sample[i] for i in chosen)
+                    break
+        kept.extend(group)
+        if len(kept) >= max_size:
+            break
+    return sorted(kept)
+
+
+def test_cap_equals_the_list_algorithm_on_random_data() -> None:
+    rng = np.random.default_rng(0)
+    for case in range(20):
+        data = []
+        for trial in range(int(rng.integers(5, 60))):
+            top = int(rng.integers(0, 4))
+            data += [(trial, level, float(rng.random())) for level in [1, 3, 9, 27][: top + 1]]
+        max_size = int(rng.integers(3, len(data) + 3))
+        ours = cap_observations(data, max_size, np.random.default_rng(case))
+        assert ours == _cap_by_lists(data, max_size, np.random.default_rng(case))
+        assert len(ours) == min(len(data), max_size)
+
+
+def test_observations_stay_sorted() -> None:
+    state = SearchState()
+    x = np.zeros(1)
+    for trial, level in [(3, 1), (1, 1), (3, 3), (2, 1), (1, 3), (1, 9)]:
+        state.observe(trial, x, level, float(trial + level))
+    assert state.observations() == sorted(state.observations())
+    state.observe(1, x, 3, 0.5)  # a new value replaces the old one
+    assert (1, 3, 0.5) in state.observations() and state.num_observations == 6

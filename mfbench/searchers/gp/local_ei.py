@@ -1,0 +1,106 @@
+"""Expected improvement at one configuration and its gradient, in numpy, for the local search.
+
+The local optimisation of the acquisition (L-BFGS-B over the relaxed encoding) evaluates
+EI at one point at a time, tens of times per proposal; with torch autograd the fixed
+cost per call dominates. Here the forward pass and the hand-derived backward pass use
+the terms a :class:`~mfbench.searchers.gp.posterior.LevelPredictor` precomputed
+(``numpy_terms``): same values as :func:`~mfbench.searchers.gp.acquisition.expected_improvement`
+on :meth:`~mfbench.searchers.gp.posterior.BlockPosterior.predict_level` (checked by the tests).
+
+With ``q = |d^2|`` the scaled squared distances, ``B = sqrt(5 q + j)``:
+``k = (1 + B + 5q/3) e^-B`` and ``dk/dq = -(5/6) e^-B (1 + 5 q / B)``.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+from scipy.linalg.lapack import dtrtrs
+from scipy.special import erfc
+
+from mfbench.searchers.gp.acquisition import MIN_STD
+from mfbench.searchers.gp.kernels import MATERN_SQRT_JITTER
+from mfbench.searchers.gp.posterior import MIN_POSTERIOR_VARIANCE
+
+#: a component of the predictive distribution: (weight of its mean, weight of its variance, numpy terms)
+Component = tuple[float, float, dict[str, Any]]
+
+
+def _solve(factor: np.ndarray, rhs: np.ndarray, transpose: bool) -> np.ndarray:
+    """``L^-1 rhs`` (or ``L^-T rhs``) for a lower triangular ``L`` (LAPACK ``dtrtrs``, no input checks)."""
+    if len(rhs) == 0:
+        return rhs
+    solution, info = dtrtrs(factor, rhs, lower=1, trans=1 if transpose else 0)
+    if info != 0:
+        raise FloatingPointError(f"triangular solve failed (info {info})")
+    return solution
+
+
+def _forward(x: np.ndarray, terms: dict[str, Any]) -> tuple[np.ndarray, float, dict[str, Any]]:
+    b = x * terms["inverse_lengthscale"]
+    d2 = terms["train_norms"] + b @ b - 2.0 * terms["scaled_train"] @ b
+    q = np.abs(d2)
+    root = np.sqrt(5.0 * q + MATERN_SQRT_JITTER)
+    decay = np.exp(-root)
+    k = (1.0 + root + 5.0 * q / 3.0) * decay
+    cross = terms["scale"] * k + terms["offset"]
+    v = _solve(terms["factor"], cross, transpose=False)
+    mean = terms["prior_mean"] + v @ terms["weights"]  # (columns,)
+    raw_variance = terms["prior_variance"] - v @ v
+    variance = max(raw_variance, MIN_POSTERIOR_VARIANCE)
+    cache = {"b": b, "d2": d2, "q": q, "root": root, "decay": decay, "v": v,
+             "variance_clamped": raw_variance < MIN_POSTERIOR_VARIANCE}
+    return mean, variance, cache
+
+
+def _backward(grad_mean: np.ndarray, grad_variance: float, terms: dict[str, Any], cache: dict[str, Any]) -> np.ndarray:
+    v = cache["v"]
+    grad_v = terms["weights"] @ grad_mean
+    if not cache["variance_clamped"]:
+        grad_v = grad_v - 2.0 * grad_variance * v
+    grad_cross = _solve(terms["factor"], grad_v, transpose=True)
+    q, root = cache["q"], cache["root"]
+    dk_dq = -(5.0 / 6.0) * cache["decay"] * (1.0 + 5.0 * q / root)
+    grad_d2 = terms["scale"] * grad_cross * dk_dq * np.sign(cache["d2"])
+    b = cache["b"]
+    grad_b = 2.0 * b * grad_d2.sum() - 2.0 * terms["scaled_train"].T @ grad_d2
+    return grad_b * terms["inverse_lengthscale"]
+
+
+def negative_ei_and_grad(
+    x: np.ndarray, components: Sequence[Component], best: np.ndarray, jitter: float
+) -> tuple[float, np.ndarray]:
+    """``-EI`` at configuration ``x`` ``(d,)`` and its gradient ``(d,)``.
+
+    The predictive distribution is ``mean = sum_c w_c mean_c`` and
+    ``variance = sum_c u_c variance_c`` over the components (one component ``(1, 1, .)``
+    for a single level; Hyper-Tune's ensemble uses ``(theta_r, theta_r^2, .)``). A
+    component with one column is broadcast to the ``len(best)`` fantasy columns.
+    """
+    columns = len(best)
+    mean = np.zeros(columns)
+    variance = 0.0
+    caches = []
+    for w_mean, w_variance, terms in components:
+        m, var, cache = _forward(x, terms)
+        mean = mean + w_mean * m
+        variance += w_variance * var
+        caches.append(cache)
+    std = math.sqrt(variance)
+    std_clamped = std < MIN_STD
+    std = max(std, MIN_STD)
+    u = (best - mean - jitter) / std
+    cdf = 0.5 * erfc(-u / math.sqrt(2.0))
+    pdf = np.exp(-0.5 * u * u) / math.sqrt(2.0 * math.pi)
+    value = -float((std * (u * cdf + pdf)).sum()) / columns
+    grad_mean = cdf / columns  # d(-EI)/d mean_j
+    grad_std = 0.0 if std_clamped else -float(pdf.sum()) / columns  # d(-EI)/d std
+    grad_variance = grad_std / (2.0 * std) if variance > 0 else 0.0
+    grad = np.zeros_like(x)
+    for (w_mean, w_variance, terms), cache in zip(components, caches):
+        g_mean = w_mean * grad_mean
+        if terms["weights"].shape[1] == 1 and columns > 1:
+            g_mean = np.array([g_mean.sum()])
+        grad = grad + _backward(g_mean, w_variance * grad_variance, terms, cache)
+    return value, grad
