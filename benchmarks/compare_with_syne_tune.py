@@ -292,9 +292,10 @@ def _format_report(name: str, benchmark: Any, n_workers: int, args: argparse.Nam
     if timing:
         row0 = timing[0]
         lines += ["", f"Timing: {row0['budget']:g} s simulated, seeds 0..{args.timing_seeds - 1}, reference with its "
-                  f"decision-time charge {args.timing_charge}, ours default (charge off); both measured in this "
-                  f"script run, interleaved per seed. Seconds per run: process wall / process CPU / in-run; "
-                  f"speed-up by {args.speed_by}.", "",
+                  f"decision-time charge {args.timing_charge}, ours default (charge off); "
+                  + ("cached runs of earlier script runs allowed (--cached-timing)" if args.cached_timing else
+                     "both measured in this script run, interleaved per seed")
+                  + f". Seconds per run: process wall / process CPU / in-run; speed-up by {args.speed_by}.", "",
                   "| method | Syne Tune wall / CPU / in-run | ours wall / CPU / in-run | speed-up | ref best | ours best |",
                   "|---|---|---|---|---|---|"]
         for row in timing:
@@ -339,7 +340,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         best = "stopped (timeout)" if result.get("timed_out") else f"{result['final_best']:.5f}"
         print(f"{method:16s} {side:10s} T={part_budget:g}{' charged' if charge else ''} seed {seed}: best "
               f"{best}, in-run {result['real_time_s']:.2f} s, process "
-              f"{result['process_wall_s']:.1f} s wall / {result['process_cpu_s']:.1f} s CPU"
+              f"{result.get('process_wall_s', math.nan):.1f} s wall / {result.get('process_cpu_s', math.nan):.1f} s CPU"
               f"{' (cached)' if result['from_cache'] else ''}", flush=True)
         return result
 
