@@ -91,9 +91,10 @@ class GPSearcher(Searcher):
         opt_nstarts: L-BFGS-B starts of a hyperparameter fit.
         opt_maxiter: L-BFGS-B iterations per start.
         opt_tol: L-BFGS-B tolerance.
-        opt_skip_init_length: below this many observations every data change refits.
+        opt_skip_init_length: below this many observations every data change refits
+            (neither ``opt_skip_period`` nor ``opt_refit_growth`` applies).
         opt_skip_period: beyond it, refit only every this many data changes.
-        opt_refit_growth: refit only once the number of observations exceeds
+        opt_refit_growth: beyond it, refit only once the number of observations exceeds
             ``(1 + opt_refit_growth)`` times the number at the last fit (0: always).
         opt_warmstart: start a fit from the previous estimate instead of the initial
             values (the random restarts then perturb around it).
@@ -328,11 +329,10 @@ class GPSearcher(Searcher):
             return
         self._fitted_version = self.state.version
         num_obs = self.state.num_observations
-        if self._has_fit:
-            if num_obs >= self.opt_skip_init_length:
-                self._skip_counter += 1
-                if (self._skip_counter - 1) % self.opt_skip_period != 0:
-                    return
+        if self._has_fit and num_obs >= self.opt_skip_init_length:
+            self._skip_counter += 1
+            if (self._skip_counter - 1) % self.opt_skip_period != 0:
+                return
             if num_obs < (1.0 + self.opt_refit_growth) * self._num_obs_at_fit:
                 return
         warm = self.opt_warmstart and self._has_fit
@@ -370,7 +370,7 @@ class GPSearcher(Searcher):
             pending = self.state.pending_list()
             posterior = BlockPosterior(model, z, y, self._inputs(pending), self.num_fantasy_samples, self._model_rng)
             acquisition_level, incumbents = self._incumbent_inputs(data, pending)
-            best = self._predict(posterior, incumbents, acquisition_level)[0].min(dim=0).values  # (m,)
+            best = self._predict(posterior, incumbents, acquisition_level, means_only=True)[0].min(dim=0).values
             candidates, encoded = draw_candidates(self, self.num_init_candidates, self.rng)
             if not candidates:
                 return None
@@ -413,19 +413,12 @@ class GPSearcher(Searcher):
         return level, torch.from_numpy(x.reshape(len(chosen), self.space.encoded_dim))
 
     def _predict(
-        self, posterior: BlockPosterior, x: "torch.Tensor", level: int | None
+        self, posterior: BlockPosterior, x: "torch.Tensor", level: int | None, means_only: bool = False
     ) -> tuple["torch.Tensor", "torch.Tensor"]:
-        """Predictive means ``(n, m)`` and variances ``(n,)`` at level ``level`` or of the ensemble."""
-        at = posterior.predict_level
-        if level is not None:
-            return at(x, level)
-        ensemble = self._ensemble or {min(self._all_levels()): 1.0}
-        means, variances = 0.0, 0.0
-        for r, theta in ensemble.items():
-            m, v = at(x, r)
-            means = means + theta * m
-            variances = variances + theta * theta * v
-        return means, variances  # type: ignore[return-value]
+        """Predictive means ``(n, m)`` and variances ``(n,)`` (``None`` if ``means_only``) at level
+        ``level`` or of the Hyper-Tune ensemble."""
+        weights = {level: 1.0} if level is not None else (self._ensemble or {min(self._all_levels()): 1.0})
+        return posterior.predict_mixture(x, weights, means_only)  # type: ignore[return-value]
 
     def _locally_optimize(
         self, posterior: BlockPosterior, start: Config, best: "torch.Tensor", jitter: float, level: int | None

@@ -150,3 +150,30 @@ def test_hypertune_hooks() -> None:
     distribution = searcher.bracket_distribution(default)
     assert distribution.shape == (3,) and distribution.sum() == pytest.approx(1.0)
     assert searcher._ensemble is not None and set(searcher._ensemble) <= {1, 3, 9}
+
+
+def test_refit_schedule_follows_the_speed_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below ``opt_skip_init_length`` every data change refits; beyond it only after growth.
+
+    Each trial adds 3 observations, so the model proposals see 6, 9, 12, ..., 33 of them.
+    """
+    import mfbench.searchers.gp.fit as fit
+    from mfbench.searchers.gp.searcher import GPSearcher
+
+    fits: list[tuple[int, int]] = []
+    real_fit_map = fit.fit_map
+
+    def recording_fit_map(model, z, y, rng, **options):
+        fits.append((len(y), options["max_iterations"]))
+        return real_fit_map(model, z, y, rng, **options)
+
+    monkeypatch.setattr(fit, "fit_map", recording_fit_map)
+    space = ConfigSpace((Float("x0", 0, 1), Float("x1", 0, 1)))
+    searcher = GPSearcher(_problem(space), model="gp_independent", num_init_random=2, num_init_candidates=10,
+                          local_optimization=False, opt_maxiter=5, opt_skip_init_length=15, opt_refit_growth=0.5,
+                          opt_warmstart=True, opt_warmstart_maxiter=3, opt_cold_refit_growth=2.0)
+    _drive(searcher, 12)
+    # 6: first (cold); 9, 12: below 15, refit (warm); 15: < 1.5 x 12, skipped; 18: >= 3 x 6,
+    # so cold; 21, 24: < 1.5 x 18; 27: warm; 30, 33: < 1.5 x 27.
+    assert fits == [(6, 5), (9, 3), (12, 3), (18, 5), (27, 3)]
+    assert searcher.stats["fits"] == 5 and searcher.stats["cold_fits"] == 2
