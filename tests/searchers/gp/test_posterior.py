@@ -180,3 +180,31 @@ def test_level_predictor_equals_predict(which: int) -> None:
             means, variances = posterior.predict(z_test)
             torch.testing.assert_close(fast_means, means, atol=1e-10, rtol=0)
             torch.testing.assert_close(fast_variances, variances, atol=1e-10, rtol=0)
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_mixture_prediction_equals_combined_level_predictions(which: int) -> None:
+    """``predict_mixture`` (shared kernel and solve per block, means through ``alpha``) = sum of levels."""
+    from mfbench.searchers.gp.posterior import BlockPosterior
+
+    z, y, _ = _problem(seed=6, n=12)
+    model = _models(2)[which]
+    x = torch.from_numpy(np.random.default_rng(2).random((7, 2)))
+    z_pending = torch.tensor([[0.3, 0.3, 3.0], [0.9, 0.2, 9.0]], dtype=torch.float64)
+    weights = {1: 0.5, 3: 0.3, 9: 0.2}
+    with torch.no_grad():
+        posterior = BlockPosterior(model, z, y, z_pending, num_fantasies=4, rng=np.random.default_rng(1))
+        expected_means, expected_variances = 0.0, 0.0
+        for level, weight in weights.items():
+            m, v = posterior.predict_level(x, level)
+            expected_means, expected_variances = expected_means + weight * m, expected_variances + weight**2 * v
+        means, variances = posterior.predict_mixture(x, weights)
+        means_only, none = posterior.predict_mixture(x, weights, means_only=True)
+        single, single_variances = posterior.predict_mixture(x, {3: 1.0})
+    assert means.shape == (7, 4) and none is None
+    torch.testing.assert_close(means, expected_means, atol=1e-10, rtol=0)
+    torch.testing.assert_close(variances, expected_variances, atol=1e-10, rtol=0)
+    torch.testing.assert_close(means_only, expected_means, atol=1e-9, rtol=0)
+    torch.testing.assert_close((single, single_variances), posterior.predict_level(x, 3), atol=1e-10, rtol=0)
+    with pytest.raises(ValueError, match="at least one level"):
+        posterior.predict_mixture(x, {})
