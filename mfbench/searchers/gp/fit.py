@@ -119,18 +119,20 @@ class _Criterion:
         log_prior = model.log_prior()
         nll = torch.zeros((), dtype=self.z.dtype)
         surrogate = -log_prior
+        noise_variance = model.noise_variance
         for (z, y), block_model in zip(self.block_data, self.block_models):
             n = len(z)
-            kernel = block_model.covariance(z, z) + model.noise_variance * torch.eye(n, dtype=z.dtype)
+            kernel, contract = block_model.gram(z)
             mean = block_model.mean(z)
             with torch.no_grad():
-                factor = robust_cholesky(kernel.detach())
+                factor = robust_cholesky(kernel + noise_variance.detach() * torch.eye(n, dtype=z.dtype))
                 residual = (y - mean.detach()).unsqueeze(-1)
                 alpha = torch.cholesky_solve(residual, factor)
                 grad_kernel = 0.5 * (torch.cholesky_inverse(factor) - alpha @ alpha.transpose(0, 1))
                 nll = nll + (0.5 * (residual * alpha).sum() + torch.log(factor.diagonal()).sum()
                              + 0.5 * n * math.log(2.0 * math.pi))
-            surrogate = surrogate + (kernel * grad_kernel).sum() - (mean * alpha.squeeze(-1)).sum()
+            surrogate = (surrogate + contract(grad_kernel) + noise_variance * grad_kernel.diagonal().sum()
+                         - (mean * alpha.squeeze(-1)).sum())
         surrogate.backward()
         grad = np.concatenate([
             (p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1).numpy() for _, p in self.parameters

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 from gpytorch.module import Module
@@ -90,6 +90,14 @@ class GPModel(Module):
     def variance(self, z: torch.Tensor) -> torch.Tensor:
         """Prior variance (no noise), shape ``(n,)``."""
         raise NotImplementedError
+
+    def gram(self, z: torch.Tensor) -> tuple[torch.Tensor, Callable[[torch.Tensor], torch.Tensor]]:
+        """For a MAP-criterion evaluation: the prior covariance of ``z`` ``(n, d + 1)`` with itself
+        (no noise, no autograd graph) and ``W -> sum(W * covariance)``, differentiable in the
+        parameters (subclasses do it without a graph over ``n x n`` elementwise operations)."""
+        with torch.no_grad():
+            kernel = self.covariance(z, z)
+        return kernel, lambda weights: (self.covariance(z, z) * weights).sum()
 
     def block_ids(self, z: torch.Tensor) -> torch.Tensor:
         """Block of each input, shape ``(n,)``: the prior covariance between blocks is zero.
@@ -178,6 +186,13 @@ class MultiTaskGP(GPModel):
         k_r = self.resource.forward(self.encode_resource(self._r(z)), self.encode_resource(self._r(z)), diag=True)
         return self.outputscale + k_r
 
+    def gram(self, z: torch.Tensor) -> tuple[torch.Tensor, Callable[[torch.Tensor], torch.Tensor]]:
+        r = self.encode_resource(self._r(z))
+        matern = self.kernel_x.gram(self._x(z))  # type: ignore[union-attr]
+        with torch.no_grad():
+            kernel = self.outputscale * matern.gram + self.resource.forward(r, r)
+        return kernel, lambda weights: self.outputscale * matern.contract(weights) + self.resource.contract(r, weights)
+
     def level_terms(self, z: torch.Tensor, level: int) -> LevelTerms:
         r = self.encode_resource(torch.tensor([float(level)], dtype=z.dtype))
         offset = self.resource.forward(self.encode_resource(self._r(z)), r)  # (n, 1)
@@ -256,6 +271,14 @@ class IndependentGP(GPModel):
     def variance(self, z: torch.Tensor) -> torch.Tensor:
         return self.outputscales[self.level_index(z)] * torch.ones(len(z), dtype=z.dtype)
 
+    def gram(self, z: torch.Tensor) -> tuple[torch.Tensor, Callable[[torch.Tensor], torch.Tensor]]:
+        index = self.level_index(z)
+        same = (index.unsqueeze(-1) == index.unsqueeze(-2)).to(z.dtype)
+        matern = self.kernel_x.gram(self._x(z))  # type: ignore[union-attr]
+        with torch.no_grad():
+            kernel = matern.gram * same * self.outputscales[index].unsqueeze(-1)
+        return kernel, lambda weights: matern.contract(weights * same * self.outputscales[index].unsqueeze(-1))
+
     def block_ids(self, z: torch.Tensor) -> torch.Tensor:
         """The level's position: levels are independent a priori."""
         return self.level_index(z)
@@ -303,6 +326,12 @@ class _SingleLevel:
 
     def variance(self, z: torch.Tensor) -> torch.Tensor:
         return self.model.outputscales[self.index] * torch.ones(len(z), dtype=z.dtype)
+
+    def gram(self, z: torch.Tensor) -> tuple[torch.Tensor, Callable[[torch.Tensor], torch.Tensor]]:
+        matern = self.model.kernel_x.gram(z[:, : self.model.dim])  # type: ignore[union-attr]
+        with torch.no_grad():
+            kernel = matern.gram * self.model.outputscales[self.index]
+        return kernel, lambda weights: self.model.outputscales[self.index] * matern.contract(weights)
 
     def block_ids(self, z: torch.Tensor) -> torch.Tensor:
         return torch.zeros(len(z), dtype=torch.long)

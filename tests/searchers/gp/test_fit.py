@@ -25,9 +25,10 @@ def _model(which: str):
     return MultiTaskGP(2, 9).double() if which == "joint" else IndependentGP(2, [1, 3, 9]).double()
 
 
-@pytest.mark.parametrize("which", ["joint", "indep"])
-def test_closed_form_gradient_matches_finite_differences(which: str) -> None:
-    z, y = _data()
+@pytest.mark.parametrize("which,n", [("joint", 30), ("indep", 30), ("indep", 300)])
+def test_closed_form_gradient_matches_finite_differences(which: str, n: int) -> None:
+    """Also with a level block big enough to be factorised on its own (n=300: level 1 alone)."""
+    z, y = _data(n=n)
     model = _model(which)
     criterion = _Criterion(model, z, y)
     vector = criterion.get() + np.random.default_rng(1).normal(0, 0.3, size=len(criterion.get()))
