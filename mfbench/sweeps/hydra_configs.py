@@ -8,8 +8,10 @@
 
 Grouping options (both launchers):
     runs_per_job: cheap runs packed into one job and run one after the other (>= 1).
-    own_job: ``fnmatch`` patterns over a run's overrides (e.g. ``method=mobster*``); a run
-        matching any of them gets a job of its own.
+    own_job: ``fnmatch`` patterns over a run's overrides (e.g. ``method=mobster*``); runs
+        matching any of them get jobs of their own (launched first).
+    runs_per_own_job: matching runs packed into one of those jobs (>= 1; more saves their
+        start-up, e.g. importing torch, at the cost of coarser load balance).
     own_job_resources: launcher fields that differ for those own jobs, e.g.
         ``{timeout_min: 720, cpus_per_task: 4}``.
 Local launcher only:
@@ -45,6 +47,7 @@ if LocalQueueConf is not None:
         runs_per_job: int = 1
         own_job: List[str] = field(default_factory=list)
         own_job_resources: Dict[str, Any] = field(default_factory=dict)
+        runs_per_own_job: int = 1
 
     @dataclass
     class MfbenchSlurmConf(SlurmQueueConf):  # type: ignore[misc,valid-type]
@@ -53,6 +56,7 @@ if LocalQueueConf is not None:
         runs_per_job: int = 1
         own_job: List[str] = field(default_factory=list)
         own_job_resources: Dict[str, Any] = field(default_factory=dict)
+        runs_per_own_job: int = 1
 
 
 def register_sweep_configs() -> None:

@@ -3,8 +3,9 @@
 They extend Hydra's ``submitit_local`` / ``submitit_slurm`` launchers with:
 
 - **grouping**: ``runs_per_job`` cheap runs share one job (run one after the other: one
-  scheduler slot, one Python start-up), while a run whose overrides match an ``own_job``
-  pattern (e.g. ``method=mobster*``) gets a job of its own, with ``own_job_resources``
+  scheduler slot, one Python start-up), while runs whose overrides match an ``own_job``
+  pattern (e.g. ``method=mobster*``) get jobs of their own, ``runs_per_own_job`` at a time
+  (default 1; more saves their start-up, e.g. importing torch), with ``own_job_resources``
   (e.g. more CPUs and time);
 - **thread limits**: each job sets torch / OpenMP / BLAS threads to its ``cpus_per_task``;
 - **containment**: a job that crashes, is cancelled or runs out of time only fails its own
@@ -37,7 +38,7 @@ from omegaconf import OmegaConf, open_dict
 
 log = logging.getLogger(__name__)
 #: launcher fields that are ours, not submitit parameters
-_OWN_FIELDS = ("runs_per_job", "own_job", "own_job_resources")
+_OWN_FIELDS = ("runs_per_job", "own_job", "own_job_resources", "runs_per_own_job")
 _POLL_S = 0.1
 
 
@@ -53,25 +54,30 @@ class RunGroup:
     own: bool
 
 
-def group_runs(job_overrides: Sequence[Sequence[str]], runs_per_job: int, own_job: Sequence[str]) -> list[RunGroup]:
-    """Pack runs into jobs: ``own_job`` matches alone, the others ``runs_per_job`` at a time.
+def group_runs(job_overrides: Sequence[Sequence[str]], runs_per_job: int, own_job: Sequence[str],
+               runs_per_own_job: int = 1) -> list[RunGroup]:
+    """Pack runs into jobs: ``own_job`` matches ``runs_per_own_job`` at a time, the others
+    ``runs_per_job`` at a time.
 
     Args:
         job_overrides: the overrides of each run, in launch order.
         runs_per_job: how many non-matching runs share a job (>= 1).
-        own_job: ``fnmatch`` patterns; a run with an override matching one gets its own job.
+        own_job: ``fnmatch`` patterns; runs with an override matching one get jobs of their own.
+        runs_per_own_job: how many matching runs share one of those jobs (>= 1).
 
     Returns:
-        The groups, shared ones first (in order), then own jobs (in order).
+        The groups, own jobs first (in order: they are the long ones, so the cheap shared
+        jobs fill the end of a throttled local sweep), then shared ones (in order).
     """
-    if runs_per_job < 1:
-        raise ValueError(f"hydra.launcher.runs_per_job must be >= 1, got {runs_per_job}")
+    for name, value in (("runs_per_job", runs_per_job), ("runs_per_own_job", runs_per_own_job)):
+        if value < 1:
+            raise ValueError(f"hydra.launcher.{name} must be >= 1, got {value}")
     own, shared = [], []
     for index, overrides in enumerate(job_overrides):
         alone = any(fnmatch.fnmatchcase(o, pattern) for o in overrides for pattern in own_job)
         (own if alone else shared).append(index)
-    groups = [RunGroup(tuple(shared[i:i + runs_per_job]), False) for i in range(0, len(shared), runs_per_job)]
-    return groups + [RunGroup((i,), True) for i in own]
+    own_groups = [RunGroup(tuple(own[i:i + runs_per_own_job]), True) for i in range(0, len(own), runs_per_own_job)]
+    return own_groups + [RunGroup(tuple(shared[i:i + runs_per_job]), False) for i in range(0, len(shared), runs_per_job)]
 
 
 def _failed(overrides: Sequence[str], message: str) -> JobReturn:
@@ -130,9 +136,11 @@ class _GroupingLauncher(BaseSubmititLauncher):
     """Shared logic of the local and SLURM launchers."""
 
     def __init__(self, runs_per_job: int = 1, own_job: Sequence[str] = (),
-                 own_job_resources: Optional[Mapping[str, Any]] = None, **params: Any) -> None:
+                 own_job_resources: Optional[Mapping[str, Any]] = None, runs_per_own_job: int = 1,
+                 **params: Any) -> None:
         super().__init__(**params)
         self.runs_per_job = int(runs_per_job)
+        self.runs_per_own_job = int(runs_per_own_job)
         self.own_job = [str(p) for p in (OmegaConf.to_container(own_job) if OmegaConf.is_config(own_job) else own_job)]
         resources = OmegaConf.to_container(own_job_resources) if OmegaConf.is_config(own_job_resources) else own_job_resources
         self.own_job_resources = dict(resources or {})
@@ -140,7 +148,7 @@ class _GroupingLauncher(BaseSubmititLauncher):
         if unknown:
             raise ValueError(f"hydra.launcher.own_job_resources: unknown launcher field(s) {unknown}; "
                              f"accepted: {sorted(self.params)}")
-        group_runs([], self.runs_per_job, self.own_job)  # validates runs_per_job
+        group_runs([], self.runs_per_job, self.own_job, self.runs_per_own_job)  # validates the counts
         self.run_dirs: dict[tuple[str, ...], Path] = {}
 
     def set_run_dirs(self, run_dirs: Mapping[tuple[str, ...], Path]) -> None:
@@ -219,12 +227,12 @@ class _GroupingLauncher(BaseSubmititLauncher):
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
         assert self.config is not None
         runs = [(list(o), initial_job_idx + i) for i, o in enumerate(job_overrides)]
-        groups = group_runs([r[0] for r in runs], self.runs_per_job, self.own_job)
+        groups = group_runs([r[0] for r in runs], self.runs_per_job, self.own_job, self.runs_per_own_job)
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
         own = sum(g.own for g in groups)
         print(f"mfbench: launching {len(runs)} runs in {len(groups)} {self._EXECUTOR} jobs "
-              f"({own} own jobs, up to {self.runs_per_job} runs per shared job); "
+              f"({own} own jobs of up to {self.runs_per_own_job} runs, up to {self.runs_per_job} runs per shared job); "
               f"job logs in {Path(str(self.params['submitit_folder'])).parent}", flush=True)
         results: list[Optional[JobReturn]] = [None] * len(runs)
         self._submit_and_wait(groups, runs, results)

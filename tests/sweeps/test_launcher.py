@@ -10,8 +10,10 @@ def test_cheap_runs_are_packed_and_matching_runs_get_own_jobs() -> None:
             ["method=asha_prom", "seed=0"], ["method=mobster_indep", "seed=1"], ["method=asha_prom", "seed=1"],
             ["method=syncmobster", "seed=0"]]
     groups = group_runs(runs, 2, ["method=mobster*", "method=syncmobster"])
-    assert groups == [RunGroup((0, 2), False), RunGroup((3, 5), False),
-                      RunGroup((1,), True), RunGroup((4,), True), RunGroup((6,), True)]
+    assert groups == [RunGroup((1,), True), RunGroup((4,), True), RunGroup((6,), True),
+                      RunGroup((0, 2), False), RunGroup((3, 5), False)]
+    assert group_runs(runs, 3, ["method=mobster*", "method=syncmobster"], runs_per_own_job=2) == [
+        RunGroup((1, 4), True), RunGroup((6,), True), RunGroup((0, 2, 3), False), RunGroup((5,), False)]
     assert group_runs(runs[:3], 5, []) == [RunGroup((0, 1, 2), False)]
     assert group_runs([], 1, []) == []
 
@@ -19,6 +21,8 @@ def test_cheap_runs_are_packed_and_matching_runs_get_own_jobs() -> None:
 def test_bad_grouping_options_are_refused() -> None:
     with pytest.raises(ValueError, match="runs_per_job must be >= 1"):
         group_runs([["seed=0"]], 0, [])
+    with pytest.raises(ValueError, match="runs_per_own_job must be >= 1"):
+        group_runs([["seed=0"]], 1, [], runs_per_own_job=0)
     with pytest.raises(ValueError, match="own_job_resources: unknown launcher field"):
         LocalLauncher(submitit_folder="x", timeout_min=5, own_job_resources={"cpus": 4})
     with pytest.raises(ValueError, match="array_parallelism must be >= 1"):
