@@ -45,7 +45,7 @@ def test_sweep_killed_with_sigkill_resumes_only_unfinished_runs(tmp_path: Path, 
     env = harness.environment(tmp_path, MFBENCH_TEST_GATE=str(gate))
     extra = [] if launcher == "basic" else [
         *LOCAL, "hydra.launcher.array_parallelism=3", "hydra.launcher.runs_per_job=2",
-        "hydra.launcher.own_job=['method=gated']"]
+        "hydra.launcher.own_job=['method=gated']", "hydra.launcher.runs_per_own_job=1"]
     command = ["-m", harness.SEARCHPATH, *extra, "method=asha_stop,gated", "seed=0,1", "experiment_name=kill"]
     sweep = tmp_path / "outputs" / "kill"
     done = {f"hartmann3/asha_stop/seed_{s}": "done" for s in (0, 1)}
