@@ -37,8 +37,6 @@ from hydra_plugins.hydra_submitit_launcher.submitit_launcher import BaseSubmitit
 from omegaconf import OmegaConf, open_dict
 
 log = logging.getLogger(__name__)
-#: launcher fields that are ours, not submitit parameters
-_OWN_FIELDS = ("runs_per_job", "own_job", "own_job_resources", "runs_per_own_job")
 _POLL_S = 0.1
 
 
@@ -76,8 +74,11 @@ def group_runs(job_overrides: Sequence[Sequence[str]], runs_per_job: int, own_jo
     for index, overrides in enumerate(job_overrides):
         alone = any(fnmatch.fnmatchcase(o, pattern) for o in overrides for pattern in own_job)
         (own if alone else shared).append(index)
-    own_groups = [RunGroup(tuple(own[i:i + runs_per_own_job]), True) for i in range(0, len(own), runs_per_own_job)]
-    return own_groups + [RunGroup(tuple(shared[i:i + runs_per_job]), False) for i in range(0, len(shared), runs_per_job)]
+
+    def packed(indices: list[int], size: int, is_own: bool) -> list[RunGroup]:
+        return [RunGroup(tuple(indices[i:i + size]), is_own) for i in range(0, len(indices), size)]
+
+    return packed(own, runs_per_own_job, True) + packed(shared, runs_per_job, False)
 
 
 def _failed(overrides: Sequence[str], message: str) -> JobReturn:

@@ -23,6 +23,21 @@ def log_positive() -> Positive:
     return Positive(transform=torch.exp, inv_transform=torch.log)
 
 
+def scaled_squared_distance(a: torch.Tensor, b: torch.Tensor, a_norms: torch.Tensor | None = None) -> torch.Tensor:
+    """``|a_i - b_j|^2``, shape ``(n1, n2)``, for inputs already divided by the lengthscales.
+
+    Computed through the norms and one matrix product (``abs`` removes tiny negative
+    rounding). ``b is a``: a Gram matrix, the norms computed once; ``a_norms``: the
+    precomputed ``(n1, 1)`` norms of ``a`` (a predictor's training inputs).
+    """
+    if b is a:
+        norms = (a * a).sum(-1)
+        return (norms.unsqueeze(-1) + norms.unsqueeze(-2) - 2.0 * a @ a.transpose(-1, -2)).abs()
+    if a_norms is None:
+        a_norms = (a * a).sum(-1).unsqueeze(-1)
+    return (a_norms + (b * b).sum(-1).unsqueeze(-2) - 2.0 * a @ b.transpose(-1, -2)).abs()
+
+
 def matern52(squared_distance: torch.Tensor) -> torch.Tensor:
     """``(1 + sqrt(5 d^2) + 5 d^2 / 3) exp(-sqrt(5 d^2))`` elementwise (jittered square root)."""
     five_d2 = 5.0 * squared_distance
@@ -75,9 +90,7 @@ class MaternGram:
         self.lengthscale = kernel.lengthscale
         with torch.no_grad():
             self.scaled = x / self.lengthscale.reshape(1, -1)
-            norms = (self.scaled * self.scaled).sum(-1)
-            squared = (norms.unsqueeze(-1) + norms.unsqueeze(-2) - 2.0 * self.scaled @ self.scaled.transpose(0, 1))
-            self.gram, self.slope = matern52_with_slope(squared.abs())
+            self.gram, self.slope = matern52_with_slope(scaled_squared_distance(self.scaled, self.scaled))
 
     def contract(self, weights: torch.Tensor) -> torch.Tensor:
         """``sum(weights * K)``, differentiable in the lengthscales (and in ``weights``)."""
@@ -107,13 +120,7 @@ class Matern52Kernel(Kernel):
         a = x1 * inverse
         if diag:
             return ((a - x2 * inverse) ** 2).sum(-1)
-        if x2 is x1:  # a Gram matrix: scale once
-            norms = (a * a).sum(-1)
-            d2 = norms.unsqueeze(-1) + norms.unsqueeze(-2) - 2.0 * a @ a.transpose(-1, -2)
-        else:
-            b = x2 * inverse
-            d2 = (a * a).sum(-1).unsqueeze(-1) + (b * b).sum(-1).unsqueeze(-2) - 2.0 * a @ b.transpose(-1, -2)
-        return d2.abs()
+        return scaled_squared_distance(a, a if x2 is x1 else x2 * inverse)  # a Gram matrix: scaled once
 
     def forward(self, x1: torch.Tensor, x2: torch.Tensor, diag: bool = False, **params: object) -> torch.Tensor:
         """Kernel matrix, shape ``(n1, n2)``, or its diagonal ``(n,)`` if ``diag``."""
@@ -171,15 +178,13 @@ class ExpDecayResourceKernel(Kernel):
         on the grid of distinct values and expanded with one-hot matrices: exact, and
         far cheaper than elementwise powers over ``n1 x n2`` entries (with gradients).
         """
-        gamma2 = self.gamma**2
         r1 = r1.reshape(-1)
         r2 = r2.reshape(-1)
         if diag:
-            return gamma2 * (self.kappa(2.0 * r1) - self.kappa(r1) ** 2)
+            return self.gamma**2 * (self.kappa(2.0 * r1) - self.kappa(r1) ** 2)
         u1, index1 = torch.unique(r1, return_inverse=True)
         u2, index2 = torch.unique(r2, return_inverse=True)
-        grid = gamma2 * (self.kappa(u1.unsqueeze(-1) + u2.unsqueeze(-2))
-                         - self.kappa(u1).unsqueeze(-1) * self.kappa(u2).unsqueeze(-2))
+        grid = self._grid(u1, u2)
         one_hot1 = torch.nn.functional.one_hot(index1, len(u1)).to(grid.dtype)
         one_hot2 = torch.nn.functional.one_hot(index2, len(u2)).to(grid.dtype)
         return one_hot1 @ grid @ one_hot2.transpose(0, 1)
@@ -187,9 +192,12 @@ class ExpDecayResourceKernel(Kernel):
     def contract(self, r: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         """``sum(weights * K(r, r))`` for resources ``r`` ``(n, 1)``, differentiable in the parameters:
         the weights are summed onto the grid of distinct resources first (``P^T W P``)."""
-        gamma2 = self.gamma**2
         u, index = torch.unique(r.reshape(-1), return_inverse=True)
         one_hot = torch.nn.functional.one_hot(index, len(u)).to(weights.dtype)
         reduced = one_hot.transpose(0, 1) @ weights @ one_hot
-        grid = gamma2 * (self.kappa(u.unsqueeze(-1) + u.unsqueeze(-2)) - self.kappa(u).unsqueeze(-1) * self.kappa(u).unsqueeze(-2))
-        return (reduced * grid).sum()
+        return (reduced * self._grid(u, u)).sum()
+
+    def _grid(self, u1: torch.Tensor, u2: torch.Tensor) -> torch.Tensor:
+        """The kernel on distinct resources ``u1`` ``(a,)`` x ``u2`` ``(b,)``, shape ``(a, b)``."""
+        return self.gamma**2 * (self.kappa(u1.unsqueeze(-1) + u2.unsqueeze(-2))
+                                - self.kappa(u1).unsqueeze(-1) * self.kappa(u2).unsqueeze(-2))

@@ -210,11 +210,9 @@ class LevelPredictor:
     def correlation(self, x: torch.Tensor) -> torch.Tensor:
         """``k_x(Z_x, x)`` without scale, shape ``(n, m)`` for ``x`` ``(m, d)``; the same for every
         level predictor of one posterior (it depends on the lengthscales and training inputs only)."""
-        from mfbench.searchers.gp.kernels import matern52
+        from mfbench.searchers.gp.kernels import matern52, scaled_squared_distance
 
-        b = x * self.inverse_lengthscale
-        d2 = (self.train_norms + (b * b).sum(-1).unsqueeze(-2) - 2.0 * self.scaled_train @ b.transpose(0, 1)).abs()
-        return matern52(d2)
+        return matern52(scaled_squared_distance(self.scaled_train, x * self.inverse_lengthscale, self.train_norms))
 
     @property
     def solved_offset(self) -> torch.Tensor | float:

@@ -417,8 +417,14 @@ class GPSearcher(Searcher):
     ) -> tuple["torch.Tensor", "torch.Tensor"]:
         """Predictive means ``(n, m)`` and variances ``(n,)`` (``None`` if ``means_only``) at level
         ``level`` or of the Hyper-Tune ensemble."""
-        weights = {level: 1.0} if level is not None else (self._ensemble or {min(self._all_levels()): 1.0})
-        return posterior.predict_mixture(x, weights, means_only)  # type: ignore[return-value]
+        return posterior.predict_mixture(x, self._level_weights(level), means_only)  # type: ignore[return-value]
+
+    def _level_weights(self, level: int | None) -> dict[int, float]:
+        """The levels the acquisition predicts at, with weights: ``level`` alone, or (``None``)
+        the Hyper-Tune ensemble (the smallest level before the ensemble exists)."""
+        if level is not None:
+            return {level: 1.0}
+        return self._ensemble or {min(self._all_levels()): 1.0}
 
     def _locally_optimize(
         self, posterior: BlockPosterior, start: Config, best: "torch.Tensor", jitter: float, level: int | None
@@ -428,12 +434,8 @@ class GPSearcher(Searcher):
         from mfbench.searchers.gp.local_ei import negative_ei_and_grad
 
         dim = self.space.encoded_dim
-        if level is not None:
-            components = [(1.0, 1.0, posterior.level_predictor(level, dim).numpy_terms())]
-        else:
-            ensemble = self._ensemble or {min(self._all_levels()): 1.0}
-            components = [(theta, theta * theta, posterior.level_predictor(r, dim).numpy_terms())
-                          for r, theta in ensemble.items()]
+        components = [(weight, weight * weight, posterior.level_predictor(r, dim).numpy_terms())
+                      for r, weight in self._level_weights(level).items()]
         best_np = best.numpy()
 
         def objective(vector: np.ndarray) -> tuple[float, np.ndarray]:

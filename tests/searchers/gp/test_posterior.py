@@ -164,16 +164,21 @@ def test_block_posterior_fantasies_and_empty_blocks() -> None:
         torch.testing.assert_close(v, model.variance(z_test))
 
 
-@pytest.mark.parametrize("which", [0, 1])
-def test_level_predictor_equals_predict(which: int) -> None:
+def _posterior_with_pending(which: int, seed: int, pending_levels: tuple[float, float]):
+    """A block posterior (model ``which`` of :func:`_models`) on 12 points with 2 pending, 4 fantasies."""
     from mfbench.searchers.gp.posterior import BlockPosterior
 
-    z, y, _ = _problem(seed=5, n=12)
-    model = _models(2)[which]
-    x = torch.from_numpy(np.random.default_rng(0).random((6, 2)))
-    z_pending = torch.tensor([[0.3, 0.3, 3.0], [0.9, 0.2, 3.0]], dtype=torch.float64)
+    z, y, _ = _problem(seed=seed, n=12)
+    z_pending = torch.tensor([[0.3, 0.3, pending_levels[0]], [0.9, 0.2, pending_levels[1]]], dtype=torch.float64)
     with torch.no_grad():
-        posterior = BlockPosterior(model, z, y, z_pending, num_fantasies=4, rng=np.random.default_rng(1))
+        return BlockPosterior(_models(2)[which], z, y, z_pending, num_fantasies=4, rng=np.random.default_rng(1))
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_level_predictor_equals_predict(which: int) -> None:
+    posterior = _posterior_with_pending(which, seed=5, pending_levels=(3.0, 3.0))
+    x = torch.from_numpy(np.random.default_rng(0).random((6, 2)))
+    with torch.no_grad():
         for level in (1, 3, 9):
             z_test = torch.cat([x, torch.full((6, 1), float(level), dtype=torch.float64)], dim=1)
             fast_means, fast_variances = posterior.predict_level(x, level)
@@ -185,15 +190,10 @@ def test_level_predictor_equals_predict(which: int) -> None:
 @pytest.mark.parametrize("which", [0, 1])
 def test_mixture_prediction_equals_combined_level_predictions(which: int) -> None:
     """``predict_mixture`` (shared kernel and solve per block, means through ``alpha``) = sum of levels."""
-    from mfbench.searchers.gp.posterior import BlockPosterior
-
-    z, y, _ = _problem(seed=6, n=12)
-    model = _models(2)[which]
+    posterior = _posterior_with_pending(which, seed=6, pending_levels=(3.0, 9.0))
     x = torch.from_numpy(np.random.default_rng(2).random((7, 2)))
-    z_pending = torch.tensor([[0.3, 0.3, 3.0], [0.9, 0.2, 9.0]], dtype=torch.float64)
     weights = {1: 0.5, 3: 0.3, 9: 0.2}
     with torch.no_grad():
-        posterior = BlockPosterior(model, z, y, z_pending, num_fantasies=4, rng=np.random.default_rng(1))
         expected_means, expected_variances = 0.0, 0.0
         for level, weight in weights.items():
             m, v = posterior.predict_level(x, level)
