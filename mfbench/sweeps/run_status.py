@@ -122,6 +122,9 @@ def run_status(path: str | Path, slurm: Mapping[str, str] | None = None) -> RunS
                              log, info.slurm_job_id or info.submitit_job_id)
         if not complete:
             job_id = info.slurm_job_id or info.submitit_job_id
+            if slurm_state == "TIMEOUT":
+                return RunStatus(path, State.FAILED, _timed_out(str(job_id), f"{info.describe()} ended as TIMEOUT"),
+                                 log, job_id)
             if slurm_state is not None:
                 return RunStatus(path, State.FAILED, f"{info.describe()} ended as {slurm_state} before the run finished",
                                  log, job_id)
@@ -138,7 +141,9 @@ def run_status(path: str | Path, slurm: Mapping[str, str] | None = None) -> RunS
         slurm_id = job.get("slurm_job_id")
         if slurm_id:
             slurm_state = (slurm_states([slurm_id]) if slurm is None else slurm).get(slurm_id)
-            if slurm_state is not None and slurm_state not in SLURM_ACTIVE and slurm_state != "COMPLETED":
+            if slurm_state == "TIMEOUT":
+                reason = _timed_out(slurm_id, reason)
+            elif slurm_state is not None and slurm_state not in SLURM_ACTIVE and slurm_state != "COMPLETED":
                 reason += f" (SLURM job {slurm_id}: {slurm_state})"
         return RunStatus(path, State.FAILED, reason,
                          _log_path(failed.get("log_paths"), fallback=state.marker(FAILED_MARKER)),
@@ -151,6 +156,12 @@ def run_status(path: str | Path, slurm: Mapping[str, str] | None = None) -> RunS
     if path.is_dir() and any(p.name not in {"__main__.log"} for p in path.iterdir()):
         return RunStatus(path, State.INTERRUPTED, "unfinished files without a marker")
     return RunStatus(path, State.MISSING)
+
+
+def _timed_out(job_id: str, what_happened: str) -> str:
+    """The reason for a run whose SLURM job hit its time limit, with the override that helps."""
+    return (f"time limit reached (SLURM job {job_id}: TIMEOUT; {what_happened}); give the job more time, "
+            f"e.g. hydra.launcher.timeout_min=<minutes> (hydra.launcher.own_job_resources.timeout_min for runs in jobs of their own)")
 
 
 def _queued_status(path: Path, queued: Mapping[str, object], slurm: Mapping[str, str] | None) -> RunStatus:

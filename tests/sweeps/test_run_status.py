@@ -86,3 +86,19 @@ def test_local_queued_run(tmp_path: Path) -> None:
     assert run_status(tmp_path / "gone", {}).state is State.INTERRUPTED
     assert [s.state for s in run_statuses([tmp_path / "q", tmp_path / "gone"])] == [State.QUEUED, State.INTERRUPTED]
     assert os.getpid() == me.pid
+
+
+def test_a_run_stopped_at_its_slurm_time_limit_says_so_and_names_the_fix(tmp_path: Path) -> None:
+    from mfbench.results.run_state import RunTerminated
+
+    job = {**current_job().to_dict(), "slurm_job_id": "14_2", "host": "node3"}
+    (tmp_path / "sigterm").mkdir()
+    RunState(tmp_path / "sigterm").mark_failed(RunTerminated(), job=job)  # the run caught SIGTERM at the limit
+    _running(tmp_path / "no_marker", slurm_job_id="14_3", host="node3")  # SIGKILLed before it could write one
+    for name, job_id in (("sigterm", "14_2"), ("no_marker", "14_3")):
+        status = run_status(tmp_path / name, {job_id: "TIMEOUT"})
+        assert status.state is State.FAILED and status.job_id == job_id
+        assert status.detail.startswith(f"time limit reached (SLURM job {job_id}: TIMEOUT; "), status.detail
+        assert "hydra.launcher.timeout_min=" in status.detail
+    cancelled = run_status(tmp_path / "sigterm", {"14_2": "CANCELLED"})
+    assert cancelled.detail.startswith("terminated by SIGTERM") and "(SLURM job 14_2: CANCELLED)" in cancelled.detail
