@@ -6,7 +6,7 @@
 #   .ci/slurm-tests.sh            (from the repository root, or anywhere)
 # Env: PY (python with mfbench's dependencies; default .venv/bin/python, else python3),
 #      LOCAL_SLURM_TOOLS (default ../shared/tools/local-slurm), LOCAL_SLURM_CPUS (default 8:
-#      the tests run up to 4 jobs at once), SLURM_TESTS_TIMEOUT (default 300 s for pytest).
+#      the tests run up to 4 jobs at once), SLURM_TESTS_TIMEOUT (default 600 s for pytest).
 # Exit status: pytest's, or 1 if the cluster cannot be started.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -14,7 +14,7 @@ REPO=$(pwd)
 PY=${PY:-$([ -x "$REPO/.venv/bin/python" ] && echo "$REPO/.venv/bin/python" || command -v python3)}
 TOOLS=${LOCAL_SLURM_TOOLS:-$REPO/../shared/tools/local-slurm}
 export LOCAL_SLURM_CPUS=${LOCAL_SLURM_CPUS:-8}
-TIMEOUT=${SLURM_TESTS_TIMEOUT:-300}
+TIMEOUT=${SLURM_TESTS_TIMEOUT:-600}
 
 log() { echo "[slurm-tests] $*" >&2; }
 [ -x "$TOOLS/start-local-slurm.sh" ] || { log "no $TOOLS/start-local-slurm.sh"; exit 1; }

@@ -65,6 +65,11 @@ def _current_overrides() -> list[str] | None:
         return None
 
 
+#: what to change when a job runs out of time (the launchers' ``timeout_min`` options)
+MORE_TIME_HINT = ("give the job more time: hydra.launcher.timeout_min=<minutes> "
+                  "(hydra.launcher.own_job_resources.timeout_min for runs in jobs of their own)")
+
+
 def describe_failure(error: BaseException) -> str:
     """A short reason for the ``FAILED`` marker and the sweep report."""
     if isinstance(error, RunTerminated):
@@ -74,7 +79,7 @@ def describe_failure(error: BaseException) -> str:
     name = type(error).__name__
     message = str(error).strip().splitlines()[0] if str(error).strip() else ""
     if name == "UncompletedJobError" and "timed-out" in message:
-        return f"time limit reached: {message}"
+        return f"time limit reached: {message}; {MORE_TIME_HINT}"
     return f"{name}: {message}" if message else name
 
 

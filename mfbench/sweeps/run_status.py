@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from mfbench.results.run_state import FAILED_MARKER, QUEUED_MARKER, RUNNING_MARKER, RunState
+from mfbench.results.run_state import FAILED_MARKER, MORE_TIME_HINT, QUEUED_MARKER, RUNNING_MARKER, RunState
 from mfbench.results.store import RunDirectory
 from mfbench.sweeps.job_info import SLURM_ACTIVE, JobInfo, Liveness, host_name, liveness, slurm_states
 
@@ -160,8 +160,7 @@ def run_status(path: str | Path, slurm: Mapping[str, str] | None = None) -> RunS
 
 def _timed_out(job_id: str, what_happened: str) -> str:
     """The reason for a run whose SLURM job hit its time limit, with the override that helps."""
-    return (f"time limit reached (SLURM job {job_id}: TIMEOUT; {what_happened}); give the job more time, "
-            f"e.g. hydra.launcher.timeout_min=<minutes> (hydra.launcher.own_job_resources.timeout_min for runs in jobs of their own)")
+    return f"time limit reached (SLURM job {job_id}: TIMEOUT; {what_happened}); {MORE_TIME_HINT}"
 
 
 def _queued_status(path: Path, queued: Mapping[str, object], slurm: Mapping[str, str] | None) -> RunStatus:
@@ -174,7 +173,8 @@ def _queued_status(path: Path, queued: Mapping[str, object], slurm: Mapping[str,
         if slurm_state in SLURM_ACTIVE:
             where = "runs the job's earlier runs" if slurm_state == "RUNNING" else f"is {slurm_state}"
             return RunStatus(path, State.QUEUED, f"waiting in SLURM job {job_id}, which {where}", log, job_id)
-        return RunStatus(path, State.FAILED, f"SLURM job {job_id} ended as {slurm_state} before this run started",
+        reason = f"SLURM job {job_id} ended as {slurm_state} before this run started"
+        return RunStatus(path, State.FAILED, reason + (f"; {MORE_TIME_HINT}" if slurm_state == "TIMEOUT" else ""),
                          log, job_id)
     info = JobInfo(host=str(queued.get("host", "?")), pid=int(str(queued.get("pid", -1))),
                    proc_start=queued.get("proc_start"), started_at=str(queued.get("queued_at", "?")))  # type: ignore[arg-type]

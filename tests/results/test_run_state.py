@@ -68,3 +68,4 @@ def test_describe_failure() -> None:
 
     assert describe_failure(UncompletedJobError("Job not requeued because: timed-out too many times.")).startswith(
         "time limit reached")
+    assert "hydra.launcher.timeout_min=" in describe_failure(UncompletedJobError("timed-out too many times."))

@@ -142,7 +142,9 @@ def test_cancelled_and_timed_out_runs_are_reported_and_rerun(tmp_path: Path) -> 
     assert "terminated by SIGTERM" in cancelled[0] and "CANCELLED" in cancelled[0]
     assert Path(cancelled[1].split("log: ")[1].strip()).is_file()
     timed_out = (tmp_path / "short.log").read_text().split("hartmann3/gated/seed_7: ")[1].splitlines()
-    assert "time limit reached" in timed_out[0] or "before this run started" in timed_out[0], timed_out[0]
+    # stopped at its limit (SIGTERM caught or not), or its job timed out before the run started
+    assert "TIMEOUT" in timed_out[0] or "time limit reached" in timed_out[0], timed_out[0]
+    assert "hydra.launcher.timeout_min=" in timed_out[0], timed_out[0]
     assert Path(timed_out[1].split("log: ")[1].strip()).is_file()
 
     before = harness.status(tmp_path, "outputs/cancel")

@@ -102,3 +102,6 @@ def test_a_run_stopped_at_its_slurm_time_limit_says_so_and_names_the_fix(tmp_pat
         assert "hydra.launcher.timeout_min=" in status.detail
     cancelled = run_status(tmp_path / "sigterm", {"14_2": "CANCELLED"})
     assert cancelled.detail.startswith("terminated by SIGTERM") and "(SLURM job 14_2: CANCELLED)" in cancelled.detail
+    RunState(tmp_path / "queued").mark_queued("14_4", "slurm", [], ["seed=4"])
+    status = run_status(tmp_path / "queued", {"14_4": "TIMEOUT"})
+    assert "ended as TIMEOUT before this run started" in status.detail and "hydra.launcher.timeout_min=" in status.detail
