@@ -67,6 +67,8 @@ REFERENCE_METHODS = ["random_search", "asha_stop", "asha_prom", "asha6_stop", "s
                      "mobster_joint", "mobster_indep", "hypertune_indep", "hypertune4_indep", "hypertune_joint",
                      "syncmobster"]
 TIME_KEYS = ("process_wall_s", "process_cpu_s", "real_time_s")
+#: variant keys with these prefixes are passed as they are; the others are method.searcher options
+OVERRIDE_GROUPS = ("backend.",)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -79,7 +81,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--budget", type=float, default=None, help="quality: simulated seconds (default: the benchmark's)")
     p.add_argument("--variant", action="append", default=[], metavar="NAME=KEY=VALUE,...",
                    help="one of our variants: method.searcher overrides, e.g. "
-                        "exact=opt_refit_growth=0,opt_warmstart=false (repeatable; 'default' is always run)")
+                        "exact=opt_refit_growth=0,opt_warmstart=false, and/or backend overrides, e.g. "
+                        "poll5=backend.poll_interval=5 (repeatable; 'default' is always run)")
     p.add_argument("--timing-seeds", type=int, default=2, help="timing: seeds 0..K-1 (0 skips the timing part)")
     p.add_argument("--timing-budget", type=float, default=None, help="timing: simulated seconds (default: full)")
     p.add_argument("--timing-charge", choices=["on", "off"], default="off",
@@ -161,9 +164,18 @@ def searcher_options(method: str) -> frozenset[str]:
     return frozenset(searcher.keys()) if searcher is not None else frozenset()
 
 
+def _searcher_keys(overrides: dict[str, str]) -> set[str]:
+    """The keys of a variant that are ``method.searcher`` options (the others name their group)."""
+    return {k for k in overrides if not k.startswith(OVERRIDE_GROUPS)}
+
+
+def _command_overrides(overrides: dict[str, str]) -> list[str]:
+    return [f"{k}={v}" if k.startswith(OVERRIDE_GROUPS) else f"method.searcher.{k}={v}" for k, v in overrides.items()]
+
+
 def variants_of(args: argparse.Namespace, method: str) -> list[str]:
-    """Our variants that apply to ``method``: a variant overriding options it lacks is skipped."""
-    return [v for v, overrides in args.variants.items() if set(overrides) <= searcher_options(method)]
+    """Our variants that apply to ``method``: a variant overriding searcher options it lacks is skipped."""
+    return [v for v, overrides in args.variants.items() if _searcher_keys(overrides) <= searcher_options(method)]
 
 
 # ----------------------------------------------------------------------------- runs
@@ -232,7 +244,7 @@ def run_ours(args: argparse.Namespace, benchmark_name: str, method: str, variant
         cmd = [sys.executable, "-m", "mfbench", f"method={method}", f"benchmark={benchmark_name}", f"seed={seed}",
                f"n_workers={n_workers}", f"stopping.max_wallclock_time={budget}", "progress=false",
                "backend.charge_decision_time=false", f"hydra.run.dir={tmp}/run"]
-        cmd += [f"method.searcher.{k}={v}" for k, v in args.variants[variant].items()]
+        cmd += _command_overrides(args.variants[variant])
         done, wall, cpu = _timed_subprocess(cmd, cwd=REPO)
         if done.returncode != 0:
             raise SystemExit(f"mfbench run failed ({' '.join(cmd)}):\n{done.stderr[-3000:]}")

@@ -32,6 +32,15 @@ def test_variants_are_parsed_and_applied_only_where_the_options_exist(script):
     assert script.variants_of(args, "asha_stop") == ["default"]  # random searcher: no GP options
 
 
+def test_backend_variants_apply_to_every_method(script):
+    args = script.parse_args(["--variant", "poll5=backend.poll_interval=5",
+                              "--variant", "both=backend.poll_interval=5,opt_warmstart=false"])
+    assert script.variants_of(args, "asha_stop") == ["default", "poll5"]
+    assert script.variants_of(args, "mobster_joint") == ["default", "poll5", "both"]
+    assert script._command_overrides(args.variants["both"]) == ["backend.poll_interval=5",
+                                                                "method.searcher.opt_warmstart=false"]
+
+
 @pytest.mark.parametrize("bad", ["default=x=1", "=a=1", "fast=opt_refit_growth"])
 def test_a_malformed_variant_is_refused(script, bad, capsys):
     with pytest.raises(SystemExit):

@@ -7,7 +7,8 @@ its data is available) a short run must:
 * respect the budget (number of results, simulated time) and the worker count;
 * only evaluate configurations of the (tabulated) search space, none twice;
 * be reproducible: the same seed gives bit-identical results;
-* on a tiny finite space, end cleanly once every configuration was tried.
+* on a tiny finite space, end cleanly once every configuration was tried (also with the
+  simulator polling like the reference tuner).
 """
 from __future__ import annotations
 
@@ -98,11 +99,14 @@ def test_contract_on_analytic_benchmark(method: str, tmp_path: Path) -> None:
     assert second["best"] == first["best"]
 
 
+@pytest.mark.parametrize("poll_interval", [0, 5])
 @pytest.mark.parametrize("method", METHODS)
-def test_contract_on_tiny_finite_space(method: str, tmp_path: Path) -> None:
-    # 2^3 = 8 configurations: every method must try each at most once and then end
+def test_contract_on_tiny_finite_space(method: str, poll_interval: float, tmp_path: Path) -> None:
+    # 2^3 = 8 configurations: every method must try each at most once and then end, also with
+    # the reference tuner's polls (results and free workers seen only every 5 s)
     overrides = ["benchmark.blackbox.grid_size=2", "benchmark.blackbox.max_epoch=9",
-                 "stopping=evaluations", "stopping.max_num_evaluations=500", "n_workers=2"]
+                 "stopping=evaluations", "stopping.max_num_evaluations=500", "n_workers=2",
+                 f"backend.poll_interval={poll_interval}"]
     metadata, columns = _run(tmp_path, method, "hartmann3", overrides, "tiny")
     keys = _check_contract(metadata, columns, 500)
     assert len(keys) <= 8

@@ -15,7 +15,13 @@ segment's remaining results lazily. Semantics follow the reference simulator
   the wall-clock budget is not counted, and running trials are dropped;
 * once :meth:`Scheduler.suggest` returns None the simulator never asks again (the
   space is exhausted) and the run ends when the running trials end; a *wait*
-  suggestion leaves the worker idle until the next worker frees up.
+  suggestion leaves the worker idle until the next worker frees up;
+* by default the tuner reacts at every event: a result is decided on when it arrives
+  and a worker is refilled the moment it frees up. The reference's tuner instead sleeps
+  ``tuner_sleep_time = 5`` simulated seconds whenever every worker is busy, so it sees
+  results and free workers only at those polls; ``poll_interval=5`` reproduces that
+  (see :meth:`_Run.execute`). The polls idle workers: ~10% fewer results in the first
+  hour of synchronous Hyperband on NB201, where most jobs are one 20-s epoch.
 """
 from __future__ import annotations
 
@@ -84,6 +90,9 @@ class Simulator:
         result_delay: seconds between a result being computed and being received.
         complete_delay: seconds after a segment's final result until its worker is free.
         stop_delay: seconds after a stop or pause decision until the worker is free.
+        poll_interval: 0 (default) = react at every event; > 0 = the reference tuner's loop:
+            the simulator looks at results and free workers only at polls this many simulated
+            seconds apart while every worker is busy (Syne Tune's ``tuner_sleep_time``, 5 s).
     """
 
     def __init__(
@@ -93,22 +102,26 @@ class Simulator:
         result_delay: float = 0.05,
         complete_delay: float = 0.05,
         stop_delay: float = 0.1,
+        poll_interval: float = 0.0,
     ) -> None:
         for name, value in [("start_delay", start_delay), ("result_delay", result_delay),
-                            ("complete_delay", complete_delay), ("stop_delay", stop_delay)]:
-            if value < 0:
-                raise ValueError(f"backend.{name} must be >= 0 seconds, got {value}")
+                            ("complete_delay", complete_delay), ("stop_delay", stop_delay),
+                            ("poll_interval", poll_interval)]:
+            if not value >= 0 or value == float("inf"):
+                raise ValueError(f"backend.{name} must be a finite number of seconds >= 0, got {value}")
         self.charge_decision_time = charge_decision_time
         self.start_delay = start_delay
         self.result_delay = result_delay
         self.complete_delay = complete_delay
         self.stop_delay = stop_delay
+        self.poll_interval = poll_interval
 
     def describe(self) -> dict[str, Any]:
         return {
             "backend": "simulator",
             "charge_decision_time": self.charge_decision_time,
             "delays": [self.start_delay, self.result_delay, self.complete_delay, self.stop_delay],
+            "poll_interval": self.poll_interval,
         }
 
     def run(
@@ -236,14 +249,18 @@ class _Run:
             self._push(float(segment.times[i + 1]), _RESULT, segment)
         else:
             segment.cancelled = True
-            delay = self.sim.complete_delay if last else self.sim.stop_delay
-            self._push(time + delay, _WORKER_FREE, segment)
             if fidelity >= self.max_fidelity:
                 status = TrialStatus.COMPLETED
             elif decision is Decision.STOP:
                 status = TrialStatus.STOPPED
             else:
                 status = TrialStatus.PAUSED
+            if self.sim.poll_interval > 0 and status is not TrialStatus.COMPLETED:
+                # the reference's stop / pause blocks the tuner for the delay, then the worker is free
+                self.now += self.sim.stop_delay
+                self._free(segment.worker)
+            else:
+                self._push(time + (self.sim.complete_delay if last else self.sim.stop_delay), _WORKER_FREE, segment)
             self._end_trial(trial, status)
         if self.stopping.max_num_evaluations is not None and len(self.recorder) >= self.stopping.max_num_evaluations:
             return "max_num_evaluations"
@@ -251,31 +268,73 @@ class _Run:
             return "max_num_trials_completed"
         return None
 
+    def _free(self, worker: int) -> None:
+        self.free_workers.append(worker)
+        self.free_workers.sort()
+
+    def _next_event_time(self) -> float | None:
+        """Time of the next live event (cancelled results are dropped), None if there is none."""
+        while self.heap and self.heap[0][2] == _RESULT and self.heap[0][3].cancelled:
+            heapq.heappop(self.heap)
+        return self.heap[0][0] if self.heap else None
+
+    def _next_poll(self, time: float) -> float:
+        """The first poll at or after ``time``: the tuner sleeps ``poll_interval`` at a time from now."""
+        interval = self.sim.poll_interval
+        polls = max(1, int(np.ceil((time - self.now) / interval)))
+        while self.now + polls * interval < time:  # rounding
+            polls += 1
+        return self.now + polls * interval
+
+    def _process_events_until(self, until: float) -> str | None:
+        """Process every event up to ``until`` in time order; the stop reason if the run ends."""
+        while (time := self._next_event_time()) is not None and time <= until:
+            if time > self.budget:
+                self.now = max(self.now, self.budget)
+                return "max_wallclock_time"
+            _, _, kind, segment = heapq.heappop(self.heap)
+            if self.sim.poll_interval == 0:
+                self.now = max(self.now, time)
+            if kind == _RESULT:
+                reason = self._on_result(time, segment)
+                if reason is not None:
+                    return reason
+            else:
+                self._free(segment.worker)
+                if self.sim.poll_interval == 0:
+                    self._fill_workers()
+        return None
+
     def execute(self) -> SimulationOutcome:
+        """Run the event loop.
+
+        ``poll_interval == 0``: each event is handled at its time and a freed worker is refilled
+        at once. ``poll_interval > 0`` (the reference tuner's loop): the clock jumps to the first
+        poll at or after the next event; all events up to the poll are handled in time order
+        (results keep their own time stamps, decisions take effect at the poll); then the free
+        workers are refilled.
+        """
         self._fill_workers()
-        stop_reason = "space_exhausted"
-        while self.heap:
-            time, _, kind, segment = heapq.heappop(self.heap)
-            if kind == _RESULT and segment.cancelled:
-                continue
+        stop_reason = None
+        while stop_reason is None and (time := self._next_event_time()) is not None:
             if time > self.budget:
                 stop_reason = "max_wallclock_time"
                 self.now = max(self.now, self.budget)
                 break
-            self.now = max(self.now, time)
-            if kind == _RESULT:
-                reason = self._on_result(time, segment)
-                if reason is not None:
-                    stop_reason = reason
-                    break
+            if self.sim.poll_interval == 0:
+                stop_reason = self._process_events_until(time)
             else:
-                self.free_workers.append(segment.worker)
-                self.free_workers.sort()
-                self._fill_workers()
+                if time > self.now:
+                    self.now = self._next_poll(time)
+                stop_reason = self._process_events_until(self.now)
+                if stop_reason is None:
+                    self._fill_workers()
             if self.progress is not None:
                 self.progress(self.now)
-        else:
-            if not self.exhausted:
+        if stop_reason is None:
+            if self.exhausted:
+                stop_reason = "space_exhausted"
+            else:
                 stop_reason = "max_num_trials_started" if self.stopping.max_num_trials_started else "no_more_work"
         return SimulationOutcome(
             recorder=self.recorder,

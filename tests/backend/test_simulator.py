@@ -164,3 +164,32 @@ def test_charging_decision_time_advances_the_clock(tiny_benchmark):
 def test_negative_delays_are_refused():
     with pytest.raises(ValueError, match="start_delay"):
         Simulator(start_delay=-1)
+    for bad in (-5.0, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="backend.poll_interval must be a finite number of seconds >= 0"):
+            Simulator(poll_interval=bad)
+
+
+def test_polling_tuner_sees_results_and_free_workers_only_at_polls(tiny_benchmark):
+    # The reference tuner's loop with 4-s polls, stop/pause delay 1 s, other delays 0.
+    # t=0 a, b start.  a@1 (t=10) is seen at the poll at 12: pause, the clock moves to 13
+    # (stop delay), c starts at 13 -> c@1 at 18.  Next poll 13 + 2 x 4 = 21: c@1 (18) and
+    # b@1 (20) pause (clock 22, 23); a is promoted at 23 -> a@2 at 33, a@3 at 43; nothing new
+    # is left.  Polls at 35 (a@2 continue) and 43 (a@3 completes).  Results keep their times.
+    outcome, _ = _run(tiny_benchmark, _asha_promotion, stop_delay=1.0, poll_interval=4.0)
+    assert _rows(outcome) == [
+        (0, "a", 1, 10.0, "pause"),
+        (2, "c", 1, 18.0, "pause"),
+        (1, "b", 1, 20.0, "pause"),
+        (0, "a", 2, 33.0, "continue"),
+        (0, "a", 3, 43.0, "stop"),
+    ]
+    assert outcome.recorder.to_columns()["worker"].tolist() == [0, 0, 1, 0, 0]
+    assert outcome.stop_reason == "space_exhausted" and outcome.simulated_time == 43.0
+
+
+def test_polling_changes_nothing_when_every_event_falls_on_a_poll(tiny_benchmark):
+    # all epoch times are multiples of 5 s and there are no delays: polls every 5 s see each
+    # event at its own time, so the run is the event-driven one
+    exact, _ = _run(tiny_benchmark, _asha_promotion)
+    polled, _ = _run(tiny_benchmark, _asha_promotion, poll_interval=5.0)
+    assert _rows(polled) == _rows(exact)
