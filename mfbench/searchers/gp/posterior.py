@@ -47,6 +47,11 @@ def _solve_lower(factor: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
     return torch.linalg.solve_triangular(factor, rhs, upper=False)
 
 
+
+def _scalar(value: "torch.Tensor | float") -> float:
+    """A Python float of a 0-d tensor (without autograd's warning) or of a number."""
+    return float(value.detach()) if isinstance(value, torch.Tensor) else float(value)
+
 class GPPosterior:
     """The posterior of a GP model given data ``(z, Y)``, for fixed hyperparameters.
 
@@ -199,10 +204,10 @@ class LevelPredictor:
                 "inverse_lengthscale": self.inverse_lengthscale.detach().numpy().reshape(-1),  # (d,)
                 "factor": np.asfortranarray(self.posterior.factor.detach().numpy()),  # (n, n), for LAPACK
                 "weights": self.posterior.weights.detach().numpy(),  # (n, columns)
-                "scale": float(terms.scale),
+                "scale": _scalar(terms.scale),
                 "offset": offset.detach().numpy().reshape(-1) if isinstance(offset, torch.Tensor) else float(offset),
-                "prior_mean": float(terms.prior_mean),
-                "prior_variance": float(terms.prior_variance),
+                "prior_mean": _scalar(terms.prior_mean),
+                "prior_variance": _scalar(terms.prior_variance),
             }
             self.__dict__["_numpy_terms"] = cached
         return cached
