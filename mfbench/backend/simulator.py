@@ -317,10 +317,6 @@ class _Run:
         self._fill_workers()
         stop_reason = None
         while stop_reason is None and (time := self._next_event_time()) is not None:
-            if time > self.budget:
-                stop_reason = "max_wallclock_time"
-                self.now = max(self.now, self.budget)
-                break
             if self.sim.poll_interval == 0:
                 stop_reason = self._process_events_until(time)
             else:

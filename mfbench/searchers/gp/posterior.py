@@ -47,10 +47,10 @@ def _solve_lower(factor: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
     return torch.linalg.solve_triangular(factor, rhs, upper=False)
 
 
-
 def _scalar(value: "torch.Tensor | float") -> float:
     """A Python float of a 0-d tensor (without autograd's warning) or of a number."""
     return float(value.detach()) if isinstance(value, torch.Tensor) else float(value)
+
 
 class GPPosterior:
     """The posterior of a GP model given data ``(z, Y)``, for fixed hyperparameters.
