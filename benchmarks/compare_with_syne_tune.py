@@ -121,9 +121,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def open_benchmark(name: str) -> Any:
     from mfbench.api import compose
-    from mfbench.app import _instantiate, resolve_config
+    from mfbench.config.resolve import instantiate, resolve_config
 
-    return _instantiate(resolve_config(compose([f"benchmark={name}"]))["benchmark"])
+    return instantiate(resolve_config(compose([f"benchmark={name}"]))["benchmark"])
 
 
 def export_table(name: str, benchmark: Any, table_dir: Path) -> Path:

@@ -17,10 +17,10 @@ def compose(overrides: Sequence[str] = ()) -> DictConfig:
     from hydra.core.global_hydra import GlobalHydra
     from hydra.core.hydra_config import HydraConfig
 
-    from mfbench.__main__ import config_dir
-    from mfbench.config.schema import register_schemas
+    from mfbench.config.tree import config_dir
+    from mfbench.sweeps.hydra_configs import register_configs
 
-    register_schemas()
+    register_configs()
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         cfg = hydra_compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
@@ -30,8 +30,8 @@ def compose(overrides: Sequence[str] = ()) -> DictConfig:
 
 def simulate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """Simulate a composed config without writing anything: ``(columns, metadata)``."""
-    from mfbench.app import resolve_config
-    from mfbench.app import simulate as simulate_config
+    from mfbench.config.resolve import resolve_config
+    from mfbench.cli.app import simulate as simulate_config
 
     choices = dict(cfg.hydra.runtime.choices) if "hydra" in cfg else {}
     config = resolve_config(cfg, choices)

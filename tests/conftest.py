@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mfbench.benchmark import Benchmark
+from mfbench.benchmarks.base import Benchmark
 from mfbench.blackbox.base import TabularBlackbox
-from mfbench.schedulers.base import Problem
+from mfbench.problem import Problem
 from mfbench.space import Categorical, ConfigSpace
 
 REPO = Path(__file__).resolve().parents[1]

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from mfbench.__main__ import config_dir
+from mfbench.config.tree import config_dir
 from mfbench.api import compose, simulate
-from mfbench.config.validation import ConfigError
+from mfbench.errors import ConfigError
 from tests.blackbox.sources.byo_fixtures import template_overrides
 from tests.conftest import SHARED_DATA
 

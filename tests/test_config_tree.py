@@ -7,13 +7,14 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from mfbench.__main__ import config_dir
-from mfbench.app import _instantiate, resolve_config
-from mfbench.config.schema import register_schemas
-from mfbench.schedulers.base import Problem, Scheduler
+from mfbench.config.tree import config_dir
+from mfbench.config.resolve import instantiate, resolve_config
+from mfbench.sweeps.hydra_configs import register_configs
+from mfbench.schedulers.base import Scheduler
+from mfbench.problem import Problem
 
 CONF = Path(config_dir())
-register_schemas()
+register_configs()
 
 
 def _options(group: str) -> list[str]:
@@ -40,7 +41,7 @@ def test_every_benchmark_yaml_instantiates(option, tmp_path):
 
     config = resolve_config(_compose(f"benchmark={option}", *template_overrides(option, tmp_path)))
     try:
-        benchmark = _instantiate(config["benchmark"])
+        benchmark = instantiate(config["benchmark"])
         blackbox = benchmark.open()
     except FileNotFoundError as error:
         pytest.skip(f"benchmark {option} needs data that is not on this machine: {error}")
@@ -51,9 +52,9 @@ def test_every_benchmark_yaml_instantiates(option, tmp_path):
 @pytest.mark.parametrize("option", _options("method"))
 def test_every_method_yaml_instantiates(option):
     config = resolve_config(_compose(f"method={option}", "benchmark=hartmann3"))
-    blackbox = _instantiate(config["benchmark"]).open()
+    blackbox = instantiate(config["benchmark"]).open()
     problem = Problem(blackbox.config_space, blackbox.fidelity_values, "value", "min", 4, 0)
-    scheduler = _instantiate(config["method"], problem=problem)
+    scheduler = instantiate(config["method"], problem=problem)
     assert isinstance(scheduler, Scheduler)
     suggestion = scheduler.suggest(0)
     assert suggestion is not None and blackbox.config_space.contains(suggestion.config)
@@ -63,7 +64,7 @@ def test_every_method_yaml_instantiates(option):
 def test_every_backend_and_stopping_yaml_instantiates(group):
     for option in _options(group):
         config = resolve_config(_compose(f"{group}={option}"))
-        assert _instantiate(config[group]) is not None
+        assert instantiate(config[group]) is not None
 
 
 def test_default_config_resolves_with_all_top_level_keys():

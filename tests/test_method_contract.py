@@ -41,10 +41,10 @@ def _nb201_benchmark() -> str | None:
 def _run(tmp_path: Path, method: str, benchmark: str, overrides: list[str], tag: str) -> tuple[dict[str, Any], dict]:
     from hydra import compose, initialize_config_dir
 
-    from mfbench.app import run
-    from mfbench.config.schema import register_schemas
+    from mfbench.cli.app import run
+    from mfbench.sweeps.hydra_configs import register_configs
 
-    register_schemas()
+    register_configs()
     with initialize_config_dir(config_dir=str(CONF), version_base=None):
         cfg = compose(config_name="config",
                       overrides=[f"method={method}", f"benchmark={benchmark}", "progress=false", *overrides])

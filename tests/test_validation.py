@@ -1,6 +1,7 @@
 import pytest
 
-from mfbench.config.validation import ConfigError, validate_node
+from mfbench.config.validation import validate_node
+from mfbench.errors import ConfigError
 
 ASHA = "mfbench.schedulers.asha.ASHA"
 

@@ -32,11 +32,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from mfbench.benchmark import Benchmark
+from mfbench.benchmarks.base import Benchmark
 from mfbench.results.recorder import ResultRecorder
-from mfbench.schedulers.base import Decision, Problem, Scheduler, TrialStatus, TrialSuggestion
+from mfbench.schedulers.base import Decision, Scheduler, TrialStatus, TrialSuggestion
+from mfbench.problem import Problem
 from mfbench.space import Config
-from mfbench.stopping import StoppingCriterion
+from mfbench.backend.stopping import StoppingCriterion
 
 _RESULT, _WORKER_FREE = 0, 1
 #: elapsed times within a segment are forced strictly increasing by at least this (s)

@@ -25,7 +25,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from mfbench.config.validation import ConfigError
+from mfbench.errors import DataError
 
 #: version of the on-disk format written by this mfbench; bump on any incompatible change
 FORMAT_VERSION = 1
@@ -35,7 +35,7 @@ MANIFEST = "manifest.json"
 ENV_VAR = "MFBENCH_CACHE"
 
 
-class BlackboxDataError(ConfigError, FileNotFoundError):
+class BlackboxDataError(DataError):
     """A blackbox's data is missing, stale, foreign or corrupt; the message says how to fix it."""
 
 

@@ -31,7 +31,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from mfbench.config.validation import ConfigError
+from mfbench.errors import ConfigError, UserInputError
 from mfbench.space import Categorical, Hyperparameter, hyperparameter_from_dict
 
 #: file suffixes read as parquet / as delimited text
@@ -44,7 +44,7 @@ LOG_RATIO = 100.0
 SHOWN = 5
 
 
-class TableError(ConfigError):
+class TableError(UserInputError):
     """The table cannot be simulated as it is; the message names the problem and the fix."""
 
 

@@ -40,10 +40,8 @@ class MfbenchConfig:
 
 
 def register_schemas() -> None:
-    """Register the schema (idempotent; called before Hydra composes)."""
+    """Register the schema (idempotent). Entry points call
+    :func:`mfbench.sweeps.hydra_configs.register_configs`, which also registers the sweep plugins."""
     from hydra.core.config_store import ConfigStore
 
-    from mfbench.sweeps.hydra_configs import register_sweep_configs
-
     ConfigStore.instance().store(name="mfbench_schema", node=MfbenchConfig)
-    register_sweep_configs()

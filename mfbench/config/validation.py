@@ -14,9 +14,7 @@ import inspect
 import typing
 from typing import Any, Mapping
 
-
-class ConfigError(ValueError):
-    """A configuration the user must fix; the message says what and how."""
+from mfbench.errors import ConfigError
 
 
 #: parameters supplied by mfbench itself, never by the config

@@ -183,14 +183,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from mfbench.api import compose
-    from mfbench.app import _instantiate, resolve_config
+    from mfbench.config.resolve import instantiate, resolve_config
     from mfbench.blackbox.export import export_long_format
 
     overrides = [f"benchmark={args.benchmark}", *args.overrides]
     if args.cache_dir:
         overrides.append(f"benchmark.blackbox.cache_dir={args.cache_dir}")
     config = resolve_config(compose(overrides))
-    benchmark = _instantiate(config["benchmark"])
+    benchmark = instantiate(config["benchmark"])
     blackbox = benchmark.open()
     path = export_long_format(blackbox, args.out, fidelity_attr=benchmark.fidelity_attr, metric=benchmark.metric,
                               mode=benchmark.mode, elapsed_time_attr=benchmark.elapsed_time_attr,

@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from mfbench.config.fingerprint import current_fingerprint
+
 RESULTS_FILE = "results.parquet"
 METADATA_FILE = "metadata.json"
 DONE_MARKER = "DONE"
@@ -48,13 +50,16 @@ class RunDirectory:
             return json.load(f)
 
     def finished_fingerprint(self) -> str | None:
-        """The config fingerprint of the finished run here, or None if there is none."""
+        """The config fingerprint of the finished run here (under today's class names), or None if there is none."""
         if not self.is_complete():
             return None
         try:
-            return self.read_metadata().get("config_fingerprint")
+            metadata = self.read_metadata()
         except (OSError, ValueError):
             return None
+        config = metadata.get("config")
+        stored = metadata.get("config_fingerprint")
+        return current_fingerprint(config, stored) if isinstance(config, dict) else stored
 
     def write(self, columns: dict[str, Any], metadata: dict[str, Any], overwrite: bool = False) -> None:
         """Write results and metadata atomically, then the marker.

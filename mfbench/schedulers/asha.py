@@ -20,7 +20,8 @@ from typing import Any, Callable, Literal
 
 import numpy as np
 
-from mfbench.schedulers.base import Decision, Problem, Scheduler, TrialStatus, TrialSuggestion
+from mfbench.schedulers.base import Decision, Scheduler, TrialStatus, TrialSuggestion
+from mfbench.problem import Problem
 from mfbench.schedulers.hyperband_math import (
     default_bracket_distribution,
     promotion_quantiles,

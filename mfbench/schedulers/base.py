@@ -1,4 +1,4 @@
-"""The scheduler interface every method implements, and what it is told about the problem.
+"""The scheduler interface every method implements (the problem it serves: :mod:`mfbench.problem`).
 
 The simulator asks :meth:`Scheduler.suggest` whenever a worker is free and reports every
 result through :meth:`Scheduler.on_result`, whose :class:`Decision` it then executes.
@@ -7,17 +7,13 @@ checkpoint; in both cases it says up to which fidelity (the *milestone*) to run.
 """
 from __future__ import annotations
 
-import functools
-import math
-import zlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Literal
+from typing import Any
 
-import numpy as np
-
-from mfbench.space import Config, ConfigSpace
+from mfbench.problem import Problem
+from mfbench.space import Config
 
 
 class Decision(str, Enum):
@@ -66,48 +62,6 @@ class TrialSuggestion:
     @property
     def is_resume(self) -> bool:
         return self.trial_id is not None
-
-
-@dataclass
-class Problem:
-    """What a scheduler (and its searcher) knows about the run.
-
-    Args:
-        config_space: the search space (restricted to the table on tabulated benchmarks).
-        fidelities: sorted fidelity values a trial can report, shape ``(F,)``.
-        metric: name of the optimised objective.
-        mode: ``"min"`` or ``"max"``.
-        n_workers: number of parallel workers.
-        seed: the run's master seed; every component draws from :meth:`rng`.
-    """
-
-    config_space: ConfigSpace
-    fidelities: np.ndarray
-    metric: str
-    mode: Literal["min", "max"]
-    n_workers: int
-    seed: int
-
-    @functools.cached_property
-    def max_fidelity(self) -> int:
-        return int(self.fidelities[-1])
-
-    @functools.cached_property
-    def min_fidelity(self) -> int:
-        return int(self.fidelities[0])
-
-    def rng(self, stream: str) -> np.random.Generator:
-        """An independent random stream for component ``stream``, fixed by the seed.
-
-        Streams are keyed by name, so adding a component never shifts another's draws.
-        """
-        return np.random.default_rng(np.random.SeedSequence([self.seed, zlib.crc32(stream.encode())]))
-
-    def to_loss(self, value: float) -> float:
-        """The metric as a loss to minimise (NaN, a failed evaluation, is the worst)."""
-        if value != value:  # NaN
-            return math.inf
-        return float(value) if self.mode == "min" else -float(value)
 
 
 class Scheduler(ABC):

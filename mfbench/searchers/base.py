@@ -12,7 +12,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from mfbench.schedulers.base import Problem
+from mfbench.problem import Problem
 from mfbench.space import Config
 
 #: rejection-sampling tries before falling back to enumerating the unseen configurations

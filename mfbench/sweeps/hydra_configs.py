@@ -68,3 +68,12 @@ def register_sweep_configs() -> None:
     if LocalQueueConf is not None:
         store.store(group="hydra/launcher", name="mfbench_local", node=MfbenchLocalConf, provider="mfbench")
         store.store(group="hydra/launcher", name="mfbench_slurm", node=MfbenchSlurmConf, provider="mfbench")
+
+
+def register_configs() -> None:
+    """Everything Hydra must know before composing ``conf/config.yaml`` (idempotent): the
+    top-level schema and the sweeper and launcher configs."""
+    from mfbench.config.schema import register_schemas
+
+    register_schemas()
+    register_sweep_configs()

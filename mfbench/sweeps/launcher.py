@@ -161,7 +161,7 @@ class _GroupingLauncher(BaseSubmititLauncher):
         """Compose and run one run in this process (like Hydra's submitit launcher does)."""
         from hydra.core.utils import run_job, setup_globals
 
-        from mfbench.results.run_state import RunTerminated
+        from mfbench.results.markers import RunTerminated
 
         assert self.hydra_context is not None and self.config is not None and self.task_function is not None
         Singleton.set_state(singleton_state)
@@ -204,7 +204,7 @@ class _GroupingLauncher(BaseSubmititLauncher):
 
     def _mark_queued(self, group: RunGroup, runs: list[tuple[list[str], int]], job: Any,
                      process: Optional[dict[str, Any]] = None) -> None:
-        from mfbench.results.run_state import RunState
+        from mfbench.results.markers import RunState
 
         logs = [str(job.paths.stdout), str(job.paths.stderr)]
         for index in group.indices:
@@ -280,7 +280,7 @@ class LocalLauncher(_GroupingLauncher):
 
     def _submit_and_wait(self, groups: list[RunGroup], runs: list[tuple[list[str], int]],
                          results: list[Optional[JobReturn]]) -> None:
-        from mfbench.sweeps.job_info import host_name, process_start_ticks
+        from mfbench.results.job_info import host_name, process_start_ticks
 
         executors = {own: self._executor(self._params(own)) for own in {g.own for g in groups}}
         pending = deque(groups)

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 from omegaconf import DictConfig, open_dict, read_write
 
 from mfbench.sweeps.run_status import State, RunStatus, run_status, slurm_ids_of
-from mfbench.sweeps.job_info import slurm_states
+from mfbench.results.job_info import slurm_states
 
 
 class Action(str, enum.Enum):
@@ -64,11 +64,12 @@ def compose_run(config_loader: Any, master_config: DictConfig, overrides: Sequen
 
     Raises:
         Exception: Hydra's composition error (unknown group option, bad override) or
-            :class:`~mfbench.config.validation.ConfigError` for an invalid config.
+            :class:`~mfbench.errors.ConfigError` for an invalid config.
     """
     from hydra.core.hydra_config import HydraConfig
 
-    from mfbench.app import config_fingerprint, resolve_config
+    from mfbench.config.resolve import resolve_config
+    from mfbench.config.fingerprint import config_fingerprint
 
     sweep_config = config_loader.load_sweep_config(master_config, list(overrides))
     hydra_config = HydraConfig.instance()

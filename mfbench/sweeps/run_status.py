@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from mfbench.results.run_state import FAILED_MARKER, MORE_TIME_HINT, QUEUED_MARKER, RUNNING_MARKER, RunState
+from mfbench.results.markers import FAILED_MARKER, MORE_TIME_HINT, QUEUED_MARKER, RUNNING_MARKER, RunState
 from mfbench.results.store import RunDirectory
-from mfbench.sweeps.job_info import SLURM_ACTIVE, JobInfo, Liveness, host_name, liveness, slurm_states
+from mfbench.results.job_info import SLURM_ACTIVE, JobInfo, Liveness, host_name, liveness, slurm_states
 
 
 class State(str, enum.Enum):
@@ -95,7 +95,7 @@ def run_status(path: str | Path, slurm: Mapping[str, str] | None = None) -> RunS
 
     Args:
         path: the run directory.
-        slurm: SLURM states by job id (from :func:`mfbench.sweeps.job_info.slurm_states`);
+        slurm: SLURM states by job id (from :func:`mfbench.results.job_info.slurm_states`);
             None queries the scheduler for this run's job if it has one.
     """
     path = Path(path)
@@ -153,7 +153,7 @@ def run_status(path: str | Path, slurm: Mapping[str, str] | None = None) -> RunS
     if queued is not None:
         return _queued_status(path, queued, slurm)
 
-    if path.is_dir() and any(p.name not in {"__main__.log"} for p in path.iterdir()):
+    if path.is_dir() and any(p.name not in {"mfbench.log", "__main__.log"} for p in path.iterdir()):
         return RunStatus(path, State.INTERRUPTED, "unfinished files without a marker")
     return RunStatus(path, State.MISSING)
 

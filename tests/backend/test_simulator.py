@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from mfbench.backend.simulator import Simulator
-from mfbench.benchmark import Benchmark
+from mfbench.benchmarks.base import Benchmark
 from mfbench.schedulers.asha import ASHA
 from mfbench.schedulers.base import Decision, Scheduler, TrialSuggestion
-from mfbench.schedulers.fifo import FIFOScheduler
+from mfbench.schedulers.random_search import RandomSearch
 from mfbench.searchers.random import RandomSearcher
-from mfbench.stopping import StoppingCriterion
+from mfbench.backend.stopping import StoppingCriterion
 from tests.conftest import make_problem, tiny_blackbox
 
 NO_DELAYS = dict(start_delay=0.0, result_delay=0.0, complete_delay=0.0, stop_delay=0.0)
@@ -106,7 +106,7 @@ def test_max_num_evaluations_and_trials(tiny_benchmark):
     assert len(outcome.recorder) == 2 and outcome.stop_reason == "max_num_evaluations"
     outcome, _ = _run(tiny_benchmark, _asha_promotion, stopping=StoppingCriterion(max_num_trials_completed=1))
     assert outcome.num_trials_completed == 1 and outcome.stop_reason == "max_num_trials_completed"
-    fifo = functools.partial(FIFOScheduler, searcher=RandomSearcher)
+    fifo = functools.partial(RandomSearch, searcher=RandomSearcher)
     outcome, _ = _run(tiny_benchmark, fifo, n_workers=1,
                       stopping=StoppingCriterion(max_wallclock_time=1e9, max_num_trials_started=2))
     assert outcome.num_trials_started == 2 and outcome.num_trials_completed == 2
@@ -148,7 +148,7 @@ def test_table_seed_comes_from_the_run_rng_not_numpy_global():
 def test_charging_decision_time_advances_the_clock(tiny_benchmark):
     import time
 
-    class Slow(FIFOScheduler):
+    class Slow(RandomSearch):
         def suggest(self, trial_id):
             time.sleep(0.02)
             return super().suggest(trial_id)

@@ -6,11 +6,12 @@ import math
 import numpy as np
 
 from mfbench.backend.simulator import Simulator
-from mfbench.benchmark import Benchmark
+from mfbench.benchmarks.base import Benchmark
 from mfbench.blackbox.base import TabularBlackbox
-from mfbench.schedulers.base import Decision, Problem, Scheduler, TrialStatus, TrialSuggestion
+from mfbench.schedulers.base import Decision, Scheduler, TrialStatus, TrialSuggestion
+from mfbench.problem import Problem
 from mfbench.space import ConfigSpace, Integer
-from mfbench.stopping import StoppingCriterion
+from mfbench.backend.stopping import StoppingCriterion
 
 
 class OneTrialTwice(Scheduler):

@@ -9,7 +9,7 @@ import pytest
 from mfbench.blackbox import cache
 from mfbench.blackbox.cache import BlackboxDataError
 from mfbench.blackbox.stored import open_tabular, write_tabular
-from mfbench.config.validation import ConfigError
+from mfbench.errors import UserInputError
 from mfbench.space import Categorical, Integer
 
 HPS = (Categorical("op", ("a", "b")), Integer("width", 1, 8, log=True))
@@ -79,8 +79,8 @@ def test_stale_foreign_and_corrupt_data_are_explained(tmp_path):
         open_tabular("toy", "t", str(tmp_path), "REBUILD")
 
 
-def test_missing_data_error_is_a_config_error_and_a_file_not_found_error(tmp_path):
+def test_missing_data_error_is_a_user_input_error_and_a_file_not_found_error(tmp_path):
     with pytest.raises(BlackboxDataError) as error:
         open_tabular("toy", "t", str(tmp_path), "python -m mfbench.data download toy")
-    assert isinstance(error.value, ConfigError) and isinstance(error.value, FileNotFoundError)
+    assert isinstance(error.value, UserInputError) and isinstance(error.value, FileNotFoundError)
     assert "python -m mfbench.data download toy" in str(error.value)

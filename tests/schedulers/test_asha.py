@@ -4,7 +4,7 @@ from mfbench.schedulers.asha import ASHA
 from mfbench.schedulers.base import Decision, TrialStatus
 from mfbench.searchers.random import RandomSearcher
 from mfbench.space import Categorical, ConfigSpace
-from mfbench.schedulers.base import Problem
+from mfbench.problem import Problem
 import numpy as np
 
 

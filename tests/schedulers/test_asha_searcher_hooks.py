@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from mfbench.schedulers.asha import ASHA
-from mfbench.schedulers.base import Problem
+from mfbench.problem import Problem
 from mfbench.searchers.random import RandomSearcher
 from mfbench.space import ConfigSpace, Float
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mfbench.schedulers.base import Problem
+from mfbench.problem import Problem
 from mfbench.searchers.random import RandomSearcher
 from mfbench.space import Categorical, ConfigSpace, Float
 

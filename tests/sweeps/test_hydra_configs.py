@@ -7,14 +7,14 @@ import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
-from mfbench.config.schema import register_schemas
+from mfbench.sweeps.hydra_configs import register_configs
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 
 
 @pytest.fixture()
 def composer():
-    register_schemas()
+    register_configs()
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
         yield lambda *overrides: compose("config", overrides=list(overrides), return_hydra_config=True)

@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mfbench.results.run_state import RunState
-from mfbench.sweeps.job_info import current_job, host_name
+from mfbench.results.markers import RunState
+from mfbench.results.job_info import current_job, host_name
 from mfbench.sweeps.run_status import State, run_status, run_statuses, slurm_ids_of
 
 
@@ -89,7 +89,7 @@ def test_local_queued_run(tmp_path: Path) -> None:
 
 
 def test_a_run_stopped_at_its_slurm_time_limit_says_so_and_names_the_fix(tmp_path: Path) -> None:
-    from mfbench.results.run_state import RunTerminated
+    from mfbench.results.markers import RunTerminated
 
     job = {**current_job().to_dict(), "slurm_job_id": "14_2", "host": "node3"}
     (tmp_path / "sigterm").mkdir()

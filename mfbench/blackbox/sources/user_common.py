@@ -11,7 +11,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from mfbench.config.validation import ConfigError
+from mfbench.errors import ConfigError
 
 #: without an explicit budget, a run gets this many full-fidelity training times (median)
 BUDGET_FULL_TRAININGS = 20

@@ -25,11 +25,11 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from mfbench.benchmark import Benchmark
+from mfbench.benchmarks.base import Benchmark
 from mfbench.blackbox.sources.user_common import (BUDGET_FULL_TRAININGS, DEFAULT_N_WORKERS, choose_metric,
                                                   hyperparameter_specs)
 from mfbench.blackbox.surrogate import SurrogateBlackbox
-from mfbench.config.validation import ConfigError
+from mfbench.errors import ConfigError
 from mfbench.space import ConfigSpace, hyperparameter_from_dict, hyperparameter_to_dict
 
 UserFunction = Callable[[dict[str, Any], int, int], Mapping[str, Any]]

@@ -31,13 +31,13 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from mfbench.benchmark import Benchmark
+from mfbench.benchmarks.base import Benchmark
 from mfbench.blackbox.base import TabularBlackbox
 from mfbench.blackbox.cache import BlackboxDataError, cache_root, sha256_of
 from mfbench.blackbox.long_table import LongTable, LongTableSpec, read_header, read_long_table, table_format
 from mfbench.blackbox.sources.user_common import (DEFAULT_N_WORKERS, choose_metric, default_budget,
                                                   hyperparameter_specs)
-from mfbench.config.validation import ConfigError
+from mfbench.errors import ConfigError
 from mfbench.space import ConfigSpace, hyperparameter_from_dict, hyperparameter_to_dict
 
 #: version of the conversion (part of every cache name: bump when what it writes changes)

@@ -39,7 +39,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from mfbench.schedulers.base import Decision, Problem, Scheduler, TrialStatus, TrialSuggestion
+from mfbench.schedulers.base import Decision, Scheduler, TrialStatus, TrialSuggestion
+from mfbench.problem import Problem
 from mfbench.schedulers.synchronous.brackets import BracketManager, RungSpec, Slot, geometric_bracket_rungs, top_list
 from mfbench.schedulers.synchronous.differential_evolution import binomial_crossover, offspring_wins, rand1_mutation
 from mfbench.schedulers.synchronous.hyperband import check_levels_are_fidelities

@@ -25,7 +25,8 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from mfbench.schedulers.base import Decision, Problem, Scheduler, TrialStatus, TrialSuggestion
+from mfbench.schedulers.base import Decision, Scheduler, TrialStatus, TrialSuggestion
+from mfbench.problem import Problem
 from mfbench.schedulers.synchronous.brackets import BracketManager, Slot, geometric_bracket_rungs
 from mfbench.searchers.base import Searcher
 from mfbench.searchers.random import RandomSearcher

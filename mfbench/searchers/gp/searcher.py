@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence
 
 import numpy as np
 
-from mfbench.schedulers.base import Problem
+from mfbench.problem import Problem
 from mfbench.searchers.base import Searcher
 from mfbench.space import Config
 

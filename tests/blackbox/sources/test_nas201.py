@@ -171,8 +171,8 @@ def test_unknown_source_is_explained(tmp_path):
 
 def test_a_run_without_the_data_stops_at_once_naming_the_command(tmp_path):
     from mfbench.api import compose, simulate
-    from mfbench.config.validation import ConfigError
+    from mfbench.errors import UserInputError
 
     cfg = compose(["benchmark=nas201_imagenet16", f"benchmark.blackbox.cache_dir={tmp_path}"])
-    with pytest.raises(ConfigError, match="python -m mfbench.data download nas201"):
+    with pytest.raises(UserInputError, match="python -m mfbench.data download nas201"):
         simulate(cfg)

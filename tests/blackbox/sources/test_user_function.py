@@ -8,7 +8,7 @@ import pytest
 
 from mfbench.api import compose, simulate
 from mfbench.blackbox.sources.user_function import function_benchmark
-from mfbench.config.validation import ConfigError
+from mfbench.errors import ConfigError
 from mfbench.examples.learning_curves import final_error, synthetic_curve
 
 HERE = "tests.blackbox.sources.test_user_function"
@@ -80,9 +80,9 @@ def test_cost_per_fidelity_and_inferred_metric():
 def _run_asha(benchmark):
     from mfbench.backend.simulator import Simulator
     from mfbench.schedulers.asha import ASHA
-    from mfbench.schedulers.base import Problem
+    from mfbench.problem import Problem
     from mfbench.searchers.random import RandomSearcher
-    from mfbench.stopping import StoppingCriterion
+    from mfbench.backend.stopping import StoppingCriterion
 
     blackbox = benchmark.open()
     problem = Problem(blackbox.config_space, benchmark.fidelities, benchmark.metric, benchmark.mode, 2, 0)

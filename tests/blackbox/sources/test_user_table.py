@@ -8,11 +8,11 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from mfbench.__main__ import config_dir
+from mfbench.config.tree import config_dir
 from mfbench.api import compose, simulate
 from mfbench.blackbox.sources import user_table
 from mfbench.blackbox.sources.user_table import table_benchmark
-from mfbench.config.validation import ConfigError
+from mfbench.errors import ConfigError, UserInputError
 from tests.blackbox.sources.byo_fixtures import (CONFIGS, EPOCHS, SMALL_CSV_OVERRIDES, epoch_seconds, val_loss,
                                                  write_small_csv)
 from tests.conftest import SHARED_DATA
@@ -92,7 +92,7 @@ def test_an_objective_taken_for_a_hyperparameter_shows_as_gaps_with_the_fix(tmp_
     # epoch_seconds is not declared an objective: it becomes a hyperparameter column, curves split
     text = "x,epoch,loss,elapsed_time,t\na,1,0.5,10,10\na,2,0.4,20,11\n"
     (tmp_path / "t.csv").write_text(text)
-    with pytest.raises(ConfigError, match=r"gaps.*hyperparameter columns here: \['x', 't'\].*benchmark\.objectives"):
+    with pytest.raises(UserInputError, match=r"gaps.*hyperparameter columns here: \['x', 't'\].*benchmark\.objectives"):
         table_benchmark(str(tmp_path / "t.csv"), metric="loss")
     benchmark = table_benchmark(str(tmp_path / "t.csv"), metric="loss", objectives=["loss", "t"])
     assert benchmark.open().objective_names == ["loss", "t", "elapsed_time"]
@@ -160,7 +160,7 @@ def test_auto_caches_only_large_files(tmp_path, monkeypatch):
 
 # -------------------------------------------------------------------------- round trips
 def _run(overrides: list[str], out: Path) -> dict:
-    from mfbench.app import run
+    from mfbench.cli.app import run
 
     cfg = compose(overrides)
     run(cfg, out, dict(cfg.hydra.runtime.choices))

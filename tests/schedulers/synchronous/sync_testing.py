@@ -7,13 +7,14 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from mfbench.backend.simulator import SimulationOutcome, Simulator
-from mfbench.benchmark import Benchmark
+from mfbench.benchmarks.base import Benchmark
 from mfbench.blackbox.analytic import hartmann_blackbox
 from mfbench.blackbox.base import Blackbox, TabularBlackbox
-from mfbench.schedulers.base import Decision, Problem, Scheduler, TrialStatus, TrialSuggestion
+from mfbench.schedulers.base import Decision, Scheduler, TrialStatus, TrialSuggestion
+from mfbench.problem import Problem
 from mfbench.searchers.random import RandomSearcher
 from mfbench.space import Categorical, Config, ConfigSpace, Float, Integer
-from mfbench.stopping import StoppingCriterion
+from mfbench.backend.stopping import StoppingCriterion
 
 
 class ContinuousBlackbox(Blackbox):

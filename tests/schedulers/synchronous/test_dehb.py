@@ -18,7 +18,7 @@ from mfbench.blackbox.base import TabularBlackbox
 from mfbench.schedulers.synchronous.brackets import RungSpec, geometric_bracket_rungs
 from mfbench.schedulers.synchronous.dehb import DEHB, DEHBBracketManager
 from mfbench.space import ConfigSpace, Integer
-from mfbench.stopping import StoppingCriterion
+from mfbench.backend.stopping import StoppingCriterion
 
 
 def loss_at(outcome, trial_id: int, fidelity: int) -> float:

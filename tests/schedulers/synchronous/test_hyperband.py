@@ -17,10 +17,10 @@ from tests.schedulers.synchronous.sync_testing import (
     tiny_table,
 )
 
-from mfbench.schedulers.base import Problem
+from mfbench.problem import Problem
 from mfbench.schedulers.synchronous.hyperband import SynchronousHyperband
 from mfbench.space import ConfigSpace, Integer
-from mfbench.stopping import StoppingCriterion
+from mfbench.backend.stopping import StoppingCriterion
 
 
 def tracked_synchb(**kwargs):

@@ -9,7 +9,7 @@ import pytest
 from tests.schedulers.synchronous.sync_testing import ContinuousBlackbox, Tracking, benchmark_of, problem_of
 
 from mfbench.backend.simulator import Simulator
-from mfbench.stopping import StoppingCriterion
+from mfbench.backend.stopping import StoppingCriterion
 
 METHODS = ["synchb", "syncsh", "bohb", "dehb"]
 REPO = Path(__file__).resolve().parents[3]
@@ -29,9 +29,9 @@ def compose(overrides: list[str]):
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
 
-    from mfbench.config.schema import register_schemas
+    from mfbench.sweeps.hydra_configs import register_configs
 
-    register_schemas()
+    register_configs()
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
         return hydra_compose("config", overrides=overrides)
 
@@ -39,7 +39,7 @@ def compose(overrides: list[str]):
 def run_app(tmp_path: Path, method: str, benchmark: str, seed: int, tag: str, budget: float, n_workers: int):
     import pandas as pd
 
-    from mfbench.app import run
+    from mfbench.cli.app import run
 
     cfg = compose([f"method={method}", f"benchmark={benchmark}", f"seed={seed}", f"n_workers={n_workers}",
                    f"stopping.max_wallclock_time={budget}", "progress=false"])
@@ -56,14 +56,14 @@ def run_app(tmp_path: Path, method: str, benchmark: str, seed: int, tag: str, bu
 @pytest.mark.parametrize("benchmark", default_benchmarks())
 @pytest.mark.parametrize("method", METHODS)
 def test_method_yaml_runs_within_budget_and_space_and_is_reproducible(tmp_path: Path, method: str, benchmark: str) -> None:
-    from mfbench.app import _instantiate
+    from mfbench.config.resolve import instantiate
 
     budget, n_workers = 4000.0, 3
     metadata, results = run_app(tmp_path, method, benchmark, 1, "a", budget, n_workers)
     assert len(results) > 50
     assert results["sim_time"].max() <= budget
     assert set(results["worker"]) <= set(range(n_workers))
-    space = _instantiate(compose([f"benchmark={benchmark}"]).benchmark).open().config_space
+    space = instantiate(compose([f"benchmark={benchmark}"]).benchmark).open().config_space
     config_columns = [c for c in results.columns if c.startswith("config_")]
     configs = results.groupby("trial_id")[config_columns].first()
     for row in configs.itertuples(index=False):
@@ -78,7 +78,7 @@ def test_method_yaml_runs_within_budget_and_space_and_is_reproducible(tmp_path: 
 
 @pytest.mark.parametrize("method", METHODS)
 def test_method_yaml_on_a_continuous_space(method: str) -> None:
-    from mfbench.app import _instantiate
+    from mfbench.config.resolve import instantiate
 
     node = dict(compose([f"method={method}"]).method)
     blackbox = ContinuousBlackbox()
@@ -86,7 +86,7 @@ def test_method_yaml_on_a_continuous_space(method: str) -> None:
 
     def simulate(seed: int):
         problem = problem_of(benchmark, n_workers=4, seed=seed)
-        scheduler = Tracking(_instantiate(node, problem=problem))
+        scheduler = Tracking(instantiate(node, problem=problem))
         outcome = Simulator().run(benchmark, scheduler, problem,
                                   StoppingCriterion(max_wallclock_time=15_000.0).resolved(math.inf))
         return scheduler, outcome

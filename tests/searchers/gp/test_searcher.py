@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mfbench.schedulers.base import Problem
+from mfbench.problem import Problem
 from mfbench.space import Categorical, ConfigSpace, Float
 
 REPO = Path(__file__).resolve().parents[3]
@@ -42,7 +42,7 @@ def test_random_phase_does_not_import_torch() -> None:
     """Before the first model-based proposal (initial random configurations) torch stays unloaded."""
     code = (
         "import sys, numpy as np\n"
-        "from mfbench.schedulers.base import Problem\n"
+        "from mfbench.problem import Problem\n"
         "from mfbench.space import ConfigSpace, Float\n"
         "from mfbench.searchers.gp.searcher import GPSearcher\n"
         "space = ConfigSpace((Float('x', 0, 1),))\n"

@@ -55,7 +55,7 @@ def status(tmp: Path, sweep: str, *flags: str, env: Mapping[str, str] | None = N
 
 def states_now(sweep_dir: Path) -> dict[str, str]:
     """``{subdir: state}`` computed in this process (cheaper than the CLI, for polling)."""
-    from mfbench.sweeps.status import sweep_status
+    from mfbench.sweeps.status_report import sweep_status
 
     if not sweep_dir.is_dir():
         return {}

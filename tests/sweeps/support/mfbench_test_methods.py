@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Literal
 
 from mfbench.schedulers.asha import ASHA
-from mfbench.schedulers.base import Problem
+from mfbench.problem import Problem
 from mfbench.searchers.base import Searcher
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")

@@ -5,7 +5,7 @@ happens to an unfinished run:
 
 - ``QUEUED``: a launcher submitted the run to a job (job id, log files); written before the
   job starts, so a job cancelled while pending is still traceable.
-- ``RUNNING``: the run started; who runs it (:class:`mfbench.sweeps.job_info.JobInfo`). If the
+- ``RUNNING``: the run started; who runs it (:class:`mfbench.results.job_info.JobInfo`). If the
   process is killed (SIGKILL, node failure) the marker stays and the status command finds its
   executor gone: the run was interrupted.
 - ``FAILED``: the run raised; the error, its traceback and the log files.
@@ -155,7 +155,7 @@ class RunState:
 
     def mark_running(self) -> dict[str, Any]:
         """Record that the current process runs this run; return the record."""
-        from mfbench.sweeps.job_info import current_job
+        from mfbench.results.job_info import current_job
 
         self.path.mkdir(parents=True, exist_ok=True)
         record = current_job().to_dict()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from mfbench.results.run_state import FAILED_MARKER, QUEUED_MARKER, RUNNING_MARKER, RunState
+from mfbench.results.markers import FAILED_MARKER, QUEUED_MARKER, RUNNING_MARKER, RunState
 from mfbench.results.store import DONE_MARKER, METADATA_FILE, RESULTS_FILE
 from mfbench.sweeps.commands import commands
 from mfbench.sweeps.manifest import expected_runs, read_manifests

@@ -1,14 +1,15 @@
-"""Random search: every trial runs to the maximum fidelity (reference: FIFOScheduler)."""
+"""Random search: every trial runs to the maximum fidelity (the reference's FIFOScheduler with its random searcher)."""
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from mfbench.schedulers.base import Decision, Problem, Scheduler, TrialStatus, TrialSuggestion
+from mfbench.schedulers.base import Decision, Scheduler, TrialStatus, TrialSuggestion
+from mfbench.problem import Problem
 from mfbench.searchers.base import Searcher
 from mfbench.searchers.random import RandomSearcher
 
 
-class FIFOScheduler(Scheduler):
+class RandomSearch(Scheduler):
     """Starts searcher proposals and lets them run to the maximum fidelity.
 
     Args:

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from mfbench.blackbox.analytic import hartmann_blackbox
-from mfbench.schedulers.base import Problem
-from mfbench.searchers.kde import KDEEncoding, KDESearcher, fit_level
+from mfbench.problem import Problem
+from mfbench.searchers.bohb_kde import KDEEncoding, KDESearcher, fit_level
 from mfbench.space import Categorical, ConfigSpace, Float, Integer
 
 

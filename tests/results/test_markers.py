@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mfbench.results.run_state import (FAILED_MARKER, QUEUED_MARKER, RUNNING_MARKER, RunState, RunTerminated,
+from mfbench.results.markers import (FAILED_MARKER, QUEUED_MARKER, RUNNING_MARKER, RunState, RunTerminated,
                                        describe_failure)
 
 

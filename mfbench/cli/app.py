@@ -1,10 +1,12 @@
-"""One run from a composed config: validate, instantiate, simulate, store, summarise."""
+"""One run from a composed config: resolve, instantiate, simulate, store, summarise.
+
+The work behind ``python -m mfbench`` (one run; a sweep runs this once per job) and
+:func:`mfbench.api.simulate`.
+"""
 from __future__ import annotations
 
 import datetime
 import functools
-import hashlib
-import json
 import math
 import platform
 import time
@@ -12,22 +14,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Mapping
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from mfbench.config.validation import ConfigError, validate_node
+from mfbench.config.resolve import instantiate, resolve_config
+from mfbench.config.fingerprint import config_fingerprint
 
-GROUPS = ("benchmark", "method", "backend", "stopping")
-#: top-level keys that change how a run is shown or stored, not what it computes
-_NON_SEMANTIC = {"overwrite", "progress"}
 #: distributions whose installed versions every result's metadata records
 _VERSIONED = ("mfbench", "numpy", "pandas", "pyarrow", "scipy", "hydra-core", "omegaconf", "onnxruntime", "torch",
               "gpytorch", "botorch")
-
-
-def config_fingerprint(config: Mapping[str, Any]) -> str:
-    """sha256 of the semantic part of a resolved config (what determines the results)."""
-    semantic = {k: v for k, v in config.items() if k not in _NON_SEMANTIC}
-    return hashlib.sha256(json.dumps(semantic, sort_keys=True, default=str).encode()).hexdigest()
 
 
 @functools.lru_cache(maxsize=1)
@@ -44,57 +38,6 @@ def _package_versions() -> dict[str, str]:
     return versions
 
 
-def _instantiate(node: Mapping[str, Any], **kwargs: Any) -> Any:
-    from hydra.utils import instantiate
-
-    try:
-        if kwargs:  # runtime objects must not pass through OmegaConf: bind them after
-            return instantiate(dict(node), _partial_=True)(**kwargs)
-        return instantiate(dict(node))
-    except Exception as error:  # hydra wraps constructor errors; surface the cause
-        cause = error
-        while cause.__cause__ is not None:
-            cause = cause.__cause__
-        if isinstance(cause, (ValueError, KeyError, TypeError, FileNotFoundError)):
-            raise ConfigError(str(cause).strip("'\"")) from error
-        raise
-
-
-def resolve_config(cfg: DictConfig, choices: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The resolved config as plain containers, with the groups validated.
-
-    ``choices`` (the option of each group, e.g. ``{"benchmark": "table"}``) only words
-    the error for a mandatory value left unset (``???``).
-    """
-    from omegaconf.errors import MissingMandatoryValue
-
-    keys = [key for key in cfg.keys() if key != "hydra"]
-    try:
-        config = OmegaConf.to_container(OmegaConf.masked_copy(cfg, keys), resolve=True, throw_on_missing=True)
-    except MissingMandatoryValue as error:
-        raise _missing_value_error(cfg, str(getattr(error, "full_key", "") or ""), choices) from None
-    assert isinstance(config, dict)
-    for group in GROUPS:
-        validate_node(config[group], group)
-    if config["seed"] < 0:
-        raise ConfigError(f"seed must be >= 0, got {config['seed']}")
-    if config["n_workers"] is not None and config["n_workers"] < 1:
-        raise ConfigError(f"n_workers must be >= 1 (or null for the benchmark's default), got {config['n_workers']}")
-    return config
-
-
-def _missing_value_error(cfg: DictConfig, key: str, choices: Mapping[str, str] | None) -> ConfigError:
-    """``benchmark=table needs benchmark.path=PATH ...`` for a ``???`` value left unset."""
-    group = key.split(".")[0]
-    if choices is None and "hydra" in cfg:
-        choices = dict(cfg.hydra.runtime.choices)
-    choice = (choices or {}).get(group)
-    placeholder = key.rsplit(".", 1)[-1].upper() or "VALUE"
-    needs = f"{group}={choice} needs" if choice else "the config needs"
-    return ConfigError(f"{key} is required: {needs} {key}={placeholder} (e.g. python -m mfbench "
-                       f"{f'{group}={choice} ' if choice else ''}{key}={placeholder})")
-
-
 def simulate(config: Mapping[str, Any], choices: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Simulate one run of a resolved, validated config; nothing is written.
 
@@ -105,18 +48,18 @@ def simulate(config: Mapping[str, Any], choices: Mapping[str, str]) -> tuple[dic
     Returns:
         ``(columns, metadata)``: the results as columns and the run's metadata.
     """
-    from mfbench.console import SimulatedTimeProgress
-    from mfbench.schedulers.base import Problem
+    from mfbench.cli.console import SimulatedTimeProgress
+    from mfbench.problem import Problem
 
     started = time.perf_counter()
-    benchmark = _instantiate(config["benchmark"])
-    stopping = _instantiate(config["stopping"]).resolved(benchmark.max_wallclock_time)
-    backend = _instantiate(config["backend"])
+    benchmark = instantiate(config["benchmark"])
+    stopping = instantiate(config["stopping"]).resolved(benchmark.max_wallclock_time)
+    backend = instantiate(config["backend"])
     blackbox = benchmark.open()
     n_workers = config["n_workers"] or benchmark.n_workers
     problem = Problem(blackbox.config_space, benchmark.fidelities, benchmark.metric, benchmark.mode,
                       n_workers, config["seed"])
-    scheduler = _instantiate(config["method"], problem=problem)
+    scheduler = instantiate(config["method"], problem=problem)
 
     progress = SimulatedTimeProgress(stopping.budget, enabled=config.get("progress", False))
     try:
@@ -166,8 +109,8 @@ def run(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> 
         output_dir: the run directory (derived from the config by Hydra).
         choices: the chosen option of each group, e.g. ``{"method": "asha_prom", ...}``.
     """
-    from mfbench.console import format_summary
-    from mfbench.results.run_state import RunState
+    from mfbench.cli.console import format_summary
+    from mfbench.results.markers import RunState
     from mfbench.results.store import FinishedRunExists, RunDirectory, remove_stale_temporaries
 
     config = resolve_config(cfg, choices)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from mfbench.results.run_state import RunState
+from mfbench.results.markers import RunState
 from mfbench.sweeps.manifest import write_manifest
-from mfbench.sweeps.status import find_run_dirs, format_status, main, status_json, sweep_status
+from mfbench.sweeps.status_report import find_run_dirs, format_status, main, status_json, sweep_status
 
 
 @dataclass

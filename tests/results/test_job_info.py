@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from mfbench.sweeps.job_info import (JobInfo, Liveness, current_job, host_name, liveness, process_liveness,
+from mfbench.results.job_info import (JobInfo, Liveness, current_job, host_name, liveness, process_liveness,
                                      slurm_job_id_from_env, slurm_states)
 
 

@@ -29,7 +29,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from mfbench.schedulers.base import Problem
+from mfbench.problem import Problem
 from mfbench.searchers.base import Searcher
 from mfbench.searchers.kernel_density import ProductKernelDensity, VarType
 from mfbench.space import Categorical, Config, ConfigSpace, Float, Integer

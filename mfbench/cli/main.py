@@ -1,0 +1,45 @@
+"""``python -m mfbench`` (and the ``mfbench`` script): one simulated run, or a sweep with ``-m``.
+
+Kept cheap to import (``--help`` must be fast): the work happens in :mod:`mfbench.cli.app`,
+imported only when a run starts.
+"""
+from __future__ import annotations
+
+import sys
+
+import hydra
+from omegaconf import DictConfig
+
+from mfbench.config.tree import config_dir
+from mfbench.sweeps.hydra_configs import register_configs
+
+register_configs()
+
+
+@hydra.main(version_base="1.3", config_path=config_dir(), config_name="config")
+def _main(cfg: DictConfig) -> None:
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    from mfbench.cli.app import run
+    from mfbench.errors import UserInputError
+    from mfbench.results.store import FinishedRunExists
+    from mfbench.sweeps.threads import limit_threads_to_allocation
+
+    limit_threads_to_allocation()  # a SLURM job: torch / OpenMP / BLAS threads = its CPUs
+    hydra_cfg = HydraConfig.get()
+    try:
+        run(cfg, hydra_cfg.runtime.output_dir, dict(hydra_cfg.runtime.choices))
+    except (UserInputError, FinishedRunExists) as error:
+        if hydra_cfg.mode == RunMode.MULTIRUN:
+            raise  # one run of a sweep: the sweeper reports it with the others, the sweep goes on
+        print(f"mfbench: error: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+def main() -> None:
+    _main()
+
+
+if __name__ == "__main__":
+    main()

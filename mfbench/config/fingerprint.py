@@ -1,0 +1,53 @@
+"""The fingerprint of a resolved config: what a finished run is recognised by.
+
+A run directory holds the fingerprint of the config that produced it; a re-run with the same
+fingerprint is skipped, one with another is refused (``overwrite=true`` replaces it). Moving a
+class to another module changes its ``_target_`` and so the fingerprint, though the run is the
+same: :data:`MOVED_TARGETS` lists every such move, and :func:`current_fingerprint` gives a
+finished run's fingerprint under today's names, so a sweep started before a move resumes after it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Mapping
+
+#: top-level keys that change how a run is shown or stored, not what it computes
+_NON_SEMANTIC = {"overwrite", "progress"}
+
+#: ``_target_`` names that moved (old -> new); the objects they build are unchanged
+MOVED_TARGETS: dict[str, str] = {
+    "mfbench.benchmark.Benchmark": "mfbench.benchmarks.base.Benchmark",
+    "mfbench.stopping.StoppingCriterion": "mfbench.backend.stopping.StoppingCriterion",
+    "mfbench.schedulers.fifo.FIFOScheduler": "mfbench.schedulers.random_search.RandomSearch",
+    "mfbench.searchers.kde.KDESearcher": "mfbench.searchers.bohb_kde.KDESearcher",
+}
+
+
+def config_fingerprint(config: Mapping[str, Any]) -> str:
+    """sha256 of the semantic part of a resolved config (what determines the results)."""
+    semantic = {k: v for k, v in config.items() if k not in _NON_SEMANTIC}
+    return hashlib.sha256(json.dumps(semantic, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def upgrade_targets(node: Any) -> Any:
+    """A copy of a config (node) with every moved ``_target_`` renamed to its current name."""
+    if isinstance(node, Mapping):
+        return {key: (MOVED_TARGETS.get(value, value) if key == "_target_" and isinstance(value, str)
+                      else upgrade_targets(value)) for key, value in node.items()}
+    if isinstance(node, list):
+        return [upgrade_targets(value) for value in node]
+    return node
+
+
+def current_fingerprint(config: Mapping[str, Any], stored: str | None) -> str | None:
+    """The fingerprint of a stored run's ``config`` under today's ``_target_`` names.
+
+    ``stored`` (the fingerprint written with the run) is returned unchanged unless the config
+    names a moved target and really hashes to ``stored``: a config that does not match its
+    own fingerprint is never vouched for by a recomputed one.
+    """
+    upgraded = upgrade_targets(config)
+    if upgraded == config or config_fingerprint(config) != stored:
+        return stored
+    return config_fingerprint(upgraded)

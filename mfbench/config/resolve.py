@@ -1,0 +1,70 @@
+"""From a composed Hydra config to plain, validated containers, their fingerprint and objects.
+
+:func:`resolve_config` resolves and checks every group node against the signature of the
+class it builds; :func:`config_fingerprint` hashes what determines a run's results (a
+finished run is recognised by it); :func:`instantiate` builds a node's object and turns a
+constructor's complaint into a :class:`~mfbench.errors.ConfigError`.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from omegaconf import DictConfig, OmegaConf
+
+from mfbench.config.fingerprint import config_fingerprint
+from mfbench.config.validation import validate_node
+from mfbench.errors import ConfigError
+
+GROUPS = ("benchmark", "method", "backend", "stopping")
+
+
+def instantiate(node: Mapping[str, Any], **kwargs: Any) -> Any:
+    """Build the object of a resolved config node; ``kwargs`` are runtime objects (e.g. ``problem``)."""
+    from hydra.utils import instantiate
+
+    try:
+        if kwargs:  # runtime objects must not pass through OmegaConf: bind them after
+            return instantiate(dict(node), _partial_=True)(**kwargs)
+        return instantiate(dict(node))
+    except Exception as error:  # hydra wraps constructor errors; surface the cause
+        cause = error
+        while cause.__cause__ is not None:
+            cause = cause.__cause__
+        if isinstance(cause, (ValueError, KeyError, TypeError, FileNotFoundError)):
+            raise ConfigError(str(cause).strip("'\"")) from error
+        raise
+
+
+def resolve_config(cfg: DictConfig, choices: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The resolved config as plain containers, with the groups validated.
+
+    ``choices`` (the option of each group, e.g. ``{"benchmark": "table"}``) only words
+    the error for a mandatory value left unset (``???``).
+    """
+    from omegaconf.errors import MissingMandatoryValue
+
+    keys = [key for key in cfg.keys() if key != "hydra"]
+    try:
+        config = OmegaConf.to_container(OmegaConf.masked_copy(cfg, keys), resolve=True, throw_on_missing=True)
+    except MissingMandatoryValue as error:
+        raise _missing_value_error(cfg, str(getattr(error, "full_key", "") or ""), choices) from None
+    assert isinstance(config, dict)
+    for group in GROUPS:
+        validate_node(config[group], group)
+    if config["seed"] < 0:
+        raise ConfigError(f"seed must be >= 0, got {config['seed']}")
+    if config["n_workers"] is not None and config["n_workers"] < 1:
+        raise ConfigError(f"n_workers must be >= 1 (or null for the benchmark's default), got {config['n_workers']}")
+    return config
+
+
+def _missing_value_error(cfg: DictConfig, key: str, choices: Mapping[str, str] | None) -> ConfigError:
+    """``benchmark=table needs benchmark.path=PATH ...`` for a ``???`` value left unset."""
+    group = key.split(".")[0]
+    if choices is None and "hydra" in cfg:
+        choices = dict(cfg.hydra.runtime.choices)
+    choice = (choices or {}).get(group)
+    placeholder = key.rsplit(".", 1)[-1].upper() or "VALUE"
+    needs = f"{group}={choice} needs" if choice else "the config needs"
+    return ConfigError(f"{key} is required: {needs} {key}={placeholder} (e.g. python -m mfbench "
+                       f"{f'{group}={choice} ' if choice else ''}{key}={placeholder})")

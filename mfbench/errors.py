@@ -1,0 +1,19 @@
+"""The errors a user can act on: each message names the problem and the fix.
+
+Entry points print them as one line (no traceback) and exit with status 2; a sweep records
+them as the failure of the one run they belong to. Everything else is a bug in mfbench or in
+user code and keeps its traceback.
+"""
+from __future__ import annotations
+
+
+class UserInputError(ValueError):
+    """Bad input (config, data, table, file) that the user must fix; the message says how."""
+
+
+class ConfigError(UserInputError):
+    """A configuration value or override that is wrong, missing or inconsistent."""
+
+
+class DataError(UserInputError, FileNotFoundError):
+    """Data on disk (a blackbox, a table, a model file) that is missing, stale, foreign or corrupt."""
