@@ -26,7 +26,7 @@ Output: ``--out`` (``.parquet`` or ``.csv``) with one row per result the schedul
 table_seed, config_index, config_<hp>...``; and ``--out`` with suffix ``.json``:
 ``method, seed, real_time_s, final_best, num_results, num_trials`` plus context.
 
-Details of the reference found in the 0.13.0 source, beyond docs/reference-methods.md
+Details of the reference found in the 0.13.0 source, beyond docs/methods/README.md
 ---------------------------------------------------------------------------------------
 * **Decision time.** There is no switch for it. ``SimulatorBackend._advance_by_outside_time``
   advances the clock by ``SimulatedTimeKeeper.real_time_since_last_recent_exit()`` at the
@@ -92,7 +92,7 @@ Details of the reference found in the 0.13.0 source, beyond docs/reference-metho
   logger to INFO. We silence the first and reset the root level (``--verbose`` keeps both).
 * DEHB logs ``Could not do selection because target metric value still pending`` when a
   new trial finishes before its parent-slot target: selection is skipped, the slot keeps
-  the target (as reference-methods.md §4 says).
+  the target (as docs/methods/synchronous.md says).
 * Real time: the GP methods refit their hyperparameters at every state change, so they
   take 10^2-10^3 x longer than ASHA/SyncHB/DEHB/BOHB even on a 200-config table.
 """

@@ -4,7 +4,7 @@ An event heap keyed by ``(time, insertion counter)`` (ties in FIFO order) holds,
 running trial segment, its *next* result, plus "worker free" events. A segment's results
 come from one vectorised blackbox lookup when it starts; a stop or pause drops the
 segment's remaining results lazily. Semantics follow the reference simulator
-(reference-methods.md §8) with these documented choices:
+(docs/simulator.md) with these documented choices:
 
 * the table seed of a trial is drawn once, from the run's own random stream;
 * pause/resume keeps the checkpoint: a resumed trial reports only fidelities above the

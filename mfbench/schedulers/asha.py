@@ -1,6 +1,6 @@
 """Asynchronous successive halving / Hyperband (ASHA), stopping and promotion variants.
 
-Behaviour as reference-methods.md §1 (Syne Tune 0.13.0 ``HyperbandScheduler``) with one
+Behaviour as docs/methods/asha.md (Syne Tune 0.13.0 ``HyperbandScheduler``) with one
 rung system shared by all brackets:
 
 * *stopping*: a trial runs to ``max_t``; when it reports at a rung level of its bracket

@@ -1,6 +1,6 @@
 """Rung levels, promotion quantiles and bracket distributions of (asynchronous) Hyperband.
 
-Pure functions, as specified in reference-methods.md §1 (Syne Tune 0.13.0 behaviour).
+Pure functions, as specified in docs/methods/asha.md (Syne Tune 0.13.0 behaviour).
 """
 from __future__ import annotations
 

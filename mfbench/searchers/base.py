@@ -1,6 +1,6 @@
 """The searcher interface: proposing configurations without duplicates.
 
-The base class owns what every searcher shares (reference-methods.md §0): the initial
+The base class owns what every searcher shares (docs/methods/README.md): the initial
 configurations (by default the space's midpoint), no duplicate configurations, sampling
 without replacement on finite spaces and a clean ``None`` once a finite space is
 exhausted. A subclass implements :meth:`_propose` and, if it learns, :meth:`observe`.

@@ -1,4 +1,4 @@
-"""TPE-style two-density KDE searcher of BOHB (reference-methods.md §3).
+"""TPE-style two-density KDE searcher of BOHB (docs/methods/synchronous.md).
 
 Every observation ``(config, fidelity, loss)`` is kept. To propose, the searcher fits
 at the **highest fidelity with enough data**: with ``N`` observations there,

@@ -7,7 +7,7 @@ result yet) or *occupied* (it holds a trial id and its loss). A rung is complete
 all its slots are occupied; in synchronous Hyperband the best ``size`` trials of the
 completed rung are then written into the slots of the next rung (they will be resumed).
 
-The :class:`BracketManager` implements the job assignment of reference-methods.md §2
+The :class:`BracketManager` implements the job assignment of docs/methods/synchronous.md
 (Syne Tune 0.13.0 ``SynchronousHyperbandBracketManager``): brackets get consecutive
 ids, bracket ``id`` uses the rungs of offset ``id % num_brackets``; a job goes to the
 *primary* bracket (lowest active id) if its current rung has a free slot, else to the

@@ -1,6 +1,6 @@
 """DEHB: differential evolution over the rung-wise populations of synchronous Hyperband.
 
-Behaviour as reference-methods.md §4 (Syne Tune 0.13.0
+Behaviour as docs/methods/synchronous.md (Syne Tune 0.13.0
 ``GeometricDifferentialEvolutionHyperbandScheduler``):
 
 * brackets: bracket offset ``s`` has the rungs ``rungs_first_bracket[s:]`` of the first

@@ -1,6 +1,6 @@
 """The differential-evolution operators of DEHB, on encoded configurations in ``[0, 1]^D``.
 
-Pure functions of their inputs and a random generator, as reference-methods.md §4
+Pure functions of their inputs and a random generator, as docs/methods/synchronous.md
 (Syne Tune 0.13.0 ``DifferentialEvolutionHyperbandScheduler``):
 
 * :func:`rand1_mutation`: ``x_a + F (x_b - x_c)``; components leaving ``[0, 1]`` are

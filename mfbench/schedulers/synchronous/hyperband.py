@@ -1,6 +1,6 @@
 """Synchronous Hyperband and synchronous successive halving (SYNCHB, SYNCSH, BOHB, SyncMOBSTER).
 
-Behaviour as reference-methods.md §2 (Syne Tune 0.13.0
+Behaviour as docs/methods/synchronous.md (Syne Tune 0.13.0
 ``SynchronousGeometricHyperbandScheduler``): geometric brackets cycled by id, the
 primary / secondary job assignment of :class:`BracketManager` (a free worker is never
 left idle), every trial paused at the level of its slot and, once its rung is complete,

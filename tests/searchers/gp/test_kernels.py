@@ -1,4 +1,4 @@
-"""Kernel values against hand computation (reference-methods.md §5)."""
+"""Kernel values against hand computation (docs/methods/model_based.md)."""
 from __future__ import annotations
 
 import math
