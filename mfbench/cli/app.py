@@ -125,6 +125,10 @@ def run(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> 
             f"{run_dir.path} holds a finished run with a different configuration; choose another "
             f"experiment_name=... tag, or pass overwrite=true to replace it"
         )
+    problem = run_dir.verify()
+    if problem is not None:
+        print(f"mfbench: the finished run in {run_dir.path} is corrupt ({problem}); redoing it, its files are "
+              f"kept as *.corrupt")
     if run_dir.path.is_dir():
         remove_stale_temporaries(run_dir.path)
     with RunState(run_dir.path).tracking():  # RUNNING marker; FAILED with the error if it raises

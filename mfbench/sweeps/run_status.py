@@ -3,7 +3,9 @@
 =============  ==================================================================
 state          meaning
 =============  ==================================================================
-done           ``DONE`` marker with results and metadata
+done           ``DONE`` marker with results and metadata that match what it vouches for
+corrupt        ``DONE`` marker, but the results or metadata were truncated, emptied
+               or changed since (or are missing)
 running        ``RUNNING`` marker and its process / SLURM job is alive (or cannot
                be checked from this host)
 queued         submitted by a launcher, the job has not started the run yet
@@ -13,7 +15,8 @@ interrupted    ``RUNNING`` marker but the process is gone (SIGKILL, crash, reboo
 missing        nothing there yet
 =============  ==================================================================
 
-Re-running the sweep re-runs ``failed``, ``interrupted`` and ``missing`` runs.
+Re-running the sweep re-runs ``corrupt``, ``failed``, ``interrupted`` and ``missing`` runs
+(a corrupt run's files are kept beside the new ones as ``*.corrupt``).
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from mfbench.results.job_info import SLURM_ACTIVE, JobInfo, Liveness, host_name,
 
 class State(str, enum.Enum):
     DONE = "done"
+    CORRUPT = "corrupt"
     RUNNING = "running"
     QUEUED = "queued"
     FAILED = "failed"
@@ -37,7 +41,7 @@ class State(str, enum.Enum):
 
 
 #: states a resumed sweep runs again
-TO_RUN = (State.FAILED, State.INTERRUPTED, State.MISSING)
+TO_RUN = (State.CORRUPT, State.FAILED, State.INTERRUPTED, State.MISSING)
 
 
 @dataclass(frozen=True)
@@ -101,8 +105,9 @@ def run_status(path: str | Path, slurm: Mapping[str, str] | None = None) -> RunS
     path = Path(path)
     directory = RunDirectory(path)
     state = RunState(path)
-    complete = directory.is_complete()
-    fingerprint = directory.finished_fingerprint() if complete else None
+    problem = directory.verify() if directory.has_marker() else None
+    complete = directory.has_marker() and problem is None
+    fingerprint = directory.stored_fingerprint() if complete else None
 
     running = state.read(RUNNING_MARKER) if state.marker(RUNNING_MARKER).exists() else None
     if running is not None:
@@ -133,6 +138,8 @@ def run_status(path: str | Path, slurm: Mapping[str, str] | None = None) -> RunS
 
     if complete:
         return RunStatus(path, State.DONE, fingerprint=fingerprint)
+    if problem is not None:
+        return RunStatus(path, State.CORRUPT, f"finished, but {problem}; a re-run redoes it")
 
     failed = state.read(FAILED_MARKER) if state.marker(FAILED_MARKER).exists() else None
     if failed is not None:

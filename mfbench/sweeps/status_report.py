@@ -4,7 +4,7 @@ The expected runs are those the sweeps into the directory recorded in their mani
 (:mod:`mfbench.sweeps.manifest`), plus any run directory found on disk. Each run's state comes
 from its markers and, for SLURM jobs, from ``squeue``/``sacct``
 (:mod:`mfbench.sweeps.run_status`). For an incomplete sweep it prints the commands that
-complete it: they run exactly the failed, interrupted and missing runs.
+complete it: they run exactly the corrupt, failed, interrupted and missing runs.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from mfbench.sweeps.manifest import expected_runs, read_manifests
 from mfbench.sweeps.run_status import TO_RUN, RunStatus, State, run_statuses
 
 _RUN_FILES = {DONE_MARKER, RUNNING_MARKER, FAILED_MARKER, QUEUED_MARKER, METADATA_FILE, RESULTS_FILE}
-_ORDER = [State.FAILED, State.INTERRUPTED, State.MISSING, State.RUNNING, State.QUEUED, State.DONE]
+_ORDER = [State.CORRUPT, State.FAILED, State.INTERRUPTED, State.MISSING, State.RUNNING, State.QUEUED, State.DONE]
 
 
 @dataclass(frozen=True)
@@ -162,8 +162,8 @@ def status_json(status: SweepStatus) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m mfbench.status",
-        description="State of the runs of a sweep directory (done, running, queued, failed, interrupted, "
-                    "missing) and the command that completes it.")
+        description="State of the runs of a sweep directory (done, corrupt, running, queued, failed, "
+                    "interrupted, missing) and the command that completes it.")
     parser.add_argument("sweep_dir", help="the sweep directory, outputs/<experiment_name>")
     parser.add_argument("--all", action="store_true", help="list finished runs too")
     parser.add_argument("--json", action="store_true", help="machine-readable output")

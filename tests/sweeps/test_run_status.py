@@ -8,14 +8,12 @@ from pathlib import Path
 
 from mfbench.results.markers import RunState
 from mfbench.results.job_info import current_job, host_name
+from mfbench.results.store import RunDirectory
 from mfbench.sweeps.run_status import State, run_status, run_statuses, slurm_ids_of
 
 
 def _done(path: Path, fingerprint: str = "f1") -> None:
-    path.mkdir(parents=True, exist_ok=True)
-    (path / "results.parquet").write_bytes(b"x")
-    (path / "metadata.json").write_text(json.dumps({"config_fingerprint": fingerprint}))
-    (path / "DONE").write_text("complete\n")
+    RunDirectory(path).write({"a": [1]}, {"config_fingerprint": fingerprint})
 
 
 def _dead_pid() -> int:
@@ -105,3 +103,15 @@ def test_a_run_stopped_at_its_slurm_time_limit_says_so_and_names_the_fix(tmp_pat
     RunState(tmp_path / "queued").mark_queued("14_4", "slurm", [], ["seed=4"])
     status = run_status(tmp_path / "queued", {"14_4": "TIMEOUT"})
     assert "ended as TIMEOUT before this run started" in status.detail and "hydra.launcher.timeout_min=" in status.detail
+
+
+def test_a_finished_run_whose_results_were_truncated_is_corrupt_and_rerun(tmp_path):
+    from mfbench.sweeps.run_status import TO_RUN
+
+    _done(tmp_path / "run")
+    results = tmp_path / "run" / "results.parquet"
+    results.write_bytes(results.read_bytes()[:10])
+    status = run_status(tmp_path / "run", {})
+    assert status.state is State.CORRUPT and status.state in TO_RUN
+    assert "results.parquet is 10 bytes" in status.detail and "re-run redoes it" in status.detail
+    assert status.fingerprint is None

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mfbench.results.markers import RunState
+from mfbench.results.store import RunDirectory
 from mfbench.sweeps.manifest import write_manifest
 from mfbench.sweeps.status_report import find_run_dirs, format_status, main, status_json, sweep_status
 
@@ -21,10 +22,7 @@ class Run:
 
 
 def _done(path: Path, fingerprint: str) -> None:
-    path.mkdir(parents=True)
-    (path / "results.parquet").write_bytes(b"x")
-    (path / "metadata.json").write_text(json.dumps({"config_fingerprint": fingerprint}))
-    (path / "DONE").write_text("complete\n")
+    RunDirectory(path).write({"a": [1]}, {"config_fingerprint": fingerprint})
 
 
 @pytest.fixture()
@@ -65,7 +63,7 @@ def test_states_counts_and_completion_commands(sweep: Path) -> None:
     assert {r.subdir: r.status.state.value for r in status.runs} == {
         "h/a/seed_0": "done", "h/a/seed_1": "done", "h/a/seed_2": "failed", "h/b/seed_0": "interrupted",
         "h/b/seed_1": "missing", "h/b/seed_2": "done", "h/c/seed_0": "failed"}
-    assert status.counts() == {"failed": 2, "interrupted": 1, "missing": 1, "running": 0, "queued": 0, "done": 3}
+    assert status.counts() == {"corrupt": 0, "failed": 2, "interrupted": 1, "missing": 1, "running": 0, "queued": 0, "done": 3}
     commands, unknown = status.completion_commands()
     assert commands == ["python -m mfbench -m hydra/launcher=local method=a seed=2",
                         "python -m mfbench -m hydra/launcher=local method=b seed=0,1",
@@ -95,3 +93,18 @@ def test_complete_sweep(tmp_path: Path) -> None:
     status = sweep_status(tmp_path)
     assert status.completion_commands() == ([], [])
     assert format_status(status).endswith("Complete: every run is done.")
+
+
+def test_a_corrupt_run_is_reported_with_the_command_that_redoes_it(tmp_path):
+    root = tmp_path / "sweep"
+    _done(root / "h" / "a" / "seed_0", "f0")
+    _done(root / "h" / "a" / "seed_1", "f1")
+    write_manifest(root, [Run("h/a/seed_0", ["method=a", "seed=0"], "f0"),
+                          Run("h/a/seed_1", ["method=a", "seed=1"], "f1")], ["hydra/launcher=local"],
+                   ["method=a", "seed=0,1"])
+    (root / "h" / "a" / "seed_1" / "metadata.json").write_text("{")
+    status = sweep_status(root)
+    assert status.counts()["corrupt"] == 1 and status.counts()["done"] == 1
+    text = format_status(status)
+    assert "corrupt" in text and "metadata.json is 1 bytes" in text
+    assert status.completion_commands()[0] == ["python -m mfbench -m hydra/launcher=local method=a seed=1"]
