@@ -51,10 +51,11 @@ def fingerprint(results: Path) -> str:
     for name in frame.columns:
         column = frame[name]
         digest.update(f"{name}:{column.dtype}\n".encode())
-        if column.dtype == object:
+        values = column.to_numpy()
+        if values.dtype.kind in "biufc":  # numbers: their exact bytes
+            digest.update(values.tobytes())
+        else:  # strings and objects: their text (the bytes of an object array are pointers)
             digest.update("\x1f".join(map(repr, column.tolist())).encode())
-        else:
-            digest.update(column.to_numpy().tobytes())
     return digest.hexdigest()
 
 
