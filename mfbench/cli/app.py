@@ -17,7 +17,16 @@ from typing import Any, Mapping
 from omegaconf import DictConfig
 
 from mfbench.config.resolve import instantiate, resolve_config
+from mfbench.results.markers import FINISHED_ALREADY, RunSkipped
 from mfbench.config.fingerprint import config_fingerprint
+
+#: what :func:`execute` did with a run
+COMPUTED = "computed"
+
+
+class _FinishedMeanwhile(RunSkipped):
+    """Another job finished the run between our first look and our claim: nothing to do."""
+
 
 #: distributions whose installed versions every result's metadata records
 _VERSIONED = ("mfbench", "numpy", "pandas", "pyarrow", "scipy", "hydra-core", "omegaconf", "onnxruntime", "torch",
@@ -102,7 +111,17 @@ def simulate(config: Mapping[str, Any], choices: Mapping[str, str]) -> tuple[dic
 
 
 def run(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> dict[str, Any]:
-    """Run one experiment and write it to ``output_dir``; return its metadata.
+    """Run one experiment and write it to ``output_dir``; return its metadata (see :func:`execute`)."""
+    return execute(cfg, output_dir, choices)[0]
+
+
+def execute(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> tuple[dict[str, Any], str]:
+    """Run one experiment and write it to ``output_dir``; return its metadata and what happened:
+    ``"computed"``, or ``"finished already"`` when the run directory held it.
+
+    A finished run with the same config is skipped (its metadata is returned); one that
+    another live job is computing is skipped too (:class:`~mfbench.results.markers.RunInProgress`
+    is raised before anything is computed).
 
     Args:
         cfg: the composed config (``conf/config.yaml`` plus overrides).
@@ -111,32 +130,43 @@ def run(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str]) -> 
     """
     from mfbench.cli.console import format_summary
     from mfbench.results.markers import RunState
-    from mfbench.results.store import FinishedRunExists, RunDirectory, remove_stale_temporaries
+    from mfbench.results.store import RunDirectory, remove_stale_temporaries
 
     config = resolve_config(cfg, choices)
     fingerprint = config_fingerprint(config)
     run_dir = RunDirectory(output_dir)
-    previous = run_dir.finished_fingerprint()
-    if previous is not None and not config["overwrite"]:
-        if previous == fingerprint:
-            print(f"mfbench: skipping, this run is already finished in {run_dir.path} (overwrite=true reruns it)")
-            return run_dir.read_metadata()
-        raise FinishedRunExists(
-            f"{run_dir.path} holds a finished run with a different configuration; choose another "
-            f"experiment_name=... tag, or pass overwrite=true to replace it"
-        )
+    if _finished_here(run_dir, fingerprint, config["overwrite"]):
+        return run_dir.read_metadata(), FINISHED_ALREADY
     problem = run_dir.verify()
     if problem is not None:
         print(f"mfbench: the finished run in {run_dir.path} is corrupt ({problem}); redoing it, its files are "
               f"kept as *.corrupt")
-    if run_dir.path.is_dir():
-        remove_stale_temporaries(run_dir.path)
-    with RunState(run_dir.path).tracking():  # RUNNING marker; FAILED with the error if it raises
-        columns, metadata = simulate(config, choices)
-        metadata["versions"] = _package_versions()  # outside simulate(): reading them costs ~0.2 s
-        run_dir.write(columns, metadata, overwrite=config["overwrite"])
+    try:
+        with RunState(run_dir.path).tracking():  # the claim (RUNNING); FAILED with the error if it raises
+            if _finished_here(run_dir, fingerprint, config["overwrite"]):  # by a job that held the claim
+                raise _FinishedMeanwhile(str(run_dir.path))
+            remove_stale_temporaries(run_dir.path)
+            columns, metadata = simulate(config, choices)
+            metadata["versions"] = _package_versions()  # outside simulate(): reading them costs ~0.2 s
+            run_dir.write(columns, metadata, overwrite=config["overwrite"])
+    except _FinishedMeanwhile:
+        return run_dir.read_metadata(), FINISHED_ALREADY
     print(format_summary(metadata, str(run_dir.path)))
-    return metadata
+    return metadata, COMPUTED
+
+
+def _finished_here(run_dir: Any, fingerprint: str, overwrite: bool) -> bool:
+    """Whether ``run_dir`` holds this finished run (skip it); raises if it holds another one."""
+    from mfbench.results.store import FinishedRunExists
+
+    previous = run_dir.finished_fingerprint()
+    if previous is None or overwrite:
+        return False
+    if previous == fingerprint:
+        print(f"mfbench: skipping, this run is already finished in {run_dir.path} (overwrite=true reruns it)")
+        return True
+    raise FinishedRunExists(f"{run_dir.path} holds a finished run with a different configuration; choose another "
+                            f"experiment_name=... tag, or pass overwrite=true to replace it")
 
 
 def _best(columns: Mapping[str, Any], benchmark: Any, configs: Mapping[int, Any]) -> dict[str, Any] | None:

@@ -17,24 +17,30 @@ register_configs()
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="config")
-def _main(cfg: DictConfig) -> None:
+def _main(cfg: DictConfig) -> str:
+    """One run; returns what happened to it (the sweeper tallies it from the job's return value)."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    from mfbench.cli.app import run
+    from mfbench.cli.app import execute
     from mfbench.errors import UserInputError
+    from mfbench.results.markers import IN_PROGRESS_ELSEWHERE, RunInProgress
     from mfbench.results.store import FinishedRunExists
     from mfbench.sweeps.threads import limit_threads_to_allocation
 
     limit_threads_to_allocation()  # a SLURM job: torch / OpenMP / BLAS threads = its CPUs
     hydra_cfg = HydraConfig.get()
     try:
-        run(cfg, hydra_cfg.runtime.output_dir, dict(hydra_cfg.runtime.choices))
+        _, outcome = execute(cfg, hydra_cfg.runtime.output_dir, dict(hydra_cfg.runtime.choices))
+    except RunInProgress as busy:  # a second sweep or job on the same folder: not an error, not computed twice
+        print(f"mfbench: skipping {hydra_cfg.runtime.output_dir}: {busy}")
+        return IN_PROGRESS_ELSEWHERE
     except (UserInputError, FinishedRunExists) as error:
         if hydra_cfg.mode == RunMode.MULTIRUN:
             raise  # one run of a sweep: the sweeper reports it with the others, the sweep goes on
         print(f"mfbench: error: {error}", file=sys.stderr)
         sys.exit(2)
+    return outcome
 
 
 def main() -> None:

@@ -5,9 +5,12 @@ happens to an unfinished run:
 
 - ``QUEUED``: a launcher submitted the run to a job (job id, log files); written before the
   job starts, so a job cancelled while pending is still traceable.
-- ``RUNNING``: the run started; who runs it (:class:`mfbench.results.job_info.JobInfo`). If the
-  process is killed (SIGKILL, node failure) the marker stays and the status command finds its
-  executor gone: the run was interrupted.
+- ``RUNNING``: the run started; who runs it (:class:`mfbench.results.job_info.JobInfo`). It is
+  also the run's *claim*: created atomically (:meth:`RunState.claim`), so of two sweeps or jobs
+  that start the same run at once only one computes it; the other skips it
+  (:class:`RunInProgress`). If the process is killed (SIGKILL, node failure) the marker stays,
+  the status command finds its executor gone (the run was interrupted) and the next job to
+  start the run takes the stale claim over.
 - ``FAILED``: the run raised; the error, its traceback and the log files.
 
 A run that finishes removes all three (``DONE`` then says it all). Each marker is written to
@@ -25,10 +28,25 @@ import traceback
 from pathlib import Path
 from typing import Any, Iterator
 
+from mfbench.results.store import file_mode
+
 QUEUED_MARKER = "QUEUED"
 RUNNING_MARKER = "RUNNING"
 FAILED_MARKER = "FAILED"
 _TRACEBACK_LINES = 40
+
+
+#: what the job of a run returns to the sweeper when another job holds the run, or finished it
+IN_PROGRESS_ELSEWHERE = "in progress elsewhere"
+FINISHED_ALREADY = "finished already"
+
+
+class RunSkipped(Exception):
+    """The run is not computed by this process, and nothing is wrong (the message says why)."""
+
+
+class RunInProgress(RunSkipped):
+    """A live job elsewhere holds the run's claim; this process must not compute it too."""
 
 
 class RunTerminated(SystemExit):
@@ -48,11 +66,40 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _create_exclusive(path: Path, data: dict[str, Any]) -> bool:
+    """Create ``path`` holding ``data`` unless it exists; True if this call created it.
+
+    The JSON is written to a temporary file first and hard-linked to ``path``: the link fails
+    if ``path`` exists (atomically, also on NFS), and a reader never sees a half-written claim.
+    """
+    text = json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, file_mode())
+        os.link(tmp, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
 
 
 def _current_overrides() -> list[str] | None:
@@ -154,20 +201,81 @@ class RunState:
         _write_json(self.marker(QUEUED_MARKER), record)
 
     def mark_running(self) -> dict[str, Any]:
-        """Record that the current process runs this run; return the record."""
-        from mfbench.results.job_info import current_job
-
+        """Record that the current process runs this run, unconditionally; return the record
+        (:meth:`claim` is the safe way to start a run)."""
         self.path.mkdir(parents=True, exist_ok=True)
-        record = current_job().to_dict()
-        record["overrides"] = _current_overrides()
+        record = self._running_record()
         _write_json(self.marker(RUNNING_MARKER), record)
         self._remove(QUEUED_MARKER, FAILED_MARKER)
         return record
 
+    def claim(self) -> dict[str, Any]:
+        """Claim the run for the current process (its ``RUNNING`` marker); return the record.
+
+        Raises:
+            RunInProgress: a live job holds the claim, or one that cannot be checked from this
+                host (another host's process, with no SLURM job to ask about): the message
+                names it, and how to clear a claim that is known to be dead.
+
+        A claim whose job is gone (its process died, its SLURM job ended) is stale: it is
+        removed, if it is still the one found stale, and claimed anew.
+        """
+        from mfbench.results.job_info import JobInfo, Liveness, liveness
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        record = self._running_record()
+        marker = self.marker(RUNNING_MARKER)
+        for _ in range(5):
+            if _create_exclusive(marker, record):
+                self._remove(QUEUED_MARKER, FAILED_MARKER)
+                return record
+            held = _read_text(marker)
+            if held is None:
+                continue  # released meanwhile: try again
+            try:
+                owner = JobInfo.from_dict(json.loads(held))
+            except (ValueError, TypeError, AttributeError):
+                raise RunInProgress(f"{marker} is not a claim mfbench can read; if no job runs this run, delete "
+                                    f"it and start the run again") from None
+            same = (owner.host, owner.pid, owner.proc_start) == (record["host"], record["pid"], record["proc_start"])
+            if same:  # this process claimed it before (e.g. a retry within one job)
+                _write_json(marker, record)
+                return record
+            alive = liveness(owner)
+            if alive is Liveness.ALIVE:
+                raise RunInProgress(f"{owner.describe()} is computing it (since {owner.started_at})")
+            if alive is Liveness.UNKNOWN:
+                raise RunInProgress(f"{owner.describe()} claimed it (since {owner.started_at}) and cannot be checked "
+                                    f"from this host; if it is not running, delete {marker}")
+            if _read_text(marker) == held:  # still the stale claim we judged: take it over
+                with contextlib.suppress(FileNotFoundError):
+                    marker.unlink()
+        raise RunInProgress(f"other jobs keep claiming it ({marker})")
+
+    def _running_record(self) -> dict[str, Any]:
+        from mfbench.results.job_info import current_job
+
+        record = current_job().to_dict()
+        record["overrides"] = _current_overrides()
+        return record
+
+    def release(self) -> None:
+        """Give up the claim without a result (the run was skipped, not failed)."""
+        self._remove(RUNNING_MARKER)
+
     def mark_failed(self, error: BaseException, job: dict[str, Any] | None = None) -> None:
-        """Record that the run failed with ``error`` (replaces ``RUNNING``)."""
+        """Record that the run failed with ``error`` (replaces ``RUNNING``).
+
+        Not beside a finished run: if a verified ``DONE`` is here (e.g. an ``overwrite=true``
+        rerun failed), the failure is reported by the caller but not recorded as the run's state.
+        """
         import datetime
 
+        from mfbench.results.store import RunDirectory
+
+        if RunDirectory(self.path).is_complete():
+            self._remove(RUNNING_MARKER)
+            return
         lines = traceback.format_exception(type(error), error, error.__traceback__)
         text = "".join(lines).splitlines()
         job = job if job is not None else (self.read(RUNNING_MARKER) or {})
@@ -188,12 +296,14 @@ class RunState:
 
     @contextlib.contextmanager
     def tracking(self) -> Iterator[dict[str, Any]]:
-        """Mark the run running for the ``with`` block; failed if it raises, finished if not.
+        """Claim the run for the ``with`` block; failed if it raises, finished if not.
 
-        In the main thread SIGTERM is turned into :class:`RunTerminated` for the block, so a
-        cancelled or preempted run records why it ended before it exits.
+        Raises :class:`RunInProgress` (before the block) if a live job holds the claim. A
+        :class:`RunSkipped` raised in the block releases the claim without a failure. In the
+        main thread SIGTERM is turned into :class:`RunTerminated` for the block, so a cancelled
+        or preempted run records why it ended before it exits.
         """
-        record = self.mark_running()
+        record = self.claim()
         previous = None
         in_main = threading.current_thread() is threading.main_thread()
         if in_main:
@@ -203,6 +313,9 @@ class RunState:
             previous = signal.signal(signal.SIGTERM, _terminate)
         try:
             yield record
+        except RunSkipped:
+            self.release()
+            raise
         except BaseException as error:
             with _signals_ignored(in_main):  # a second Ctrl-C / SIGTERM must not cut the record short
                 self.mark_failed(error, job=record)

@@ -192,12 +192,21 @@ def _readable(results: Path, metadata: Path) -> str | None:
     return None
 
 
+def file_mode() -> int:
+    """``0o666`` less the process umask: what ``open()`` gives a new file (``mkstemp`` gives 0600,
+    which would hide a shared study from the rest of a group)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def _atomic(target: Path, write: Any) -> None:
     """Call ``write(tmp_path)`` on a temporary file beside ``target``, then rename it."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from mfbench.results.store import file_mode
+
 MANIFEST_DIR = Path(".mfbench") / "sweeps"
 VERSION = 1
 
@@ -63,6 +65,7 @@ def write_manifest(sweep_dir: str | Path, runs: Iterable[Any], hydra_overrides: 
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(data, f, indent=1)
+    os.chmod(tmp, file_mode())  # readable by whoever may read the study (umask), not only its owner
     os.replace(tmp, target)
     return target
 

@@ -67,6 +67,7 @@ class ResumableSweeper(BasicSweeper):
     def sweep(self, arguments: List[str]) -> Any:
         assert self.config is not None and self.launcher is not None and self.hydra_context is not None
         from mfbench.sweeps.manifest import write_manifest
+        from mfbench.results.markers import FINISHED_ALREADY, IN_PROGRESS_ELSEWHERE
         from mfbench.sweeps.plan import Action, plan_sweep
 
         jobs = self._jobs(arguments)
@@ -90,6 +91,7 @@ class ResumableSweeper(BasicSweeper):
         batch_size = self.max_batch_size or len(to_run)
         returns: list[Sequence[JobReturn]] = []
         failures: list[tuple[PlannedRun, str]] = []
+        elsewhere: list[PlannedRun] = []
         for start in range(0, len(to_run), batch_size):
             batch = to_run[start:start + batch_size]
             try:
@@ -101,6 +103,9 @@ class ResumableSweeper(BasicSweeper):
             for run, result in zip(batch, results):
                 if result.status is not JobStatus.COMPLETED:
                     failures.append((run, _first_line(str(result._return_value))))
+                elif result._return_value in (IN_PROGRESS_ELSEWHERE, FINISHED_ALREADY):
+                    elsewhere.append(run)
+        print(_end_summary(sweep_dir, len(to_run), len(failures), elsewhere), flush=True)
         report = _failure_report(sweep_dir, len(to_run), failures)
         if report:
             print(report, file=sys.stderr, flush=True)
@@ -163,6 +168,19 @@ def _plan_summary(sweep_dir: Path, plan: Sequence[PlannedRun]) -> str:
     return (f"mfbench: sweep {sweep_dir}: {len(plan)} runs: {count[Action.SKIP_DONE]} finished (skipped), "
             f"{count[Action.SKIP_ACTIVE]} running elsewhere (skipped), {count[Action.RUN]} to run"
             + (f" ({why})" if why else ""))
+
+
+def _end_summary(sweep_dir: Path, launched: int, failed: int, elsewhere: Sequence[PlannedRun]) -> str:
+    """One line after the launch: what was computed, skipped or failed, and where to look next."""
+    computed = launched - failed - len(elsewhere)
+    line = f"mfbench: sweep {sweep_dir}: {computed} of {launched} launched runs computed"
+    if elsewhere:
+        line += (f", {len(elsewhere)} skipped because another sweep or job computed them at the same time "
+                 f"(e.g. {elsewhere[0].subdir})")
+    if failed:
+        line += f", {failed} not finished (below)"
+    return (line + f"\n  state of every run: python -m mfbench.status {sweep_dir}"
+            f"\n  compare the methods: python -m mfbench.analysis {sweep_dir}")
 
 
 def _failure_report(sweep_dir: Path, launched: int, failures: Sequence[tuple[PlannedRun, str]]) -> str:
