@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# slurm-tests.sh - start the single-node SLURM test cluster (../shared/tools/local-slurm, needs
+# slurm-tests.sh - start the single-node SLURM test cluster (.ci/local-slurm/, needs
 # root), run the SLURM tests (pytest -m slurm, tests/slurm/), stop the cluster again, even when
 # the tests fail or are interrupted. A cluster that was already up is used and left running.
 #
 #   .ci/slurm-tests.sh            (from the repository root, or anywhere)
 # Env: PY (python with mfbench's dependencies; default .venv/bin/python, else python3),
-#      LOCAL_SLURM_TOOLS (default ../shared/tools/local-slurm), LOCAL_SLURM_CPUS (default 8:
+#      LOCAL_SLURM_TOOLS (default .ci/local-slurm), LOCAL_SLURM_CPUS (default 8:
 #      the tests run up to 4 jobs at once), SLURM_TESTS_TIMEOUT (default 600 s for pytest).
 # Exit status: pytest's, or 1 if the cluster cannot be started.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 REPO=$(pwd)
 PY=${PY:-$([ -x "$REPO/.venv/bin/python" ] && echo "$REPO/.venv/bin/python" || command -v python3)}
-TOOLS=${LOCAL_SLURM_TOOLS:-$REPO/../shared/tools/local-slurm}
+TOOLS=${LOCAL_SLURM_TOOLS:-$REPO/.ci/local-slurm}
 export LOCAL_SLURM_CPUS=${LOCAL_SLURM_CPUS:-8}
 TIMEOUT=${SLURM_TESTS_TIMEOUT:-600}
 

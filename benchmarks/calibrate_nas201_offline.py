@@ -2,7 +2,7 @@
 
     python benchmarks/calibrate_nas201_offline.py [FOLDER]
 
-FOLDER defaults to ../shared/data/nats-tss-v1_0-3ffb9-simple (3 real architectures). Prints
+FOLDER defaults to tests/data/nats-tss-v1_0-3ffb9-simple (3 real architectures). Prints
 the parameters to paste into mfbench/blackbox/sources/nas201_offline.py (PARAMETERS) and,
 per dataset and architecture, the RMSE (error units) of the model against the real mean
 curve and against the per-seed curves, and the largest runtime error of the eval-time ratio.
@@ -19,7 +19,7 @@ from mfbench.blackbox.sources.nas201_offline import TASKS, calibrate  # noqa: E4
 
 
 def main() -> None:
-    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO.parent / "shared" / "data" / "nats-tss-v1_0-3ffb9-simple"
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "tests" / "data" / "nats-tss-v1_0-3ffb9-simple"
     print("PARAMETERS = {")
     reports = {task: calibrate(folder, task) for task in TASKS}
     for task, report in reports.items():

@@ -12,7 +12,8 @@ from mfbench.problem import Problem
 from mfbench.space import Categorical, ConfigSpace
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+#: real third-party fixtures, vendored with their licences (tests/data/NOTICE)
+FIXTURES = REPO / "tests" / "data"
 
 
 def tiny_blackbox() -> TabularBlackbox:
@@ -53,3 +54,18 @@ def _private_blackbox_cache(tmp_path_factory):
         os.environ.pop("MFBENCH_CACHE", None)
     else:
         os.environ["MFBENCH_CACHE"] = previous
+
+
+@pytest.fixture(scope="session")
+def converted_fixtures(_private_blackbox_cache):
+    """The vendored fixtures converted once into the private cache, for the benchmarks that need
+    converted data: ``nas201`` from the 3 real NATS-Bench architectures (``allow_partial``) and
+    ``yahpo_lcbench`` from the real ONNX model. A missing fixture fails here (no skip)."""
+    from mfbench.blackbox.sources import nas201, yahpo_lcbench
+
+    if not (_private_blackbox_cache / nas201.NAME).exists():
+        nas201.convert(FIXTURES / "nats-tss-v1_0-3ffb9-simple", _private_blackbox_cache, allow_partial=True,
+                       progress=False)
+    if not (_private_blackbox_cache / yahpo_lcbench.NAME).exists():
+        yahpo_lcbench.convert(FIXTURES / "yahpo-lcbench", _private_blackbox_cache)
+    return _private_blackbox_cache

@@ -1,8 +1,8 @@
 """Every benchmark YAML composes, instantiates, opens its data and runs a short ASHA-STOP.
 
-The real-data benchmarks run on the fixtures in ../shared/data, converted into the test
-session's private cache (MFBENCH_CACHE): NB201 on its 3 real architectures, YAHPO LCBench
-on its real ONNX model. A benchmark whose data is absent is skipped with the reason.
+The real-data benchmarks run on the vendored fixtures in tests/data, converted into the test
+session's private cache (MFBENCH_CACHE, conftest's ``converted_fixtures``): NB201 on its 3 real
+architectures, YAHPO LCBench on its real ONNX model. No benchmark is skipped for missing data.
 """
 from __future__ import annotations
 
@@ -15,24 +15,12 @@ from mfbench.config.tree import config_dir
 from mfbench.api import compose, simulate
 from mfbench.errors import ConfigError
 from tests.blackbox.sources.byo_fixtures import template_overrides
-from tests.conftest import SHARED_DATA
 
 BENCHMARKS = sorted(p.stem for p in (Path(config_dir()) / "benchmark").glob("*.yaml"))
 #: the 34 per-task LCBench YAMLs differ only in the instance: two of them are simulated, all composed
 SIMULATED = [b for b in BENCHMARKS if not b.startswith("yahpo_lcbench_")] + ["yahpo_lcbench_7593",
                                                                             "yahpo_lcbench_189909"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def real_data(_private_blackbox_cache):
-    from mfbench.blackbox.sources import nas201, yahpo_lcbench
-
-    nats = SHARED_DATA / "nats-tss-v1_0-3ffb9-simple"
-    if nats.is_dir() and not (_private_blackbox_cache / nas201.NAME).exists():
-        nas201.convert(nats, _private_blackbox_cache, allow_partial=True, progress=False)
-    yahpo = SHARED_DATA / "yahpo-lcbench"
-    if yahpo.is_dir() and not (_private_blackbox_cache / yahpo_lcbench.NAME).exists():
-        yahpo_lcbench.convert(yahpo, _private_blackbox_cache)
+pytestmark = pytest.mark.usefixtures("converted_fixtures")
 
 
 def test_there_are_the_promised_benchmarks():
@@ -65,12 +53,7 @@ def test_every_lcbench_instance_yaml_extends_the_base_with_its_task():
 def test_benchmark_runs_a_short_asha_stop(option, tmp_path):
     cfg = compose([f"benchmark={option}", "method=asha_stop", "stopping=evaluations",
                    "stopping.max_num_evaluations=40", *template_overrides(option, tmp_path)])
-    try:
-        columns, metadata = simulate(cfg)
-    except ConfigError as error:
-        if isinstance(error, FileNotFoundError):
-            pytest.skip(f"{option}: data not on this machine: {error}")
-        raise
+    columns, metadata = simulate(cfg)
     assert metadata["num_results"] == 40
     values = columns[metadata["metric"]]
     assert len(values) == 40 and all(math.isfinite(float(v)) for v in values)

@@ -36,15 +36,12 @@ def test_group_has_options(group):
 
 
 @pytest.mark.parametrize("option", _options("benchmark"))
-def test_every_benchmark_yaml_instantiates(option, tmp_path):
+def test_every_benchmark_yaml_instantiates(option, tmp_path, converted_fixtures):
     from tests.blackbox.sources.byo_fixtures import template_overrides
 
     config = resolve_config(_compose(f"benchmark={option}", *template_overrides(option, tmp_path)))
-    try:
-        benchmark = instantiate(config["benchmark"])
-        blackbox = benchmark.open()
-    except FileNotFoundError as error:
-        pytest.skip(f"benchmark {option} needs data that is not on this machine: {error}")
+    benchmark = instantiate(config["benchmark"])
+    blackbox = benchmark.open()
     assert benchmark.metric in blackbox.objective_names
     assert benchmark.n_workers >= 1 and benchmark.max_wallclock_time > 0
 

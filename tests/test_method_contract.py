@@ -49,10 +49,7 @@ def _run(tmp_path: Path, method: str, benchmark: str, overrides: list[str], tag:
         cfg = compose(config_name="config",
                       overrides=[f"method={method}", f"benchmark={benchmark}", "progress=false", *overrides])
     out = tmp_path / tag
-    try:
-        metadata = run(cfg, out, {"method": method, "benchmark": benchmark})
-    except FileNotFoundError as error:  # benchmark data not installed
-        pytest.skip(f"benchmark {benchmark} needs data that is not available here: {error}")
+    metadata = run(cfg, out, {"method": method, "benchmark": benchmark})
     import pyarrow.parquet as pq
 
     columns = pq.read_table(out / "results.parquet").to_pydict()
@@ -114,7 +111,7 @@ def test_contract_on_tiny_finite_space(method: str, poll_interval: float, tmp_pa
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_contract_on_default_nb201(method: str, tmp_path: Path) -> None:
+def test_contract_on_default_nb201(method: str, tmp_path: Path, converted_fixtures: Path) -> None:
     benchmark = _nb201_benchmark()
     if benchmark is None:
         pytest.skip("no NB201 benchmark is defined in conf/benchmark")

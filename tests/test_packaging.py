@@ -24,3 +24,5 @@ def test_wheel_ships_every_yaml_of_conf(tmp_path):
     expected = {f"mfbench/conf/{p.relative_to(REPO / 'conf').as_posix()}" for p in (REPO / "conf").rglob("*.yaml")}
     assert expected and expected <= names
     assert "mfbench/__main__.py" in names
+    # the vendored test fixtures (tests/data, third-party files) are not part of the package
+    assert not [n for n in names if n.startswith("tests/") or n.endswith((".onnx", ".pbz2"))]

@@ -1,6 +1,6 @@
 """Anytime curves: align the running best of each seed on one time axis and summarise over seeds.
 
-Follows Syne Tune's ``aggregate_and_errors_over_time`` (reference-methods.md §9): the
+Follows Syne Tune's ``aggregate_and_errors_over_time`` (docs/analysis.md): the
 curve of a run is the running best of the metric over all its results in arrival order
 (any fidelity) against ``sim_time``; the seeds of a setup are put on the union of their
 time stamps and forward-filled; the aggregated curve starts where every seed has a

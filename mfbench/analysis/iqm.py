@@ -1,6 +1,6 @@
 """Inter-quartile mean (IQM) and its bootstrap standard deviation.
 
-As in Syne Tune's ``compute_iqm_bootstrap`` (reference-methods.md §9): the IQM of ``n``
+As in Syne Tune's ``compute_iqm_bootstrap`` (docs/analysis.md): the IQM of ``n``
 values drops mass ``n/4`` from each end of the sorted values (fractional weights at the
 boundaries) and averages the rest. A bootstrap resample of ``n`` seeds is a multinomial
 count vector on the sorted values; trimming it the same way gives the resample's IQM as

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from mfbench.blackbox.safe_pickle import ForbiddenPickleGlobal, safe_load, safe_loads
-from tests.conftest import SHARED_DATA
+from tests.conftest import FIXTURES
 
 
 class _Exploit:
@@ -39,8 +39,6 @@ def test_allowed_types_round_trip(tmp_path):
 
 
 def test_real_nats_record_loads():
-    path = SHARED_DATA / "nats-tss-v1_0-3ffb9-simple" / "000000.pickle.pbz2"
-    if not path.is_file():
-        pytest.skip(f"real NATS-Bench fixture absent: {path}")
+    path = FIXTURES / "nats-tss-v1_0-3ffb9-simple" / "000000.pickle.pbz2"
     record = safe_load(path)
     assert record["200"]["arch_index"] == 0

@@ -13,10 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from mfbench.data.cli import main
-from tests.conftest import REPO, SHARED_DATA
+from tests.conftest import FIXTURES, REPO
 
-NATS = SHARED_DATA / "nats-tss-v1_0-3ffb9-simple"
-YAHPO = SHARED_DATA / "yahpo-lcbench"
+NATS = FIXTURES / "nats-tss-v1_0-3ffb9-simple"
+YAHPO = FIXTURES / "yahpo-lcbench"
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -46,7 +46,6 @@ def test_offline_download_fails_fast_with_a_clear_message_and_no_litter(tmp_path
     assert not any(p.is_file() for p in (tmp_path / "cache").rglob("*"))
 
 
-@pytest.mark.skipif(not YAHPO.is_dir(), reason=f"YAHPO LCBench fixture absent: {YAHPO}")
 def test_download_yahpo_from_a_mirror_converts_and_verifies(file_server, tmp_path, capsys):
     root, base = file_server
     (root / "lcbench").mkdir()
@@ -62,7 +61,6 @@ def test_download_yahpo_from_a_mirror_converts_and_verifies(file_server, tmp_pat
     assert "yahpo_lcbench" in capsys.readouterr().out
 
 
-@pytest.mark.skipif(not YAHPO.is_dir(), reason=f"YAHPO LCBench fixture absent: {YAHPO}")
 def test_download_with_a_bad_checksum_leaves_no_blackbox(file_server, tmp_path, capsys):
     root, base = file_server
     (root / "lcbench").mkdir()
@@ -77,7 +75,6 @@ def test_download_with_a_bad_checksum_leaves_no_blackbox(file_server, tmp_path, 
     assert not list((cache / "downloads").rglob("*.part")) and not list(cache.rglob("encoding.json"))
 
 
-@pytest.mark.skipif(not NATS.is_dir(), reason=f"real NATS-Bench fixture absent: {NATS}")
 def test_convert_nas201_and_export_the_benchmark(tmp_path, capsys):
     cache = tmp_path / "cache"
     assert main(["convert", "nas201", "--from", str(NATS), "--cache-dir", str(cache), "--no-progress"]) == 2
@@ -106,7 +103,6 @@ def test_missing_data_for_a_benchmark_names_the_command(tmp_path, capsys):
     assert not (tmp_path / "x.parquet").exists()
 
 
-@pytest.mark.skipif(not YAHPO.is_dir(), reason=f"YAHPO LCBench fixture absent: {YAHPO}")
 def test_export_of_a_continuous_surrogate_needs_sample_configs(tmp_path, capsys):
     data_dir = f"benchmark.blackbox.data_dir={YAHPO}"
     out = tmp_path / "lcbench.parquet"

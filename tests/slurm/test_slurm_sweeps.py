@@ -74,7 +74,7 @@ _PROBLEM = _cluster_problem()
 pytestmark = [
     pytest.mark.slurm,
     pytest.mark.skipif(_PROBLEM is not None, reason=f"{_PROBLEM}; start the single-node test cluster with "
-                       f"../shared/tools/local-slurm/start-local-slurm.sh (root) or run .ci/slurm-tests.sh"),
+                       f".ci/local-slurm/start-local-slurm.sh (root) or run .ci/slurm-tests.sh"),
 ]
 
 GRID = ["method=asha_stop,asha_prom", "seed=0,1,2"]

@@ -70,7 +70,7 @@ NUM_SEEDS = 3
 NOISE_SEED = 20_201_200
 
 #: (a0, a1, tau, p, s, q, rho) per task, fitted by :func:`calibrate` on the 3 real
-#: architectures of ../shared/data/nats-tss-v1_0-3ffb9-simple (benchmarks/calibrate_nas201_offline.py)
+#: architectures of tests/data/nats-tss-v1_0-3ffb9-simple (benchmarks/calibrate_nas201_offline.py)
 PARAMETERS: dict[str, tuple[float, ...]] = {
     "cifar10": (-0.1118, 3.0558, 0.031, 0.8597, 0.0679, 0.6652, 0.3921),
     "cifar100": (-0.1522, 1.8243, 0.0593, 0.5882, 0.0636, 0.309, 0.0784),

@@ -35,7 +35,7 @@ from mfbench.space import ConfigSpace, Float, Integer
 NAME = "yahpo_lcbench"
 REBUILD = ("python -m mfbench.data download yahpo_lcbench  "
            "(or: python -m mfbench.data convert yahpo_lcbench --from YAHPO_DATA/lcbench)")
-#: the files we need, with the sha256 of yahpo_data 1.0.2 (checked against ../shared/data/yahpo-lcbench)
+#: the files we need, with the sha256 of yahpo_data 1.0.2 (checked against tests/data/yahpo-lcbench)
 FILES: dict[str, str] = {
     "model.onnx": "b45c0d85ae39abf8820c8bea5ac82f415763afcbaf3b725e36af452b09cb6dcd",
     "config_space.json": "4d1c78a91429b4a37628e13f286cf1abe15f778a09722a4c01714f2d72a8200d",

@@ -1,4 +1,4 @@
-"""Gaussian-process searchers: MOBSTER, Hyper-Tune and SyncMOBSTER (reference-methods.md §5-7).
+"""Gaussian-process searchers: MOBSTER, Hyper-Tune and SyncMOBSTER (docs/methods/model_based.md).
 
 The models are written with GPyTorch (kernels, means, priors, parameter constraints) and
 fitted by MAP with SciPy's L-BFGS-B. Nothing here is imported by ``mfbench`` itself, and

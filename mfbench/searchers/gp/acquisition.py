@@ -2,7 +2,7 @@
 
 Both work on predictive means of shape ``(n, m)`` (``m`` fantasy columns) and standard
 deviations ``(n,)``, for minimisation (reference ``EIAcquisitionFunction`` and
-``IndependentThompsonSampling``, reference-methods.md §5).
+``IndependentThompsonSampling``, docs/methods/model_based.md).
 """
 from __future__ import annotations
 

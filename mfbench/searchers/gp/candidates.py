@@ -1,6 +1,6 @@
 """Candidate search: random unseen candidates and local optimisation of the acquisition.
 
-Reference ``BayesianOptimizationAlgorithm`` (reference-methods.md §5): draw
+Reference ``BayesianOptimizationAlgorithm`` (docs/methods/model_based.md): draw
 ``num_init_candidates`` random configurations that were not proposed before, rank them
 by a cheap score, then locally optimise the acquisition from the best one over the
 relaxed encoding ``[0, 1]^d`` and decode (one-hot by argmax); if the result is not a new

@@ -16,11 +16,10 @@ import pytest
 from mfbench.blackbox.cache import BlackboxDataError
 from mfbench.blackbox.safe_pickle import safe_load
 from mfbench.blackbox.sources import nas201
-from tests.conftest import SHARED_DATA
+from tests.conftest import FIXTURES
 
-FIXTURE = SHARED_DATA / "nats-tss-v1_0-3ffb9-simple"
+FIXTURE = FIXTURES / "nats-tss-v1_0-3ffb9-simple"
 ARCHS = (0, 11, 284)
-pytestmark = pytest.mark.skipif(not FIXTURE.is_dir(), reason=f"real NATS-Bench fixture absent: {FIXTURE}")
 
 
 @pytest.fixture(scope="module")

