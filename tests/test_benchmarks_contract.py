@@ -13,7 +13,6 @@ import pytest
 
 from mfbench.config.tree import config_dir
 from mfbench.api import compose, simulate
-from mfbench.errors import ConfigError
 from tests.blackbox.sources.byo_fixtures import template_overrides
 
 BENCHMARKS = sorted(p.stem for p in (Path(config_dir()) / "benchmark").glob("*.yaml"))
