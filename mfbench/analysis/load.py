@@ -111,8 +111,14 @@ class Results:
         return slice(offset, offset + int(self.runs["length"].iat[position]))
 
 
+#: What :func:`_read_run` gives: a run's metadata and its columns.
+_Loaded = tuple[dict[str, Any], dict[str, np.ndarray]]
+
+
 @dataclass(frozen=True)
 class _Scan:
+    """Run folders found by :func:`find_runs`: the finished ones, and the others with the files they hold."""
+
     finished: list[Path]
     unfinished: list[tuple[Path, list[str]]]
 
@@ -171,11 +177,31 @@ def load_results(
     import pandas as pd
 
     root = Path(root)
+    _check_arguments(root, mode)
+    report = Report()
+    scan = _scan_for_runs(root, exclude, report)
+    loaded = _read_runs(scan.finished, metric, threads)
+    records, arrays = _keep_readable(scan.finished, loaded, root, metric, mode, setup_keys, report)
+    runs = pd.DataFrame.from_records(records)
+    _check_consistency(runs, root)
+    lengths = _add_trajectory_slices(runs, arrays)
+    bests = _add_run_summaries(runs, arrays)
+    runs = runs[list(RUN_COLUMNS)]
+    trajectories = _trajectories(runs, arrays, bests, lengths)
+    _describe(runs, report, root)
+    return Results(runs=runs, trajectories=trajectories, report=report, root=root)
+
+
+def _check_arguments(root: Path, mode: str | None) -> None:
+    """Refuse a missing folder or a mode other than ``"min"``/``"max"`` before any reading."""
     if not root.is_dir():
         raise FileNotFoundError(f"no such folder: {root}; pass the folder of an experiment, e.g. outputs/<experiment>")
     if mode is not None and mode not in ("min", "max"):
         raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
-    report = Report()
+
+
+def _scan_for_runs(root: Path, exclude: Sequence[str | os.PathLike[str]], report: Report) -> _Scan:
+    """:func:`find_runs`, with a warning per unfinished run; raises if nothing is finished."""
     scan = find_runs(root, exclude)
     for path, files in scan.unfinished:
         what = ", ".join(files) if files else "nothing"
@@ -186,19 +212,39 @@ def load_results(
             f"no finished run (a folder with {DONE_MARKER}, {METADATA_FILE} and {RESULTS_FILE}) below {root}"
             + (f"; {len(scan.unfinished)} unfinished run folder(s) found" if scan.unfinished else "")
         )
+    return scan
 
-    def read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]] | Exception:
+
+def _read_runs(paths: list[Path], metric: str | None, threads: int) -> list[_Loaded | Exception]:
+    """:func:`_read_run` of each path in a thread pool (parquet reads release the GIL), in order.
+
+    A run that cannot be read gives its exception instead, so one bad folder does not
+    stop the others; :func:`_keep_readable` decides what each exception means.
+    """
+    def read(path: Path) -> _Loaded | Exception:
         try:
             return _read_run(path, metric)
         except (OSError, ValueError, KeyError) as error:  # corrupt or incompatible files
             return error
 
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        loaded = list(pool.map(read, scan.finished))
+        return list(pool.map(read, paths))
 
+
+def _keep_readable(paths: list[Path], loaded: list[_Loaded | Exception], root: Path, metric: str | None,
+                   mode: str | None, setup_keys: Sequence[str],
+                   report: Report) -> tuple[list[dict[str, Any]], list[dict[str, np.ndarray]]]:
+    """The run records (see :func:`_record`) and column arrays of the runs that could be read.
+
+    An unreadable run is reported and skipped; a missing metric column is an error, since
+    it means ``--metric`` names no objective of the runs (every run would be skipped).
+
+    Raises:
+        FileNotFoundError: no run could be read.
+    """
     records: list[dict[str, Any]] = []
     arrays: list[dict[str, np.ndarray]] = []
-    for path, item in zip(scan.finished, loaded):
+    for path, item in zip(paths, loaded):
         if isinstance(item, Exception):
             if isinstance(item, _MissingMetric):
                 raise ValueError(str(item)) from None
@@ -210,15 +256,28 @@ def load_results(
         arrays.append(cols)
     if not records:
         raise FileNotFoundError(f"no readable finished run below {root}; see the warnings above")
+    return records, arrays
 
-    runs = pd.DataFrame.from_records(records)
-    _check_consistency(runs, root)
-    # Running best, NaN-aware, per run.
+
+def _add_trajectory_slices(runs: "pd.DataFrame", arrays: list[dict[str, np.ndarray]]) -> np.ndarray:
+    """Add ``offset``, ``length`` (rows in the trajectories table) and ``run_id`` to ``runs``.
+
+    The trajectories are the runs' arrays concatenated in the order of ``runs``. Returns
+    the lengths, shape ``(len(runs),)``, int64.
+    """
     lengths = np.array([len(c["sim_time"]) for c in arrays], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
     runs["offset"] = offsets
     runs["length"] = lengths
     runs["run_id"] = np.arange(len(runs), dtype=np.int64)
+    return lengths
+
+
+def _add_run_summaries(runs: "pd.DataFrame", arrays: list[dict[str, np.ndarray]]) -> list[np.ndarray]:
+    """Add ``n_nan``, ``first_time`` (simulated s) and ``final_best`` to ``runs``.
+
+    Returns each run's running best (NaN-aware, in its own mode), shape ``(length,)`` each.
+    """
     bests, n_nan, first_time, final = [], [], [], []
     for cols, run_mode in zip(arrays, runs["mode"]):
         best = running_best(cols["value"], run_mode)
@@ -230,11 +289,7 @@ def load_results(
     runs["n_nan"] = n_nan
     runs["first_time"] = first_time
     runs["final_best"] = final
-    runs = runs[list(RUN_COLUMNS)]
-
-    trajectories = _trajectories(runs, arrays, bests, lengths)
-    _describe(runs, report, root)
-    return Results(runs=runs, trajectories=trajectories, report=report, root=root)
+    return bests
 
 
 def running_best(values: np.ndarray, mode: str) -> np.ndarray:
@@ -253,7 +308,16 @@ class _MissingMetric(ValueError):
     pass
 
 
-def _read_run(path: Path, metric: str | None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def _read_run(path: Path, metric: str | None) -> _Loaded:
+    """A run's metadata and the columns the analysis needs, each of shape ``(num_results,)``.
+
+    Columns: ``trial_id`` (int64), ``sim_time`` (float64, simulated s), ``value`` (the
+    metric, float64) and ``fidelity`` (float64; NaN when the results lack the fidelity).
+
+    Raises:
+        _MissingMetric: ``results.parquet`` lacks the metric, ``trial_id`` or ``sim_time``.
+        ValueError: ``metadata.json`` lacks a required key.
+    """
     import pyarrow.parquet as pq
 
     with open(path / METADATA_FILE, encoding="utf-8") as f:
@@ -294,6 +358,12 @@ def _lookup(meta: dict[str, Any], key: str) -> Any:
 
 def _record(path: Path, root: Path, meta: dict[str, Any], cols: dict[str, np.ndarray], metric: str | None,
             mode: str | None, setup_keys: Sequence[str]) -> dict[str, Any]:
+    """One row of :attr:`Results.runs` from a run's metadata, without the columns computed later.
+
+    Raises:
+        ValueError: a setup key is not in the metadata, or ``mode`` contradicts the runs'
+            own mode, or ``metric`` is another objective and ``mode`` is not given.
+    """
     try:
         setup = "/".join(str(_lookup(meta, k)) for k in setup_keys)
     except KeyError as error:
@@ -348,6 +418,7 @@ def _first_finite(values: "pd.Series") -> float | None:
 
 
 def _check_consistency(runs: "pd.DataFrame", root: Path) -> None:
+    """Refuse runs of one benchmark with different metrics or modes, and duplicated (benchmark, setup, seed)."""
     for benchmark, group in runs.groupby("benchmark", sort=True):
         for column in ("metric", "mode"):
             values = sorted(group[column].unique().tolist())
@@ -366,6 +437,10 @@ def _check_consistency(runs: "pd.DataFrame", root: Path) -> None:
 
 def _trajectories(runs: "pd.DataFrame", arrays: list[dict[str, np.ndarray]], bests: list[np.ndarray],
                   lengths: np.ndarray) -> "pd.DataFrame":
+    """:attr:`Results.trajectories`: the runs' arrays stacked, ``lengths.sum()`` rows.
+
+    The run-level labels are repeated per row as categoricals (small and fast to group by).
+    """
     import pandas as pd
 
     def cat(column: str) -> "pd.Categorical":

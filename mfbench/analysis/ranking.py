@@ -102,24 +102,79 @@ def rank_analysis(results: Results, alpha: float = 0.05, grid_size: int = 100) -
     import pandas as pd
 
     report = Report()
+    common = _setups_on_every_benchmark(results, report)
+    blocks = _complete_blocks(results, common, report)
+    k = len(common)
+    block_frame = pd.DataFrame(blocks.keys, columns=["benchmark", "seed"])
+    if k < 2 or not blocks.keys:
+        report.warn("ranks", f"ranks need >= 2 methods on >= 1 common block (have {k} methods, "
+                             f"{len(blocks.keys)} blocks); no ranks or critical-difference diagram.")
+        empty = pd.DataFrame(columns=["scope", "fraction", "setup", "average_rank", "n_blocks"])
+        return RankAnalysis(common, block_frame, np.empty((0, k)), np.empty((0, k)), empty, alpha, report=report)
+
+    fractions = _budget_fractions(results, blocks, grid_size, report)
+    _report_time_limits(results, blocks, report)
+    values = _best_so_far_on_grid(results, blocks, fractions)
+    ranks = _rank_within_blocks(values, blocks.modes)
+    over_time = _average_ranks_over_time(results.benchmarks, block_frame, common, fractions, ranks)
+    analysis = RankAnalysis(common, block_frame, values[:, -1, :], ranks[:, -1, :], over_time, alpha, report=report)
+    if len(blocks.keys) < 2:
+        report.warn("ranks", "one block only: no Friedman test or critical difference (run more seeds).")
+        return analysis
+    _test_final_ranks(analysis)
+    return analysis
+
+
+@dataclass
+class _Blocks:
+    """The ``N`` ranked (benchmark, seed) blocks, in benchmark then seed order.
+
+    Attributes:
+        keys: ``N`` pairs ``(benchmark, seed)``.
+        runs: ``N`` lists of ``k`` row positions in ``results.runs``, one per compared
+            setup, in the order of the sorted common setups.
+        modes: ``N`` modes (``"min"`` or ``"max"``) of the blocks' benchmarks.
+        budgets: ``N`` simulated budgets in seconds (the benchmark's, see
+            :meth:`~mfbench.analysis.load.Results.benchmark_info`).
+    """
+
+    keys: list[tuple[str, int]] = field(default_factory=list)
+    runs: list[list[int]] = field(default_factory=list)
+    modes: list[str] = field(default_factory=list)
+    budgets: list[float] = field(default_factory=list)
+
+
+def _setups_on_every_benchmark(results: Results, report: Report) -> list[str]:
+    """The setups (sorted) that ran on every benchmark; warns about each benchmark's others.
+
+    Ranks compare every setup in every block, so a setup missing from one benchmark
+    would leave that benchmark's blocks incomplete; it is left out instead.
+    """
     per_benchmark = {b: set(results.setups(b)) for b in results.benchmarks}
     common = sorted(set.intersection(*per_benchmark.values())) if per_benchmark else []
     for benchmark, setups in per_benchmark.items():
         extra = sorted(setups - set(common))
         if extra:
             report.warn("ranks", f"{extra} ran on {benchmark} but not on every benchmark; left out of the ranks.")
+    return common
+
+
+def _complete_blocks(results: Results, common: list[str], report: Report) -> _Blocks:
+    """The (benchmark, seed) blocks in which every setup of ``common`` has a run with values.
+
+    A seed of a benchmark that lacks one of them (no run, or a run without a single
+    non-NaN metric value) is left out and reported.
+    """
     first_time = results.runs["first_time"].to_numpy(dtype=np.float64)
     seed_of = results.runs["seed"].to_numpy()
-    blocks: list[tuple[str, int]] = []
-    block_runs: list[list[int]] = []  # row positions in results.runs, in the order of `common`
-    modes: list[str] = []
-    budgets: list[float] = []
+    blocks = _Blocks()
     for benchmark in results.benchmarks:
         info = results.benchmark_info(benchmark)
-        by_setup = {}
+        by_setup = {}  # setup -> {seed: row position} of its runs with at least one value
         for setup in common:
             positions = results.run_indices(benchmark, setup)
             by_setup[setup] = {int(seed_of[p]): int(p) for p in positions if not np.isnan(first_time[p])}
+        # Seeds of any setup of the benchmark, so that a seed only a left-out setup has is reported too.
         all_seeds = sorted({int(seed_of[p]) for s in results.setups(benchmark)
                             for p in results.run_indices(benchmark, s)})
         for seed in all_seeds:
@@ -128,30 +183,36 @@ def rank_analysis(results: Results, alpha: float = 0.05, grid_size: int = 100) -
                 report.warn("ranks", f"{benchmark} seed {seed} is left out of the ranks: no run with values of "
                                      f"{missing}.")
                 continue
-            blocks.append((benchmark, seed))
-            block_runs.append([by_setup[s][seed] for s in common])
-            modes.append(info["mode"])
-            budgets.append(info["budget"])
+            blocks.keys.append((benchmark, seed))
+            blocks.runs.append([by_setup[s][seed] for s in common])
+            blocks.modes.append(info["mode"])
+            blocks.budgets.append(info["budget"])
+    return blocks
 
-    k = len(common)
-    empty = pd.DataFrame(columns=["scope", "fraction", "setup", "average_rank", "n_blocks"])
-    block_frame = pd.DataFrame(blocks, columns=["benchmark", "seed"])
-    if k < 2 or not blocks:
-        report.warn("ranks", f"ranks need >= 2 methods on >= 1 common block (have {k} methods, "
-                             f"{len(blocks)} blocks); no ranks or critical-difference diagram.")
-        return RankAnalysis(common, block_frame, np.empty((0, k)), np.empty((0, k)), empty, alpha, report=report)
 
-    start = max(first_time[p] / budget for positions, budget in zip(block_runs, budgets) for p in positions)
-    start = min(max(start, 1e-9), 1.0)
+def _budget_fractions(results: Results, blocks: _Blocks, grid_size: int, report: Report) -> np.ndarray:
+    """The time grid: sorted unique fractions of the budget, shape ``(T,)`` with ``T <= grid_size + 1``.
+
+    Log-spaced from the first fraction at which every ranked run has a result (before
+    that some ranks would compare against nothing) to 1, which is always included.
+    """
+    first_time = results.runs["first_time"].to_numpy(dtype=np.float64)
+    start = max(first_time[p] / budget for positions, budget in zip(blocks.runs, blocks.budgets) for p in positions)
+    start = min(max(start, 1e-9), 1.0)  # geomspace needs a positive start
     fractions = np.unique(np.concatenate([np.geomspace(start, 1.0, grid_size), [1.0]]))
     report.info("ranks", f"ranks over time start at {start:.3g} of the budget, when every run has a result.")
+    return fractions
+
+
+def _report_time_limits(results: Results, blocks: _Blocks, report: Report) -> None:
+    """Note, per benchmark, what its budget fraction is measured against and which runs end early."""
     simulated = results.runs["simulated_time"].to_numpy(dtype=np.float64)
     run_budget = results.runs["budget"].to_numpy(dtype=np.float64)
     for benchmark in results.benchmarks:
-        used = [p for (b, _), positions in zip(blocks, block_runs) if b == benchmark for p in positions]
+        used = [p for (b, _), positions in zip(blocks.keys, blocks.runs) if b == benchmark for p in positions]
         if not used:
             continue
-        budget = budgets[[b for b, _ in blocks].index(benchmark)]
+        budget = blocks.budgets[[b for b, _ in blocks.keys].index(benchmark)]
         if not np.isfinite(run_budget[used]).any():
             report.info("ranks", f"{benchmark}: the runs have no simulated time limit; time is measured as a fraction "
                                  f"of the longest run ({budget:.6g} s).")
@@ -159,43 +220,71 @@ def rank_analysis(results: Results, alpha: float = 0.05, grid_size: int = 100) -
         if early:
             report.info("ranks", f"{benchmark}: {early} of {len(used)} ranked runs end before {budget:.6g} s; from "
                                  f"their end on they count with their final best.")
+
+
+def _best_so_far_on_grid(results: Results, blocks: _Blocks, fractions: np.ndarray) -> np.ndarray:
+    """Each ranked run's best metric so far at each fraction of its block's budget.
+
+    Returns shape ``(N, T, k)``: blocks, ``fractions``, setups; in the metric's units.
+    """
     best = results.trajectories["best"].to_numpy()
     times = results.trajectories["sim_time"].to_numpy()
-    values = np.empty((len(blocks), len(fractions), k))
-    for i, (positions, budget) in enumerate(zip(block_runs, budgets)):
+    values = np.empty((len(blocks.keys), len(fractions), len(blocks.runs[0])))
+    for i, (positions, budget) in enumerate(zip(blocks.runs, blocks.budgets)):
         for j, position in enumerate(positions):
             rows = results.rows_of(position)
             t, b = times[rows], best[rows]
-            keep = ~np.isnan(b)
+            keep = ~np.isnan(b)  # before the first value there is no best to rank
             t, b = t[keep], b[keep]
-            if np.any(t[1:] < t[:-1]):
+            if np.any(t[1:] < t[:-1]):  # step_values needs ascending times
                 order = np.argsort(t, kind="stable")
                 t, b = t[order], b[order]
             values[i, :, j] = step_values(t, b, fractions * budget)
+    return values
+
+
+def _rank_within_blocks(values: np.ndarray, modes: list[str]) -> np.ndarray:
+    """Ranks of the setups within each block and time, shape ``(N, T, k)`` like ``values``.
+
+    1 = best in the block's mode; ties share the average rank.
+    """
     ranks = np.empty_like(values)
     for i, mode in enumerate(modes):
         ranks[i] = rank_rows(values[i], mode)
+    return ranks
+
+
+def _average_ranks_over_time(benchmarks: list[str], block_frame: "pd.DataFrame", setups: list[str],
+                             fractions: np.ndarray, ranks: np.ndarray) -> "pd.DataFrame":
+    """Mean rank over blocks, long format (:attr:`RankAnalysis.over_time`).
+
+    One scope ``"all"`` over every block and, when there are several benchmarks, one per
+    benchmark over its blocks; ``T * k`` rows per scope.
+    """
+    import pandas as pd
 
     frames = []
-    scopes = [("all", np.ones(len(blocks), dtype=bool))]
-    if len(results.benchmarks) > 1:
-        scopes += [(b, block_frame["benchmark"].to_numpy() == b) for b in results.benchmarks]
+    scopes = [("all", np.ones(len(block_frame), dtype=bool))]
+    if len(benchmarks) > 1:
+        scopes += [(b, block_frame["benchmark"].to_numpy() == b) for b in benchmarks]
     for scope, mask in scopes:
         if not mask.any():
             continue
         mean = ranks[mask].mean(axis=0)  # (T, k)
-        for j, setup in enumerate(common):
+        for j, setup in enumerate(setups):
             frames.append(pd.DataFrame({"scope": scope, "fraction": fractions, "setup": setup,
                                         "average_rank": mean[:, j], "n_blocks": int(mask.sum())}))
-    analysis = RankAnalysis(common, block_frame, values[:, -1, :], ranks[:, -1, :],
-                            pd.concat(frames, ignore_index=True), alpha, report=report)
-    n = len(blocks)
-    if n < 2:
-        report.warn("ranks", "one block only: no Friedman test or critical difference (run more seeds).")
-        return analysis
+    return pd.concat(frames, ignore_index=True)
+
+
+def _test_final_ranks(analysis: RankAnalysis) -> None:
+    """Fill in the Friedman test, Nemenyi ``q_alpha``, critical difference, p-values and cliques.
+
+    Needs ``N >= 2`` blocks and ``k >= 2`` setups (``final_ranks`` of shape ``(N, k)``).
+    """
+    n, k = analysis.final_ranks.shape
     analysis.friedman = friedman(analysis.final_ranks)
-    analysis.q_alpha = nemenyi_q(k, alpha)
-    analysis.cd = critical_difference(k, n, alpha)
+    analysis.q_alpha = nemenyi_q(k, analysis.alpha)
+    analysis.cd = critical_difference(k, n, analysis.alpha)
     analysis.pvalues = nemenyi_pvalues(analysis.average_ranks, n)
     analysis.cliques = cliques(analysis.average_ranks, analysis.cd)
-    return analysis
