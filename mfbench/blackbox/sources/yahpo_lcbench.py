@@ -24,17 +24,18 @@ import os
 import shutil
 import warnings
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from mfbench.blackbox.cache import BlackboxDataError, cache_root, read_manifest, sha256_of, staging, write_manifest
+from mfbench.blackbox.sources.registry import COMMAND, DataSource, Remote
 from mfbench.blackbox.surrogate import SurrogateBlackbox
 from mfbench.space import ConfigSpace, Float, Integer
 
 NAME = "yahpo_lcbench"
-REBUILD = ("python -m mfbench.data download yahpo_lcbench  "
-           "(or: python -m mfbench.data convert yahpo_lcbench --from YAHPO_DATA/lcbench)")
+REBUILD = f"{COMMAND} download yahpo_lcbench  (or: {COMMAND} convert yahpo_lcbench --from YAHPO_DATA/lcbench)"
+YAHPO_LCBENCH = "https://raw.githubusercontent.com/slds-lmu/yahpo_data/main/lcbench/"
 #: the files we need, with the sha256 of yahpo_data 1.0.2 (checked against tests/data/yahpo-lcbench)
 FILES: dict[str, str] = {
     "model.onnx": "b45c0d85ae39abf8820c8bea5ac82f415763afcbaf3b725e36af452b09cb6dcd",
@@ -63,8 +64,16 @@ def check_folder(folder: Path) -> dict[str, str]:
     return {name: sha256_of(folder / name) for name in FILES}
 
 
-def convert(path: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None = None) -> Path:
-    """Copy a yahpo_data ``lcbench/`` folder into the cache (checks files and model)."""
+def convert(path: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None = None, progress: bool = True,
+            report: Callable[[str], None] | None = None) -> Path:
+    """Copy a yahpo_data ``lcbench/`` folder into the cache (checks files and model).
+
+    Args:
+        path: the ``lcbench/`` folder, or the yahpo_data folder holding it.
+        cache_dir: the cache root override.
+        progress, report: unused: copying three files is one quick step (the data-source
+            contract passes them).
+    """
     folder = Path(path).expanduser()
     if (folder / "lcbench").is_dir():
         folder = folder / "lcbench"
@@ -169,3 +178,15 @@ def yahpo_lcbench_blackbox(instance: str = "3945", cache_dir: str | None = None,
     description = {"name": NAME, "instance": str(instance), "source": source, "model": "YAHPO Gym LCBench ONNX",
                    "description": f"YAHPO Gym LCBench surrogate, OpenML task {instance} (deterministic, 1 seed)"}
     return SurrogateBlackbox(space, fidelities, OBJECTIVES, model, num_seeds=1, description=description)
+
+
+SOURCE = DataSource(
+    name=NAME,
+    description="YAHPO Gym LCBench: the ONNX surrogate of yahpo_data 1.0.2 (34 OpenML tasks, 52 epochs)",
+    remotes=(Remote("yahpo_data", YAHPO_LCBENCH, tuple(FILES), sha256=tuple(FILES.values()),
+                    manual=f"Or get the lcbench/ folder of the yahpo_data repository (v1.0.2) by hand and run: "
+                           f"{COMMAND} convert yahpo_lcbench --from FOLDER"),),
+    convert=convert,
+    factory=yahpo_lcbench_blackbox,
+    entries={NAME: REBUILD},
+)

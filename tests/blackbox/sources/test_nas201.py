@@ -16,6 +16,7 @@ import pytest
 from mfbench.blackbox.cache import BlackboxDataError
 from mfbench.blackbox.safe_pickle import safe_load
 from mfbench.blackbox.sources import nas201
+from tests.blackbox.sources.nats_writer import write_syne_tune_layout
 from tests.conftest import FIXTURES
 
 FIXTURE = FIXTURES / "nats-tss-v1_0-3ffb9-simple"
@@ -147,7 +148,7 @@ def test_single_file_and_syne_tune_folder_give_the_same_table(converted, tmp_pat
     file.write_bytes(bz2.compress(pickle.dumps(single)))
     assert nas201.detect_source(file) == "nats-file"
     nas201.convert(file, cache_dir=tmp_path / "b", allow_partial=True, progress=False)
-    syne = nas201.write_syne_tune_layout(converted / "nas201", tmp_path / "st" / "nasbench201")
+    syne = write_syne_tune_layout(converted / "nas201", tmp_path / "st" / "nasbench201")
     assert nas201.detect_source(syne.parent) == "syne-tune"
     nas201.convert(syne.parent, cache_dir=tmp_path / "c", progress=False)
     for task in nas201.TASKS:
