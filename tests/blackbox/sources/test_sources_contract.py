@@ -27,7 +27,7 @@ from mfbench.blackbox.sources.registry import COMMAND, DataSource
 from mfbench.config.tree import config_dir
 from tests.blackbox.sources.nats_writer import (tiny_arch_strings, write_nats_file, write_nats_simple,
                                                 write_syne_tune_layout)
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES as VENDORED
 
 SOURCES = registry.sources()
 
@@ -70,7 +70,7 @@ def _yahpo_inputs(tmp: Path) -> list[Input]:
     folder = tmp / "yahpo_data"
     folder.mkdir(parents=True)
     for name in ("model.onnx", "config_space.json", "encoding.json"):
-        shutil.copyfile(FIXTURES / "yahpo-lcbench" / name, folder / name)
+        shutil.copyfile(VENDORED / "yahpo-lcbench" / name, folder / name)
     return [Input("yahpo_data", folder)]
 
 
@@ -79,7 +79,7 @@ FIXTURES: dict[str, Fixture] = {
     "nas201": Fixture(_nas201_inputs, {"task": "cifar100"}),
     "nas201_offline": Fixture(lambda tmp: [Input("package", None, {"task": "cifar100"}, is_remote=False)],
                               {"task": "cifar100"}),
-    "yahpo_lcbench": Fixture(_yahpo_inputs, {"instance": "3945"}, needs=FIXTURES / "yahpo-lcbench"),
+    "yahpo_lcbench": Fixture(_yahpo_inputs, {"instance": "3945"}, needs=VENDORED / "yahpo-lcbench"),
 }
 
 
