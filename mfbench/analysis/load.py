@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from mfbench.analysis.report import Report
-from mfbench.results.store import DONE_MARKER, METADATA_FILE, RESULTS_FILE
+from mfbench.results.store import DONE_MARKER, METADATA_FILE, RESULTS_FILE, RunDirectory
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -201,8 +201,21 @@ def _check_arguments(root: Path, mode: str | None) -> None:
 
 
 def _scan_for_runs(root: Path, exclude: Sequence[str | os.PathLike[str]], report: Report) -> _Scan:
-    """:func:`find_runs`, with a warning per unfinished run; raises if nothing is finished."""
+    """:func:`find_runs`, with a warning per unfinished or corrupt run; raises if nothing is finished.
+
+    A finished run is analysed only if its files are what its ``DONE`` marker vouches for
+    (:meth:`~mfbench.results.store.RunDirectory.verify`): a truncated or edited result is never averaged in.
+    """
     scan = find_runs(root, exclude)
+    sound = []
+    for path in scan.finished:
+        problem = RunDirectory(path).verify()
+        if problem is None:
+            sound.append(path)
+        else:
+            report.warn("corrupt", f"{_rel(path, root)} is corrupt ({problem}); it is not analysed. Rerun the "
+                                   f"sweep's command to redo it (python -m mfbench.status shows the command).")
+    scan = _Scan(sound, scan.unfinished)
     for path, files in scan.unfinished:
         what = ", ".join(files) if files else "nothing"
         report.warn("unfinished", f"{_rel(path, root)} has no complete result (holds {what}); it is not analysed. "

@@ -82,8 +82,8 @@ class RunDirectory:
                 metadata = self.read_metadata()
             except (OSError, ValueError) as error:
                 return f"{self.metadata_path.name} does not read as JSON ({error})"
-            if not isinstance(metadata, dict) or "config_fingerprint" not in metadata:
-                return f"{self.metadata_path.name} has no config_fingerprint"
+            if not isinstance(metadata, dict):
+                return f"{self.metadata_path.name} does not hold a JSON object"
         return problem
 
     def is_complete(self) -> bool:

@@ -44,7 +44,8 @@ def test_unfinished_and_unreadable_runs_are_reported(toy_runs, run_factory):
     assert messages["toy/B/seed_2"].topic == "unfinished"
     assert "metadata.json, results.parquet" in messages["toy/B/seed_2"].message
     assert messages["toy/B/seed_3"].topic == "unfinished" and "nothing" in messages["toy/B/seed_3"].message
-    assert messages["toy/C/seed_0"].topic == "unreadable"
+    assert messages["toy/C/seed_0"].topic == "corrupt"  # not what its DONE marker vouches for
+    assert "checksum differs" in messages["toy/C/seed_0"].message or "bytes" in messages["toy/C/seed_0"].message
     assert len(results.runs) == 5
 
 
@@ -117,11 +118,27 @@ def test_nothing_to_load(tmp_path, run_factory):
 def test_metadata_without_required_keys_is_unreadable(toy_runs):
     import json
 
-    path = toy_runs / "toy" / "B" / "seed_1" / "metadata.json"
-    meta = json.loads(path.read_text())
+    import pandas as pd
+
+    from mfbench.results.store import RunDirectory
+
+    run = RunDirectory(toy_runs / "toy" / "B" / "seed_1")
+    meta = json.loads(run.metadata_path.read_text())
     del meta["method"]
-    path.write_text(json.dumps(meta))
+    columns = {name: values.to_numpy() for name, values in pd.read_parquet(run.results_path).items()}
+    run.write(columns, meta, overwrite=True)  # a consistent run (DONE vouches for it) that lacks a key
     results = load_results(toy_runs)
     assert len(results.runs) == 4
     unreadable = [f.message for f in results.report.warnings if f.topic == "unreadable"]
     assert len(unreadable) == 1 and "lacks ['method']" in unreadable[0]
+
+
+def test_a_finished_run_edited_afterwards_is_not_analysed(toy_runs):
+    path = toy_runs / "toy" / "A" / "seed_1" / "results.parquet"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte: the values may still read, but cannot be trusted
+    path.write_bytes(bytes(data))
+    results = load_results(toy_runs)
+    corrupt = [f.message for f in results.report.warnings if f.topic == "corrupt"]
+    assert len(corrupt) == 1 and corrupt[0].startswith("toy/A/seed_1 is corrupt")
+    assert len(results.runs) == 4
