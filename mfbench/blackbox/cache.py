@@ -10,8 +10,17 @@ sha256 of every file. The root is, in order of precedence:
 
 A blackbox directory is written under a temporary name beside its final place and renamed
 into place only when complete (:func:`staging`), so an interrupted conversion leaves nothing
-that looks like a blackbox. Opening checks the manifest (format version, kind, file sizes)
-but not the checksums (that reads every byte; ``python -m mfbench.data verify NAME`` does).
+that looks like a blackbox.
+
+Opening checks the manifest (format version, kind, file sizes) and the SHA-256 of every file
+(:func:`verify_cached`), so a cache edited or damaged after it was written is refused with the
+command that rebuilds it, never simulated. A file is hashed once per version: the stamp
+``.verified.json`` remembers each verified file by size, modification and change time, inode
+and device, and a file whose stat differs in any of them is hashed again. The change time
+(``st_ctime``) is set by the kernel on every write and cannot be set back by a user, so an
+in-place edit cannot pass as the verified version. After the first open a full-size table
+costs a few ``stat`` calls. Where the cache directory is not writable (a shared read-only
+cache) the stamp goes to the user's own cache (``$XDG_CACHE_HOME/mfbench/verified/``).
 """
 from __future__ import annotations
 
@@ -32,6 +41,8 @@ FORMAT_VERSION = 1
 #: the ``format`` field of every manifest we write
 FORMAT_NAME = "mfbench-blackbox"
 MANIFEST = "manifest.json"
+#: per-directory record of the files whose checksums were verified (see the module docstring)
+STAMP = ".verified.json"
 ENV_VAR = "MFBENCH_CACHE"
 
 
@@ -61,7 +72,7 @@ def sha256_of(path: str | os.PathLike[str], chunk: int = 1 << 22) -> str:
 def file_entries(directory: Path, checksums: bool = True) -> dict[str, dict[str, Any]]:
     """``{relative path: {"bytes", "sha256"}}`` of every file under ``directory`` but the manifest."""
     entries = {}
-    for path in sorted(p for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST):
+    for path in sorted(p for p in directory.rglob("*") if p.is_file() and p.name not in (MANIFEST, STAMP)):
         entry: dict[str, Any] = {"bytes": path.stat().st_size}
         if checksums:
             entry["sha256"] = sha256_of(path)
@@ -86,17 +97,21 @@ def write_manifest(directory: Path, name: str, kind: str, source: Mapping[str, A
     return manifest
 
 
-def read_manifest(directory: Path, name: str, rebuild: str, kind: str | None = None) -> dict[str, Any]:
-    """The manifest of a converted blackbox, after checking it is ours, current and complete.
+def read_manifest(directory: Path, name: str, rebuild: str, kind: str | None = None,
+                  verify: bool = True) -> dict[str, Any]:
+    """The manifest of a converted blackbox, after checking it is ours, current and intact.
 
     Args:
         directory: the blackbox directory.
         name: the blackbox name (for messages).
         rebuild: the command that (re)builds it, quoted in every error.
         kind: the expected ``kind`` (``"tabular"`` / ``"surrogate"``), or ``None``.
+        verify: also check every file's SHA-256 (:func:`verify_cached`); off only for a look
+            at the manifest that trusts no data (e.g. "is this build current?").
 
     Raises:
-        BlackboxDataError: missing, foreign, stale (other format version) or truncated data.
+        BlackboxDataError: missing, foreign, stale (other format version), truncated or
+            corrupt data (a checksum mismatch).
     """
     path = directory / MANIFEST
     if not directory.is_dir():
@@ -132,7 +147,71 @@ def read_manifest(directory: Path, name: str, rebuild: str, kind: str | None = N
                 f"{file} is missing or has the wrong size (expected {entry['bytes']} bytes): the cache is corrupt. "
                 f"Delete {directory} and rebuild with: {rebuild}"
             )
+    if verify:
+        verify_cached(directory, manifest, rebuild)
     return manifest
+
+
+def verify_cached(directory: Path, manifest: Mapping[str, Any], rebuild: str) -> None:
+    """Check the SHA-256 of every file of ``manifest``, hashing only files changed since their last check.
+
+    Raises:
+        BlackboxDataError: a file whose contents differ from its checksum (names the file and
+            the command that rebuilds the blackbox).
+    """
+    stamp_path = _stamp_path(directory)
+    stamp = _read_stamp(stamp_path)
+    changed = False
+    for relative, entry in manifest.get("files", {}).items():
+        if "sha256" not in entry:
+            continue  # written without checksums: only its size is checked
+        file = directory / relative
+        record = {"stat": _stat_key(file), "sha256": entry["sha256"]}
+        if stamp.get(relative) == record:
+            continue
+        if sha256_of(file) != entry["sha256"]:
+            raise BlackboxDataError(
+                f"{file} does not match its checksum in {directory / MANIFEST}: the cache was changed or damaged "
+                f"after it was written, and is not used. Delete {directory} and rebuild with: {rebuild}"
+            )
+        stamp[relative] = record
+        changed = True
+    if changed:
+        _write_stamp(stamp_path, stamp)
+
+
+def _stat_key(path: Path) -> list[int]:
+    info = path.stat()
+    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev]
+
+
+def _stamp_path(directory: Path) -> Path:
+    """The stamp beside the data if we may write there, else in the user's own cache."""
+    if os.access(directory, os.W_OK):
+        return directory / STAMP
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    key = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:24]
+    return Path(xdg).expanduser() / "mfbench" / "verified" / f"{key}.json"
+
+
+def _read_stamp(path: Path) -> dict[str, Any]:
+    try:
+        stamp = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return stamp if isinstance(stamp, dict) else {}
+
+
+def _write_stamp(path: Path, stamp: Mapping[str, Any]) -> None:
+    """Write the stamp atomically; a stamp that cannot be written only costs a re-hash next time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        tmp.write_text(json.dumps(stamp, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError, UnboundLocalError):
+            tmp.unlink()
 
 
 def verify_checksums(directory: Path, manifest: Mapping[str, Any]) -> list[str]:

@@ -84,3 +84,55 @@ def test_missing_data_error_is_a_user_input_error_and_a_file_not_found_error(tmp
         open_tabular("toy", "t", str(tmp_path), "python -m mfbench.data download toy")
     assert isinstance(error.value, UserInputError) and isinstance(error.value, FileNotFoundError)
     assert "python -m mfbench.data download toy" in str(error.value)
+
+
+def _flip(path, offset=-3):
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x01
+    with open(path, "r+b") as f:  # in place: same inode, same size
+        f.write(bytes(data))
+
+
+@pytest.mark.parametrize("file", ["t.npy", "configurations.npy"])
+def test_a_byte_changed_in_place_is_refused_with_the_rebuild_command(tmp_path, file):
+    _write(tmp_path)
+    open_tabular("toy", "t", str(tmp_path), "REBUILD-IT")  # verified once: stamped
+    _flip(tmp_path / "toy" / file)
+    with pytest.raises(BlackboxDataError, match=rf"{file} does not match its checksum.*REBUILD-IT"):
+        open_tabular("toy", "t", str(tmp_path), "REBUILD-IT")
+
+
+def test_resetting_the_modification_time_does_not_hide_an_edit(tmp_path):
+    import os
+
+    _write(tmp_path)
+    open_tabular("toy", "t", str(tmp_path), "rebuild")
+    path = tmp_path / "toy" / "t.npy"
+    before = path.stat()
+    _flip(path)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # mtime as verified; ctime moves regardless
+    with pytest.raises(BlackboxDataError, match="does not match its checksum"):
+        open_tabular("toy", "t", str(tmp_path), "rebuild")
+
+
+def test_each_file_version_is_hashed_once(tmp_path, monkeypatch):
+    _write(tmp_path)
+    hashed = []
+    real = cache.sha256_of
+    monkeypatch.setattr(cache, "sha256_of", lambda path, *a: hashed.append(path) or real(path, *a))
+    for _ in range(3):
+        open_tabular("toy", "t", str(tmp_path), "rebuild")
+    assert len(hashed) == 2  # t.npy and configurations.npy, on the first open only
+    stamp = json.loads((tmp_path / "toy" / cache.STAMP).read_text())
+    assert set(stamp) == {"t.npy", "configurations.npy"}
+
+
+def test_a_read_only_cache_keeps_its_stamp_in_the_users_cache(tmp_path, monkeypatch):
+    import os
+
+    _write(tmp_path / "shared")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(os, "access", lambda path, mode: False)  # as for a read-only shared cache
+    open_tabular("toy", "t", str(tmp_path / "shared"), "rebuild")
+    assert not (tmp_path / "shared" / "toy" / cache.STAMP).exists()
+    assert len(list((tmp_path / "xdg" / "mfbench" / "verified").glob("*.json"))) == 1
