@@ -5,21 +5,44 @@ Reference ``BayesianOptimizationAlgorithm`` (docs/methods/model_based.md): draw
 by a cheap score, then locally optimise the acquisition from the best one over the
 relaxed encoding ``[0, 1]^d`` and decode (one-hot by argmax); if the result is not a new
 configuration of the space, the original candidate is used.
+
+What was proposed before is asked of a :class:`SeenConfigurations` (the searcher).
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Protocol
 
 import numpy as np
 
-from mfbench.searchers.base import Searcher
 from mfbench.space import Config, ConfigSpace
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+    from mfbench.searchers.gp.posterior import BlockPosterior
+
+
+class SeenConfigurations(Protocol):
+    """The configurations a searcher has proposed (the interface candidate search needs)."""
+
+    space: ConfigSpace
+    allow_duplicates: bool
+
+    def is_seen(self, config: Config) -> bool:
+        """Whether ``config`` was proposed before."""
+
+    def unseen_rows(self) -> np.ndarray | None:
+        """On a space restricted to a table, the indices of the rows not proposed yet,
+        ascending, shape ``(num_unseen,)``; None on other spaces."""
+
 
 #: extra draws per wanted candidate when rejection-sampling an infinite space
 _OVERSAMPLE = 3
 
 
-def draw_candidates(searcher: Searcher, num: int, rng: np.random.Generator) -> tuple[Candidates, np.ndarray]:
+def draw_candidates(
+    searcher: SeenConfigurations, num: int, rng: np.random.Generator
+) -> tuple[Candidates, np.ndarray]:
     """Up to ``num`` distinct configurations not seen by ``searcher``, and their encodings.
 
     On a space restricted to a table the rows are drawn without replacement among the
@@ -29,9 +52,8 @@ def draw_candidates(searcher: Searcher, num: int, rng: np.random.Generator) -> t
     (fewer than ``num`` if fewer are left).
     """
     space = searcher.space
-    seen_rows = getattr(searcher, "_seen_rows", None)
-    if space.table is not None and seen_rows is not None:
-        unseen = np.flatnonzero(~seen_rows)
+    unseen = searcher.unseen_rows()
+    if space.table is not None and unseen is not None:
         chosen = unseen[rng.choice(len(unseen), size=min(num, len(unseen)), replace=False)] if len(unseen) else unseen
         return Candidates(space, rows=chosen), space.encode_table()[chosen]
     out: list[Config] = []
@@ -83,9 +105,49 @@ def minimize_in_box(
     return np.clip(x, 0.0, 1.0)
 
 
-def first_new(searcher: Searcher, proposals: list[Config]) -> Config | None:
+def first_new(searcher: SeenConfigurations, proposals: list[Config]) -> Config | None:
     """The first proposal that is a configuration of the space and was not seen yet."""
     for config in proposals:
         if searcher.space.contains(config) and (searcher.allow_duplicates or not searcher.is_seen(config)):
             return config
     return None
+
+
+def locally_optimize(
+    searcher: SeenConfigurations,
+    posterior: BlockPosterior,
+    weights: dict[int, float],
+    start: Config,
+    best: torch.Tensor,
+    jitter: float,
+    max_iterations: int,
+) -> Config:
+    """L-BFGS-B on ``-EI`` from ``start`` over the relaxed encoding (numpy value and gradient).
+
+    Args:
+        searcher: what was proposed before (the result must be new).
+        posterior: the posterior the acquisition is computed with.
+        weights: ``{level: weight}`` of the predictive mixture (one level with weight 1,
+            or Hyper-Tune's ensemble).
+        start: the best-ranked candidate.
+        best: the incumbent per fantasy column, shape ``(m,)`` (normalised units).
+        jitter: EI's margin ``xi`` in normalised units.
+        max_iterations: L-BFGS-B iterations.
+
+    Returns:
+        The decoded optimum if it is a new configuration of the space, else ``start``.
+    """
+    from mfbench.searchers.gp.local_ei import negative_ei_and_grad
+
+    space = searcher.space
+    dim = space.encoded_dim
+    # the mixture's mean is sum w_r mean_r and its variance sum w_r^2 var_r
+    components = [(weight, weight * weight, posterior.level_predictor(r, dim).numpy_terms())
+                  for r, weight in weights.items()]
+    best_np = best.numpy()
+
+    def objective(vector: np.ndarray) -> tuple[float, np.ndarray]:
+        return negative_ei_and_grad(vector, components, best_np, jitter)
+
+    optimised = space.decode(minimize_in_box(objective, space.encode(start), max_iterations))
+    return first_new(searcher, [optimised, start]) or start

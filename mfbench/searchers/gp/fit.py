@@ -1,4 +1,4 @@
-"""MAP fitting of a GP model's hyperparameters with SciPy L-BFGS-B (reference-methods.md §5).
+"""MAP fitting of a GP model's hyperparameters with SciPy L-BFGS-B (docs/methods/model_based.md).
 
 The criterion is the negative log marginal likelihood plus the negative log priors,
 minimised over the raw (log) parameters inside the model's box bounds. Start 1 is the

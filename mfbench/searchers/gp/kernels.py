@@ -1,6 +1,6 @@
 """GPyTorch kernels of the reference's GP models: Matern-5/2 ARD and the exp-decay resource kernel.
 
-Both follow reference-methods.md §5 (Syne Tune 0.13 ``Matern52`` and
+Both follow docs/methods/model_based.md (Syne Tune 0.13 ``Matern52`` and
 ``ExponentialDecayResourcesKernelFunction`` with ``delta = 0``). Positive parameters are
 stored as their logarithm (the reference's "logarithm" encoding), through the
 :func:`log_positive` constraint, so that L-BFGS-B box bounds on the raw parameters are

@@ -22,7 +22,7 @@ from gpytorch.priors import GammaPrior, LogNormalPrior, NormalPrior
 
 from mfbench.searchers.gp.kernels import ExpDecayResourceKernel, Matern52Kernel, log_positive
 
-#: reference bounds and initial values of the shared parameters (reference-methods.md §5)
+#: reference bounds and initial values of the shared parameters (docs/methods/model_based.md)
 INVERSE_BANDWIDTH_BOUNDS = (1e-4, 100.0)
 COVARIANCE_SCALE_BOUNDS = (1e-3, 1e3)
 NOISE_VARIANCE_BOUNDS = (1e-9, 1e6)

@@ -1,10 +1,24 @@
-"""The GP searcher behind MOBSTER, Hyper-Tune and SyncMOBSTER (reference-methods.md §5-7).
+"""The GP searcher behind MOBSTER, Hyper-Tune and SyncMOBSTER (docs/methods/model_based.md).
 
 A multi-fidelity Bayesian-optimisation searcher for a Hyperband-type scheduler: the
 scheduler decides what runs and tells the searcher about results at rung levels
-(:meth:`observe`) and about running evaluations (:meth:`register_pending`); the searcher
-proposes new configurations by expected improvement under a GP model of the loss over
-configuration and fidelity.
+(:meth:`GPSearcher.observe`) and about running evaluations
+(:meth:`GPSearcher.register_pending`); the searcher proposes new configurations by
+expected improvement under a GP model of the loss over configuration and fidelity.
+
+The searcher orchestrates one proposal from parts that each own one concept:
+
+1. observations: :class:`~mfbench.searchers.gp.state.SearchState`;
+2. the data the model sees (cap, normalisation):
+   :mod:`~mfbench.searchers.gp.training_data`;
+3. the model kept between proposals: :mod:`~mfbench.searchers.gp.model_store`;
+4. (maybe) a hyperparameter fit: :mod:`~mfbench.searchers.gp.refit` decides,
+   :mod:`~mfbench.searchers.gp.fit` fits;
+5. the posterior with fantasies for the pending evaluations:
+   :mod:`~mfbench.searchers.gp.posterior`; with Hyper-Tune, the ensemble over levels:
+   :mod:`~mfbench.searchers.gp.hypertune_state`;
+6. random unseen candidates, ranked (:mod:`~mfbench.searchers.gp.candidates`,
+   :mod:`~mfbench.searchers.gp.acquisition`), then EI locally optimised from the best.
 
 Importing this module does not import torch: the model is built, and torch imported, on
 the first model-based proposal. Every model computation runs single-threaded and
@@ -12,12 +26,10 @@ deterministically (:func:`~mfbench.searchers.gp.runtime.torch_session`) with ran
 numbers from the run's seeded streams, so a run is bit-reproducible by seed.
 
 Speed options (off by default in this class, i.e. the reference's behaviour; the method
-YAMLs turn them on; see docs/gp_methods.md for their measured effect):
-``opt_refit_growth`` (refit the hyperparameters only once the data grew by a fraction),
-``opt_warmstart`` with ``opt_warmstart_maxiter`` / ``opt_warmstart_nstarts`` (cheaper fits
-from the previous estimate), ``opt_cold_refit_growth`` (a full fit now and then) and the
-reference's ``opt_skip_init_length`` / ``opt_skip_period``. Between refits the posterior
-is still recomputed exactly on all current data with the current hyperparameters.
+YAMLs turn them on through ``conf/method/searcher/gp.yaml``; see docs/methods/model_based.md for
+their measured effect): the ``opt_*`` keywords, see
+:class:`~mfbench.searchers.gp.refit.RefitOptions`. Between refits the posterior is still
+recomputed exactly on all current data with the current hyperparameters.
 
 Scheduler hooks (optional; ASHA calls them, the synchronous scheduler needs neither):
 ``configure_levels(levels, num_brackets)`` tells the searcher the fidelity levels at
@@ -33,39 +45,33 @@ import numpy as np
 
 from mfbench.problem import Problem
 from mfbench.searchers.base import Searcher
+from mfbench.searchers.gp.hypertune_state import HyperTuneState
+from mfbench.searchers.gp.model_store import ModelStore
+from mfbench.searchers.gp.proposal_options import ProposalOptions
+from mfbench.searchers.gp.refit import RefitOptions, RefitSchedule
+from mfbench.searchers.gp.state import SearchState
+from mfbench.searchers.gp.training_data import TrainingData, TrainingDataBuilder
 from mfbench.space import Config
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
     from mfbench.searchers.gp.models import GPModel
-    from mfbench.searchers.gp.posterior import BlockPosterior
-
-_MODELS = ("gp_multitask", "gp_independent")
-_SCORINGS = ("auto", "thompson_indep", "acq_func")
-
-
-def _restricted_to_table(space: Any) -> bool:
-    """True if the space is a table that is not the complete grid of categorical values."""
-    from mfbench.space import Categorical
-
-    if space.table is None:
-        return False
-    hps = space.hyperparameters
-    if not all(isinstance(hp, Categorical) for hp in hps):
-        return True
-    return len(space.table) != int(np.prod([len(hp.choices) for hp in hps]))
 
 
 class GPSearcher(Searcher):
     """Gaussian-process searcher (MOBSTER; Hyper-Tune with ``hypertune=True``).
+
+    The keywords are the YAML keys of ``method.searcher``; they are grouped internally
+    (:class:`ProposalOptions`, :class:`RefitOptions`, the data cap, Hyper-Tune), and each
+    group validates its own, naming the key in the error.
 
     Args:
         problem: the run's problem.
         model: ``"gp_multitask"`` (joint GP over configuration and fidelity with the
             exp-decay resource kernel) or ``"gp_independent"`` (one GP per level).
         hypertune: use the Hyper-Tune ensemble predictive distribution for the
-            acquisition and adapt the bracket distribution (reference §6).
+            acquisition and adapt the bracket distribution (docs/methods/model_based.md).
         points_to_evaluate: configurations tried first (``None``: the midpoint).
         allow_duplicates: allow proposing a configuration again.
         num_init_random: the first this many distinct configurations (the initial
@@ -88,24 +94,10 @@ class GPSearcher(Searcher):
         normalize_targets: standardise the losses before fitting.
         max_size_data_for_model: cap on the observations the model sees (subsampled,
             keeping the trials that went furthest); ``None``: no cap.
-        opt_nstarts: L-BFGS-B starts of a hyperparameter fit.
-        opt_maxiter: L-BFGS-B iterations per start.
-        opt_tol: L-BFGS-B tolerance.
-        opt_skip_init_length: below this many observations every data change refits
-            (neither ``opt_skip_period`` nor ``opt_refit_growth`` applies).
-        opt_skip_period: beyond it, refit only every this many data changes.
-        opt_refit_growth: beyond it, refit only once the number of observations exceeds
-            ``(1 + opt_refit_growth)`` times the number at the last fit (0: always).
-        opt_warmstart: start a fit from the previous estimate instead of the initial
-            values (the random restarts then perturb around it).
-        opt_warmstart_nstarts: starts of a warm-started fit (``None``: ``opt_nstarts``).
-        opt_warmstart_maxiter: iterations per start of a warm-started fit (``None``:
-            ``opt_maxiter``).
-        opt_cold_refit_growth: with ``opt_warmstart``, a full fit from the initial values
-            (``opt_nstarts`` x ``opt_maxiter``) is still made once the number of
-            observations exceeds ``(1 + opt_cold_refit_growth)`` times the number at
-            the last such fit, so a poor early estimate is not carried forever
-            (``None``: only the first fit is cold).
+        opt_nstarts, opt_maxiter, opt_tol, opt_skip_init_length, opt_skip_period,
+        opt_refit_growth, opt_warmstart, opt_warmstart_nstarts, opt_warmstart_maxiter,
+        opt_cold_refit_growth: the hyperparameter fit and when to refit, see
+            :class:`~mfbench.searchers.gp.refit.RefitOptions`.
         hypertune_distribution_num_samples: samples of the ranking losses.
         levels: the fidelity levels observed (rung levels and the maximum fidelity);
             normally set by the scheduler through :meth:`configure_levels`.
@@ -142,70 +134,30 @@ class GPSearcher(Searcher):
         levels: Sequence[int] | None = None,
     ) -> None:
         super().__init__(problem, points_to_evaluate=points_to_evaluate, allow_duplicates=allow_duplicates)
-        if model not in _MODELS:
-            raise ValueError(f"searcher.model must be one of {_MODELS}, got {model!r}")
-        if initial_scoring not in _SCORINGS:
-            raise ValueError(f"searcher.initial_scoring must be one of {_SCORINGS}, got {initial_scoring!r}")
-        positive = {
-            "num_init_candidates": num_init_candidates, "local_opt_maxiter": local_opt_maxiter,
-            "resource_acq_threshold": resource_acq_threshold, "num_fantasy_samples": num_fantasy_samples,
-            "opt_nstarts": opt_nstarts, "opt_maxiter": opt_maxiter, "opt_skip_period": opt_skip_period,
-            "hypertune_distribution_num_samples": hypertune_distribution_num_samples,
-        }
-        for name, value in positive.items():
-            if value < 1:
-                raise ValueError(f"searcher.{name} must be >= 1, got {value}")
-        for name, value in [("num_init_random", num_init_random), ("opt_skip_init_length", opt_skip_init_length),
-                            ("opt_refit_growth", opt_refit_growth), ("acq_jitter", acq_jitter),
-                            ("opt_cold_refit_growth", 0 if opt_cold_refit_growth is None else opt_cold_refit_growth)]:
-            if value < 0:
-                raise ValueError(f"searcher.{name} must be >= 0, got {value}")
-        if max_size_data_for_model is not None and max_size_data_for_model < 2:
-            raise ValueError(f"searcher.max_size_data_for_model must be >= 2 or null, got {max_size_data_for_model}")
-        self.model_name = model
+        self.models = ModelStore(model, self.space.encoded_dim, problem.max_fidelity)
+        self.proposal = ProposalOptions(
+            num_init_random=num_init_random, num_init_candidates=num_init_candidates,
+            initial_scoring=initial_scoring, local_optimization=local_optimization,
+            local_opt_maxiter=local_opt_maxiter, acq_jitter=acq_jitter,
+            resource_acq_threshold=resource_acq_threshold, num_fantasy_samples=num_fantasy_samples,
+        ).for_space(self.space)
+        self.refit = RefitSchedule(RefitOptions(
+            opt_nstarts=opt_nstarts, opt_maxiter=opt_maxiter, opt_tol=opt_tol,
+            opt_skip_init_length=opt_skip_init_length, opt_skip_period=opt_skip_period,
+            opt_refit_growth=opt_refit_growth, opt_warmstart=opt_warmstart,
+            opt_warmstart_nstarts=opt_warmstart_nstarts, opt_warmstart_maxiter=opt_warmstart_maxiter,
+            opt_cold_refit_growth=opt_cold_refit_growth,
+        ))
         self.hypertune = hypertune
-        self.num_init_random = num_init_random
-        self.num_init_candidates = num_init_candidates
-        restricted = _restricted_to_table(self.space)
-        if initial_scoring == "auto":
-            initial_scoring = "acq_func" if restricted else "thompson_indep"
-        self.initial_scoring = initial_scoring
-        self.local_optimization = (not restricted) if local_optimization is None else bool(local_optimization)
-        self.local_opt_maxiter = local_opt_maxiter
-        self.acq_jitter = acq_jitter
-        self.resource_acq_threshold = resource_acq_threshold
-        self.num_fantasy_samples = num_fantasy_samples
-        self.normalize_targets = normalize_targets
-        self.max_size_data_for_model = max_size_data_for_model
-        self.opt_nstarts = opt_nstarts
-        self.opt_maxiter = opt_maxiter
-        self.opt_tol = opt_tol
-        self.opt_skip_init_length = opt_skip_init_length
-        self.opt_skip_period = opt_skip_period
-        self.opt_refit_growth = opt_refit_growth
-        self.opt_warmstart = opt_warmstart
-        self.opt_warmstart_nstarts = opt_nstarts if opt_warmstart_nstarts is None else opt_warmstart_nstarts
-        self.opt_warmstart_maxiter = opt_maxiter if opt_warmstart_maxiter is None else opt_warmstart_maxiter
-        self.opt_cold_refit_growth = opt_cold_refit_growth
-        self.hypertune_num_samples = hypertune_distribution_num_samples
+        self.hypertune_state = HyperTuneState(hypertune_distribution_num_samples)
         self.levels: list[int] = sorted({int(r) for r in levels}) if levels else []
         self.num_brackets = 1
-
-        from mfbench.searchers.gp.state import SearchState
-
         self.state = SearchState()
-        self._model_rng = problem.rng("searcher.gp.model")
-        self._cap_rng = problem.rng("searcher.gp.data_cap")
+        # the named streams are created in this order since the first version (keep it)
+        self._model_rng = problem.rng("searcher.gp.model")  # fits, fantasies, Thompson and Hyper-Tune draws
+        self.training_data = TrainingDataBuilder(max_size_data_for_model, normalize_targets,
+                                                 problem.rng("searcher.gp.data_cap"))
         self._torch_seed = int(problem.rng("searcher.gp.torch").integers(2**31 - 1))
-        self._model: GPModel | None = None
-        self._fitted_version = -1  # state.version of the data the hyperparameters were last updated for
-        self._num_obs_at_fit = 0
-        self._num_obs_at_cold_fit = 0
-        self._skip_counter = 0
-        self._has_fit = False
-        self._ensemble: dict[int, float] | None = None
-        self._bracket_head: np.ndarray | None = None
-        self._hypertune_signature: tuple[int, int] | None = None
         self.stats = {"proposals": 0, "model_proposals": 0, "fits": 0, "cold_fits": 0, "fit_evaluations": 0}
 
     # --------------------------------------------------------- scheduler hooks
@@ -215,12 +167,8 @@ class GPSearcher(Searcher):
         self.num_brackets = int(num_brackets)
 
     def bracket_distribution(self, default: np.ndarray) -> np.ndarray:
-        """Distribution over brackets for a new trial (Hyper-Tune's, else ``default``)."""
-        if not self.hypertune:
-            return default
-        from mfbench.searchers.gp.hypertune import combine_bracket_distribution
-
-        return combine_bracket_distribution(default, self._bracket_head)
+        """Distribution over brackets ``(num_brackets,)`` for a new trial (Hyper-Tune's, else ``default``)."""
+        return self.hypertune_state.bracket_distribution(default) if self.hypertune else default
 
     # -------------------------------------------------------- searcher events
     def observe(self, trial_id: int, config: Config, fidelity: int, loss: float) -> None:
@@ -229,34 +177,38 @@ class GPSearcher(Searcher):
     def register_pending(self, trial_id: int, config: Config, fidelity: int) -> None:
         self.state.add_pending(trial_id, self._encoded(trial_id, config), int(fidelity))
 
-    def _encoded(self, trial_id: int, config: Config) -> np.ndarray:
-        """The encoding of a trial's configuration (a trial keeps its configuration)."""
-        encoded = self.state.encoded.get(trial_id)
-        return self.space.encode(config) if encoded is None else encoded
-
     def remove_pending(self, trial_id: int) -> None:
         self.state.remove_pending(trial_id)
 
+    def _encoded(self, trial_id: int, config: Config) -> np.ndarray:
+        """The encoding ``(d,)`` of a trial's configuration (a trial keeps its configuration)."""
+        encoded = self.state.encoded.get(trial_id)
+        return self.space.encode(config) if encoded is None else encoded
+
+    def unseen_rows(self) -> np.ndarray | None:
+        """On a space restricted to a table, the rows not proposed yet (ascending indices,
+        shape ``(num_unseen,)``); None on other spaces. For candidate search."""
+        return None if self._seen_rows is None else np.flatnonzero(~self._seen_rows)
+
     def describe(self) -> dict[str, Any]:
+        refit = self.refit.options
         return {
             "searcher": "gp",
-            "model": self.model_name,
+            "model": self.models.model_name,
             "hypertune": self.hypertune,
-            "initial_scoring": self.initial_scoring,
-            "local_optimization": self.local_optimization,
-            "opt_refit_growth": self.opt_refit_growth,
-            "opt_warmstart": self.opt_warmstart,
-            "opt_cold_refit_growth": self.opt_cold_refit_growth,
+            "initial_scoring": self.proposal.initial_scoring,
+            "local_optimization": self.proposal.local_optimization,
+            "opt_refit_growth": refit.opt_refit_growth,
+            "opt_warmstart": refit.opt_warmstart,
+            "opt_cold_refit_growth": refit.opt_cold_refit_growth,
             "stats": dict(self.stats),
-            **({"hypertune_ensemble": {str(r): round(t, 6) for r, t in (self._ensemble or {}).items()},
-                "hypertune_bracket_head": [round(float(w), 6) for w in self._bracket_head]
-                if self._bracket_head is not None else None} if self.hypertune else {}),
+            **(self.hypertune_state.describe() if self.hypertune else {}),
         }
 
     # --------------------------------------------------------------- proposals
     def _propose(self) -> Config | None:
         self.stats["proposals"] += 1
-        if len(self._seen) < self.num_init_random or self.state.num_observations == 0:
+        if len(self._seen) < self.proposal.num_init_random or self.state.num_observations == 0:
             return self.sample_unseen()
         from mfbench.searchers.gp.runtime import torch_session
 
@@ -266,210 +218,83 @@ class GPSearcher(Searcher):
         return config if config is not None else self.sample_unseen()
 
     def _all_levels(self) -> list[int]:
-        levels = set(self.levels) | {self.problem.max_fidelity}
-        levels |= {r for obs in self.state.observed.values() for r in obs}
-        levels |= set(self.state.pending.values())
-        return sorted(levels)
-
-    def _ensure_model(self) -> GPModel:
-        import torch
-
-        from mfbench.searchers.gp.models import IndependentGP, MultiTaskGP
-
-        dim = self.space.encoded_dim
-        if self.model_name == "gp_multitask":
-            if self._model is None:
-                self._model = MultiTaskGP(dim, self.problem.max_fidelity).double()
-            return self._model
-        levels = self._all_levels()
-        old = self._model
-        if old is None or old.levels != levels:  # type: ignore[union-attr]
-            model = IndependentGP(dim, levels).double()
-            if old is not None:  # carry over the estimate (warm start), new levels at initial values
-                with torch.no_grad():
-                    model.kernel_x.raw_lengthscale.copy_(old.kernel_x.raw_lengthscale)
-                    model.raw_noise.copy_(old.raw_noise)
-                    for i, level in enumerate(levels):
-                        if level in old.levels:  # type: ignore[union-attr]
-                            j = old.levels.index(level)  # type: ignore[union-attr]
-                            model.raw_outputscales[i] = old.raw_outputscales[j]
-                            model.constants[i] = old.constants[j]
-            self._model = model
-        return self._model
-
-    def _model_data(self) -> tuple[list[tuple[int, int, float]], float, float]:
-        from mfbench.searchers.gp.state import cap_observations
-
-        data = self.state.observations()
-        if self.max_size_data_for_model is not None:
-            data = cap_observations(data, self.max_size_data_for_model, self._cap_rng)
-        losses = np.array([y for _, _, y in data])
-        if self.normalize_targets:
-            mean, std = float(losses.mean()), max(float(losses.std()), 1e-9)
-        else:
-            mean, std = 0.0, 1.0
-        return data, mean, std
-
-    def _inputs(self, pairs: Sequence[tuple[int, int]]) -> "torch.Tensor":
-        """Extended inputs ``[x, r]`` of ``(trial_id, level)`` pairs, shape ``(len(pairs), d + 1)``."""
-        import torch
-
-        out = np.empty((len(pairs), self.space.encoded_dim + 1), dtype=np.float64)
-        if pairs:
-            encoded = self.state.encoded
-            out[:, :-1] = [encoded[t] for t, _ in pairs]
-            out[:, -1] = [r for _, r in pairs]
-        return torch.from_numpy(out)
-
-    def _maybe_fit(self, model: GPModel, z: "torch.Tensor", y: "torch.Tensor") -> None:
-        """Refit the hyperparameters if the data changed (subject to the skip options)."""
-        from mfbench.searchers.gp.fit import fit_map
-
-        if self._fitted_version == self.state.version:
-            return
-        self._fitted_version = self.state.version
-        num_obs = self.state.num_observations
-        if self._has_fit and num_obs >= self.opt_skip_init_length:
-            self._skip_counter += 1
-            if (self._skip_counter - 1) % self.opt_skip_period != 0:
-                return
-            if num_obs < (1.0 + self.opt_refit_growth) * self._num_obs_at_fit:
-                return
-        warm = self.opt_warmstart and self._has_fit
-        if warm and self.opt_cold_refit_growth is not None:
-            warm = num_obs < (1.0 + self.opt_cold_refit_growth) * self._num_obs_at_cold_fit
-        if not warm:
-            model.reset_parameters(y)
-            self._num_obs_at_cold_fit = num_obs
-        result = fit_map(
-            model, z, y, self._model_rng,
-            num_starts=self.opt_warmstart_nstarts if warm else self.opt_nstarts,
-            max_iterations=self.opt_warmstart_maxiter if warm else self.opt_maxiter,
-            tolerance=self.opt_tol,
-        )
-        self._has_fit = True
-        self._num_obs_at_fit = num_obs
-        self.stats["fits"] += 1
-        self.stats["cold_fits"] += int(not warm)
-        self.stats["fit_evaluations"] += result.num_evaluations
+        """Every level the model must cover, ascending: configured, maximum, observed, pending."""
+        return sorted(set(self.levels) | {self.problem.max_fidelity} | self.state.levels())
 
     def _propose_with_model(self) -> Config | None:
+        """Observations -> (maybe) fit -> posterior -> candidates -> EI -> local search.
+
+        The order of these steps is the order of the draws from the random streams.
+        """
         import torch
 
-        from mfbench.searchers.gp.candidates import draw_candidates
+        from mfbench.searchers.gp.acquisition import score_candidates
+        from mfbench.searchers.gp.candidates import draw_candidates, locally_optimize
         from mfbench.searchers.gp.posterior import BlockPosterior
 
-        model = self._ensure_model()
-        data, mean, std = self._model_data()
-        z = self._inputs([(t, r) for t, r, _ in data])
-        y = torch.tensor([(loss - mean) / std for _, _, loss in data], dtype=torch.float64)
+        dim = self.space.encoded_dim
+        model = self.models.model_for(self._all_levels())
+        data = self.training_data.build(self.state)
+        z = torch.from_numpy(self.state.extended_inputs(data.pairs(), dim))
+        y = data.targets()
         self._maybe_fit(model, z, y)
         with torch.no_grad():
             if self.hypertune:
-                self._update_hypertune(model, BlockPosterior(model, z, y), data, y)
+                self.hypertune_state.update(model, BlockPosterior(model, z, y), data.observations, y,
+                                            self.state.encoded, self._all_levels(), self.num_brackets,
+                                            self._model_rng)
             pending = self.state.pending_list()
-            posterior = BlockPosterior(model, z, y, self._inputs(pending), self.num_fantasy_samples, self._model_rng)
-            acquisition_level, incumbents = self._incumbent_inputs(data, pending)
-            best = self._predict(posterior, incumbents, acquisition_level, means_only=True)[0].min(dim=0).values
-            candidates, encoded = draw_candidates(self, self.num_init_candidates, self.rng)
+            z_pending = torch.from_numpy(self.state.extended_inputs(pending, dim))
+            posterior = BlockPosterior(model, z, y, z_pending, self.proposal.num_fantasy_samples, self._model_rng)
+            weights, incumbents = self._acquisition_target(data, pending)
+            best = posterior.predict_mixture(incumbents, weights, True)[0].min(dim=0).values  # (m,)
+            candidates, encoded = draw_candidates(self, self.proposal.num_init_candidates, self.rng)
             if not candidates:
                 return None
-            x = torch.from_numpy(encoded)
-            means, variances = self._predict(posterior, x, acquisition_level)
-            stds = variances.sqrt()
-            jitter = self.acq_jitter / std
-            if self.initial_scoring == "acq_func":
-                from mfbench.searchers.gp.acquisition import expected_improvement
-
-                scores = -expected_improvement(means, stds, best, jitter).numpy()
-            else:
-                from mfbench.searchers.gp.acquisition import independent_thompson
-
-                scores = independent_thompson(means.numpy(), stds.numpy(), self._model_rng)
-        order = np.argsort(scores, kind="stable")
-        first = candidates[int(order[0])]
-        if not self.local_optimization:
+            means, variances = posterior.predict_mixture(torch.from_numpy(encoded), weights, False)
+            jitter = self.proposal.acq_jitter / data.std  # the margin in normalised units
+            scores = score_candidates(self.proposal.initial_scoring, means, variances.sqrt(), best, jitter,
+                                      self._model_rng)
+        first = candidates[int(np.argsort(scores, kind="stable")[0])]
+        if not self.proposal.local_optimization:
             return first
-        return self._locally_optimize(posterior, first, best, jitter, acquisition_level)
+        return locally_optimize(self, posterior, weights, first, best, jitter, self.proposal.local_opt_maxiter)
 
-    def _incumbent_inputs(
-        self, data: list[tuple[int, int, float]], pending: list[tuple[int, int]]
-    ) -> tuple[int | None, "torch.Tensor"]:
-        """The level EI is computed at (None: Hyper-Tune ensemble) and the incumbents' configs."""
+    def _maybe_fit(self, model: GPModel, z: torch.Tensor, y: torch.Tensor) -> None:
+        """Refit the hyperparameters on ``z`` ``(n, d + 1)``, ``y`` ``(n,)`` if the schedule says so."""
+        plan = self.refit.plan(self.state.version, self.state.num_observations)
+        if plan is None:
+            return
+        from mfbench.searchers.gp.fit import fit_map
+
+        if not plan.warm:
+            model.reset_parameters(y)
+        result = fit_map(model, z, y, self._model_rng, num_starts=plan.num_starts,
+                         max_iterations=plan.max_iterations, tolerance=plan.tolerance)
+        self.refit.record(plan)
+        self.stats["fits"] += 1
+        self.stats["cold_fits"] += int(not plan.warm)
+        self.stats["fit_evaluations"] += result.num_evaluations
+
+    def _acquisition_target(
+        self, data: TrainingData, pending: list[tuple[int, int]]
+    ) -> tuple[dict[int, float], torch.Tensor]:
+        """What EI is computed on: the level weights of the predictive distribution and the
+        incumbents' encoded configurations ``(k, d)``.
+
+        MOBSTER: one level (:func:`~mfbench.searchers.gp.acquisition.acquisition_level`), the
+        incumbents are the trials observed or pending there. Hyper-Tune: the ensemble, all
+        trials with data or pending.
+        """
         import torch
 
-        trials = [t for t, _, _ in data] + [t for t, _ in pending]
+        from mfbench.searchers.gp.acquisition import acquisition_level
+
         if self.hypertune:
-            level = None
-            chosen = sorted(set(trials))
+            weights = self.hypertune_state.level_weights(self._all_levels())
+            chosen = sorted({t for t, _, _ in data.observations} | {t for t, _ in pending})
         else:
-            counts: dict[int, int] = {}
-            for _, r, _ in data:
-                counts[r] = counts.get(r, 0) + 1
-            supported = [r for r, c in counts.items() if c >= self.resource_acq_threshold]
-            level = max(supported) if supported else min(counts)
-            chosen = sorted({t for t, r, _ in data if r == level} | {t for t, r in pending if r == level})
-        x = np.asarray([self.state.encoded[t] for t in chosen], dtype=np.float64)
-        return level, torch.from_numpy(x.reshape(len(chosen), self.space.encoded_dim))
-
-    def _predict(
-        self, posterior: BlockPosterior, x: "torch.Tensor", level: int | None, means_only: bool = False
-    ) -> tuple["torch.Tensor", "torch.Tensor"]:
-        """Predictive means ``(n, m)`` and variances ``(n,)`` (``None`` if ``means_only``) at level
-        ``level`` or of the Hyper-Tune ensemble."""
-        return posterior.predict_mixture(x, self._level_weights(level), means_only)  # type: ignore[return-value]
-
-    def _level_weights(self, level: int | None) -> dict[int, float]:
-        """The levels the acquisition predicts at, with weights: ``level`` alone, or (``None``)
-        the Hyper-Tune ensemble (the smallest level before the ensemble exists)."""
-        if level is not None:
-            return {level: 1.0}
-        return self._ensemble or {min(self._all_levels()): 1.0}
-
-    def _locally_optimize(
-        self, posterior: BlockPosterior, start: Config, best: "torch.Tensor", jitter: float, level: int | None
-    ) -> Config:
-        """L-BFGS-B on ``-EI`` from ``start`` over the relaxed encoding (numpy value and gradient)."""
-        from mfbench.searchers.gp.candidates import first_new, minimize_in_box
-        from mfbench.searchers.gp.local_ei import negative_ei_and_grad
-
-        dim = self.space.encoded_dim
-        components = [(weight, weight * weight, posterior.level_predictor(r, dim).numpy_terms())
-                      for r, weight in self._level_weights(level).items()]
-        best_np = best.numpy()
-
-        def objective(vector: np.ndarray) -> tuple[float, np.ndarray]:
-            return negative_ei_and_grad(vector, components, best_np, jitter)
-
-        x0 = self.space.encode(start)
-        optimised = self.space.decode(minimize_in_box(objective, x0, self.local_opt_maxiter))
-        return first_new(self, [optimised, start]) or start
-
-    # --------------------------------------------------------------- Hyper-Tune
-    def _update_hypertune(self, model: GPModel, posterior: BlockPosterior,
-                          data: list[tuple[int, int, float]], y: "torch.Tensor") -> None:
-        """Recompute theta and the bracket head when (L, |D|) changed (reference §6)."""
-        import torch
-
-        from mfbench.searchers.gp import hypertune as ht
-
-        levels = self._all_levels()
-        counts: dict[int, int] = {}
-        for _, r, _ in data:
-            counts[r] = counts.get(r, 0) + 1
-        num_levels = ht.num_supported_levels(levels, counts)
-        if num_levels < 2:
-            return
-        top = levels[num_levels - 1]
-        rows = [i for i, (_, r, _) in enumerate(data) if r == top]
-        signature = (num_levels, len(rows))
-        if signature == self._hypertune_signature:
-            return
-        self._hypertune_signature = signature
-        x_top = torch.from_numpy(np.asarray([self.state.encoded[data[i][0]] for i in rows], dtype=np.float64))
-        losses = ht.hypertune_losses(model, posterior, x_top, y[rows], levels, num_levels,
-                                     self.hypertune_num_samples, self._model_rng)
-        theta = ht.level_weights(losses)
-        self._ensemble = ht.ensemble_distribution(levels, theta)
-        self._bracket_head = ht.bracket_weights(levels, theta, self.num_brackets)
-
+            level = acquisition_level(data.level_counts(), self.proposal.resource_acq_threshold)
+            weights = {level: 1.0}
+            chosen = sorted({t for t, r, _ in data.observations if r == level} | {t for t, r in pending if r == level})
+        return weights, torch.from_numpy(self.state.encoded_configs(chosen, self.space.encoded_dim))

@@ -2,13 +2,15 @@
 
 Pure numpy bookkeeping, no torch. The model data is built from this state: every
 observation is one extended input ``[x, r]`` (encoded configuration, fidelity level) with
-its loss; pending evaluations become fantasies. :func:`cap_observations` implements the
-reference's data cap (``max_size_data_for_model``, ``SubsampleMultiFidelityStateConverter``).
+its loss (:meth:`SearchState.extended_inputs`); pending evaluations become fantasies.
+Which observations the model sees, and how they are normalised, is
+:mod:`mfbench.searchers.gp.training_data`'s business.
 """
 from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 
@@ -78,46 +80,18 @@ class SearchState:
         """All ``(trial_id, level)`` pending, sorted by trial."""
         return sorted(self.pending.items())
 
+    def levels(self) -> set[int]:
+        """The levels with an observation or a pending evaluation."""
+        return {r for levels in self.observed.values() for r in levels} | set(self.pending.values())
 
-def cap_observations(
-    data: list[tuple[int, int, float]], max_size: int, rng: np.random.Generator
-) -> list[tuple[int, int, float]]:
-    """At most ``max_size`` observations, keeping the trials that went furthest.
+    def encoded_configs(self, trial_ids: Sequence[int], dim: int) -> np.ndarray:
+        """Encoded configurations of ``trial_ids``, shape ``(len(trial_ids), dim)``."""
+        return np.asarray([self.encoded[t] for t in trial_ids], dtype=np.float64).reshape(len(trial_ids), dim)
 
-    Reference ``cap_size_tuning_job_state``: going down from the highest level, all data
-    of the trials whose highest level it is is kept while it fits; the group that does
-    not fit is subsampled from its lowest level up (dropping whole lower levels while
-    they alone exceed the gap). ``data`` must be sorted by trial then level; it is
-    returned itself if it is small enough, else the kept observations in that order.
-    """
-    if len(data) <= max_size:
-        return data
-    trials = np.fromiter((t for t, _, _ in data), dtype=np.int64, count=len(data))
-    levels = np.fromiter((r for _, r, _ in data), dtype=np.int64, count=len(data))
-    # the highest level of each observation's trial (data is sorted by trial, then level)
-    last = np.r_[trials[1:] != trials[:-1], True]
-    starts = np.r_[0, np.flatnonzero(last)[:-1] + 1]
-    top = np.repeat(levels[last], np.diff(np.r_[starts, len(data)]))
-    keep = np.zeros(len(data), dtype=bool)
-    kept = 0
-    distinct = np.unique(levels)
-    for level in distinct[::-1]:
-        group = top == level
-        gap = max_size - kept
-        if int(group.sum()) > gap:
-            for low in distinct[distinct <= level]:
-                if low < level:
-                    sample = np.flatnonzero(group & (levels == low))
-                    group = group & (levels > low)
-                else:
-                    sample, group = np.flatnonzero(group), np.zeros_like(group)
-                size = gap - int(group.sum())
-                if size > 0:
-                    chosen = rng.choice(len(sample), size=size, replace=False)
-                    group[sample[chosen]] = True
-                    break
-        keep |= group
-        kept += int(group.sum())
-        if kept >= max_size:
-            break
-    return [data[i] for i in np.flatnonzero(keep)]
+    def extended_inputs(self, pairs: Sequence[tuple[int, int]], dim: int) -> np.ndarray:
+        """Extended inputs ``[x, r]`` of ``(trial_id, level)`` pairs, shape ``(len(pairs), dim + 1)``."""
+        out = np.empty((len(pairs), dim + 1), dtype=np.float64)
+        if pairs:
+            out[:, :-1] = [self.encoded[t] for t, _ in pairs]
+            out[:, -1] = [r for _, r in pairs]
+        return out

@@ -58,3 +58,23 @@ def test_independent_thompson_draws_marginals() -> None:
     draws = np.random.default_rng(3).normal(means, stds[:, None])
     np.testing.assert_array_equal(scores, draws.mean(axis=1))
     assert scores[1] == 5.0
+
+
+def test_acquisition_level_is_the_largest_supported() -> None:
+    from mfbench.searchers.gp.acquisition import acquisition_level
+
+    assert acquisition_level({1: 10, 3: 4, 9: 2}, 3) == 3
+    assert acquisition_level({3: 2, 1: 1}, 3) == 1  # none supported: the smallest observed level
+
+
+def test_score_candidates() -> None:
+    from mfbench.searchers.gp.acquisition import score_candidates
+
+    means = torch.tensor([[0.0, 0.1], [1.0, 1.1]], dtype=torch.float64)
+    stds = torch.tensor([0.5, 0.2], dtype=torch.float64)
+    best = torch.tensor([0.2, 0.3], dtype=torch.float64)
+    np.testing.assert_array_equal(score_candidates("acq_func", means, stds, best, 0.01, np.random.default_rng(0)),
+                                  -expected_improvement(means, stds, best, 0.01).numpy())
+    thompson = score_candidates("thompson_indep", means, stds, best, 0.01, np.random.default_rng(3))
+    np.testing.assert_array_equal(thompson, independent_thompson(means.numpy(), stds.numpy(),
+                                                                 np.random.default_rng(3)))

@@ -65,6 +65,28 @@ def test_invalid_options_are_clear_errors() -> None:
         GPSearcher(problem, initial_scoring="ucb")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="searcher.num_fantasy_samples"):
         GPSearcher(problem, num_fantasy_samples=0)
+    # the grouped options keep the keyword (YAML key) in their errors
+    with pytest.raises(ValueError, match=r"searcher\.opt_refit_growth must be >= 0, got -0.1"):
+        GPSearcher(problem, opt_refit_growth=-0.1)
+    with pytest.raises(ValueError, match=r"searcher\.opt_skip_period must be >= 1, got 0"):
+        GPSearcher(problem, opt_skip_period=0)
+    with pytest.raises(ValueError, match=r"searcher\.max_size_data_for_model must be >= 2 or null, got 1"):
+        GPSearcher(problem, max_size_data_for_model=1)
+    with pytest.raises(ValueError, match=r"searcher\.hypertune_distribution_num_samples must be >= 1"):
+        GPSearcher(problem, hypertune_distribution_num_samples=0)
+
+
+def test_unseen_rows_follow_the_proposals() -> None:
+    from mfbench.searchers.gp.searcher import GPSearcher
+
+    space = _table_space()
+    searcher = GPSearcher(_problem(space))
+    first = searcher.suggest()
+    assert first is not None
+    unseen = searcher.unseen_rows()
+    assert unseen is not None and len(unseen) == len(space.table) - 1
+    assert space.index_of(first) not in set(unseen.tolist())
+    assert GPSearcher(_problem(ConfigSpace((Float("x", 0, 1),)))).unseen_rows() is None
 
 
 def _drive(searcher, num: int, levels=(1, 3, 9)) -> list[dict]:
@@ -149,7 +171,9 @@ def test_hypertune_hooks() -> None:
     _drive(searcher, 9)
     distribution = searcher.bracket_distribution(default)
     assert distribution.shape == (3,) and distribution.sum() == pytest.approx(1.0)
-    assert searcher._ensemble is not None and set(searcher._ensemble) <= {1, 3, 9}
+    ensemble = searcher.hypertune_state.ensemble
+    assert ensemble is not None and set(ensemble) <= {1, 3, 9}
+    assert searcher.describe()["hypertune_ensemble"] == {str(r): round(t, 6) for r, t in ensemble.items()}
 
 
 def test_refit_schedule_follows_the_speed_options(monkeypatch: pytest.MonkeyPatch) -> None:
