@@ -14,6 +14,8 @@ import pickle
 from pathlib import Path
 from typing import IO, Any, Iterable
 
+from mfbench.errors import DataError
+
 #: (module, name) pairs the project's data pickles need: NATS-Bench records hold
 #: ``OrderedDict``\ s and numpy scalars (``numpy.core`` before numpy 2, ``numpy._core`` after).
 ALLOWED_GLOBALS: frozenset[tuple[str, str]] = frozenset(
@@ -26,7 +28,11 @@ ALLOWED_GLOBALS: frozenset[tuple[str, str]] = frozenset(
 )
 
 
-class ForbiddenPickleGlobal(pickle.UnpicklingError):
+class UnreadableDataFile(DataError):
+    """A data file that does not decompress or unpickle (damaged, truncated, or not that file)."""
+
+
+class ForbiddenPickleGlobal(pickle.UnpicklingError, DataError):
     """A data pickle names a global that is not on the allow-list (it may be malicious)."""
 
 
@@ -56,7 +62,21 @@ def safe_loads(data: bytes, source: str = "", allowed: Iterable[tuple[str, str]]
 
 def safe_load(path: str | os.PathLike[str], allowed: Iterable[tuple[str, str]] = ALLOWED_GLOBALS) -> Any:
     """Unpickle a file with the allow-list; ``.pbz2`` / ``.bz2`` files are decompressed on the fly."""
+    """Unpickle the file at ``path`` (bz2-compressed if it ends in ``.pbz2`` / ``.bz2``).
+
+    Raises:
+        ForbiddenPickleGlobal: the file names a global outside ``allowed``; nothing ran.
+        UnreadableDataFile: it does not decompress or unpickle (damaged, truncated, another file).
+    """
     path = Path(path)
     opener = bz2.open if path.suffix in (".pbz2", ".bz2") else open
-    with opener(path, "rb") as handle:  # type: ignore[operator]
-        return RestrictedUnpickler(handle, allowed, str(path)).load()
+    try:
+        with opener(path, "rb") as handle:  # type: ignore[operator]
+            return RestrictedUnpickler(handle, allowed, str(path)).load()
+    except ForbiddenPickleGlobal:
+        raise
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, IndexError, TypeError, AttributeError) as error:
+        if isinstance(error, FileNotFoundError):
+            raise
+        raise UnreadableDataFile(f"{path} does not read as a data pickle ({type(error).__name__}: {error}): it is "
+                                 f"damaged, truncated or another file; get it again from its original source") from None

@@ -147,3 +147,35 @@ def test_download_of_a_source_without_remotes_says_why(tmp_path, capsys):
     assert "nothing to download for 'nas201_offline'" in err and "needs no download" in err
     assert main(["convert", "nas201", "--cache-dir", str(tmp_path)]) == 2
     assert "needs --from PATH" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content", [b"not bz2 at all" * 50, b"BZh91AY&SY" + b"\x00" * 100])
+def test_a_junk_nats_file_is_a_one_line_error_not_a_traceback(tmp_path, capsys, content):
+    junk = tmp_path / "NATS-tss-v1_0-3ffb9.pickle.pbz2"
+    junk.write_bytes(content)
+    assert main(["convert", "nas201", "--from", str(junk), "--cache-dir", str(tmp_path / "cache"),
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "does not read as a data pickle" in err and "Traceback" not in err
+    assert not (tmp_path / "cache" / "nas201").exists()
+
+
+def test_a_malicious_pickle_is_a_one_line_error(tmp_path, capsys):
+    import bz2
+    import pickle
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    evil = tmp_path / "NATS-tss-v1_0-3ffb9.pickle.pbz2"
+    evil.write_bytes(bz2.compress(pickle.dumps(Evil())))
+    assert main(["convert", "nas201", "--from", str(evil), "--cache-dir", str(tmp_path / "cache"),
+                 "--no-progress"]) == 2
+    captured = capsys.readouterr()
+    assert "refusing to unpickle the global" in captured.err and "pwned" not in captured.out
+
+
+def test_a_source_without_input_refuses_from(tmp_path, capsys):
+    assert main(["convert", "nas201_offline", "--from", str(tmp_path), "--cache-dir", str(tmp_path / "c")]) == 2
+    assert "takes no --from" in capsys.readouterr().err

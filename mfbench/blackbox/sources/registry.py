@@ -171,10 +171,13 @@ class DataSource:
         """Call the converter with the options this source declares (the others are ignored).
 
         Raises:
-            BlackboxDataError: the source needs ``--from PATH`` and got none.
+            BlackboxDataError: the source needs ``--from PATH`` and got none, or takes no input
+                and got one (it would be ignored: say so rather than build from something else).
         """
         if self.needs_input and path is None:
             raise BlackboxDataError(f"convert {self.name} needs --from PATH (the downloaded data)")
+        if not self.needs_input and path is not None:
+            raise BlackboxDataError(f"convert {self.name} takes no --from: {self.description}; drop --from {path}")
         own = {option.keyword: options[option.keyword] for option in self.options if option.keyword in options}
         return self.convert(path, cache_dir, progress=progress, report=report, **own)
 
