@@ -151,3 +151,58 @@ def test_experiment_presets(tmp_path: Path) -> None:
     else:
         assert tutorial.returncode == 0, tutorial.stderr[-3000:]
         assert "sweep outputs/mf_tutorial: 390 runs" in tutorial.stdout
+
+
+def test_two_identical_sweeps_at_once_compute_every_run_once(tmp_path: Path) -> None:
+    """A second sweep on the same folder skips the runs the first one holds (their claims), and
+    the other way round; neither leaves a FAILED or RUNNING marker, and both say what they skipped."""
+    import re
+    import time
+
+    grid = ["benchmark=nas201_offline_cifar100", "method=asha_stop,asha_prom,random_search", "seed=0,1,2,3",
+            "experiment_name=twice", "progress=false", *LOCAL, "hydra.launcher.runs_per_job=2"]
+    env = harness.environment(tmp_path)
+    warm = harness.mfbench(tmp_path, ["benchmark=nas201_offline_cifar100", "hydra.run.dir=warm", "progress=false"],
+                           env)  # builds the offline table once, so both sweeps start at the same point
+    assert warm.returncode == 0, warm.stderr[-2000:]
+    first = harness.start(tmp_path, ["-m", *grid], env, tmp_path / "first.log")
+    time.sleep(0.5)
+    second = harness.start(tmp_path, ["-m", *grid], env, tmp_path / "second.log")
+    assert first.wait(timeout=300) == 0 and second.wait(timeout=300) == 0
+    sweep = tmp_path / "outputs" / "twice"
+    logs = "".join(p.read_text(errors="replace") for p in (sweep / ".submitit").rglob("*.out"))
+    logs += (tmp_path / "first.log").read_text() + (tmp_path / "second.log").read_text()
+    computed = re.findall(r"files: (\S+)/results\.parquet", logs)
+    assert sorted(computed) == sorted(set(computed)) and len(computed) == 12, computed
+    assert not [p for p in sweep.rglob("*") if p.name in ("FAILED", "RUNNING", "QUEUED")]
+    summaries = re.findall(r"(\d+) of (\d+) launched runs computed", logs)
+    assert sum(int(done) for done, _ in summaries) == 12
+    report = harness.status(tmp_path, "outputs/twice")
+    assert set(harness.states(report).values()) == {"done"} and len(report["runs"]) == 12
+
+
+def test_sigterm_to_a_local_sweep_stops_its_jobs_and_a_rerun_finishes_it(tmp_path: Path) -> None:
+    import signal
+
+    gate = tmp_path / "gate"
+    env = harness.environment(tmp_path, MFBENCH_TEST_GATE=str(gate))
+    command = ["-m", harness.SEARCHPATH, *LOCAL, "hydra.launcher.runs_per_job=1", "method=gated", "seed=0,1,2",
+               "experiment_name=term"]
+    sweep = tmp_path / "outputs" / "term"
+    process = harness.start(tmp_path, command, env, tmp_path / "sweep.log")
+    try:
+        harness.wait_for(lambda: list(harness.states_now(sweep).values()).count("running") == 2, 90,
+                         "two running jobs", process=process)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=90) != 0
+    finally:
+        harness.kill_group(process)
+    log = (tmp_path / "sweep.log").read_text()
+    assert "sweep stopped by SIGTERM: 2 running job(s) were sent SIGTERM" in log
+    assert "1 run(s) were never started" in log
+    states = harness.states(harness.status(tmp_path, "outputs/term"))
+    assert sorted(states.values()) == ["failed", "failed", "missing"], states  # no orphan still running
+    gate.touch()
+    rerun = harness.mfbench(tmp_path, command, env)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert set(harness.states(harness.status(tmp_path, "outputs/term")).values()) == {"done"}

@@ -24,7 +24,7 @@ def _main(cfg: DictConfig) -> str:
 
     from mfbench.cli.app import execute
     from mfbench.errors import UserInputError
-    from mfbench.results.markers import IN_PROGRESS_ELSEWHERE, RunInProgress
+    from mfbench.results.markers import FAILED_MARKER, IN_PROGRESS_ELSEWHERE, RunInProgress, RunTerminated
     from mfbench.results.store import FinishedRunExists
     from mfbench.sweeps.threads import limit_threads_to_allocation
 
@@ -32,6 +32,10 @@ def _main(cfg: DictConfig) -> str:
     hydra_cfg = HydraConfig.get()
     try:
         _, outcome = execute(cfg, hydra_cfg.runtime.output_dir, dict(hydra_cfg.runtime.choices))
+    except RunTerminated as stop:  # SIGTERM (scancel, kill, a time limit): say what became of the run
+        print(f"mfbench: {stop}: the run in {hydra_cfg.runtime.output_dir} did not finish and is recorded as failed "
+              f"({FAILED_MARKER}); re-run the same command to redo it", file=sys.stderr, flush=True)
+        raise
     except RunInProgress as busy:  # a second sweep or job on the same folder: not an error, not computed twice
         print(f"mfbench: skipping {hydra_cfg.runtime.output_dir}: {busy}")
         return IN_PROGRESS_ELSEWHERE

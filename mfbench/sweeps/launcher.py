@@ -19,16 +19,19 @@ are skipped by the app, so it continues where it stopped.
 """
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
 
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, JobStatus
@@ -280,11 +283,26 @@ class LocalLauncher(_GroupingLauncher):
 
     def _submit_and_wait(self, groups: list[RunGroup], runs: list[tuple[list[str], int]],
                          results: list[Optional[JobReturn]]) -> None:
-        from mfbench.results.job_info import host_name, process_start_ticks
+        """Keep up to ``array_parallelism`` jobs running until every group is done.
 
-        executors = {own: self._executor(self._params(own)) for own in {g.own for g in groups}}
+        SIGTERM or Ctrl-C stops the sweep cleanly: the running jobs get SIGTERM (their runs
+        record that they were terminated), the sweep waits for them, lists what was stopped and
+        what was never started, and exits; re-running the same command finishes the sweep.
+        """
         pending = deque(groups)
         active: list[tuple[RunGroup, Any]] = []
+        with _sigterm_raises():
+            try:
+                self._run_queue(pending, active, runs, results)
+            except (KeyboardInterrupt, _SweepTerminated) as stop:
+                _stop_jobs(active, runs, pending, stop)
+                raise
+
+    def _run_queue(self, pending: deque[RunGroup], active: list[tuple[RunGroup, Any]],
+                   runs: list[tuple[list[str], int]], results: list[Optional[JobReturn]]) -> None:
+        from mfbench.results.job_info import host_name, process_start_ticks
+
+        executors = {own: self._executor(self._params(own)) for own in {g.own for g in (*pending, *(a[0] for a in active))}}
         while pending or active:
             while pending and len(active) < self.array_parallelism:
                 group = pending.popleft()
@@ -299,6 +317,47 @@ class LocalLauncher(_GroupingLauncher):
                     self._collect(group, job, runs, results)
                 else:
                     running.append((group, job))
-            active = running
+            active[:] = running
             if active:
                 time.sleep(_POLL_S)
+
+
+class _SweepTerminated(SystemExit):
+    """The sweep process received SIGTERM."""
+
+    def __init__(self) -> None:
+        super().__init__(128 + 15)
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Turn SIGTERM into :class:`_SweepTerminated` in the main thread for the block."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _terminate(signum: int, frame: Any) -> None:
+        raise _SweepTerminated()
+
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_jobs(active: Sequence[tuple[RunGroup, Any]], runs: list[tuple[list[str], int]], pending: Sequence[RunGroup],
+               stop: BaseException, grace_s: float = 60.0) -> None:
+    """Forward SIGTERM to the running local jobs, wait for them (bounded), and say what happened."""
+    for _, job in active:
+        with contextlib.suppress(ProcessLookupError, ValueError, PermissionError):
+            os.kill(int(job.job_id), signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while any(not job.done() for _, job in active) and time.monotonic() < deadline:
+        time.sleep(_POLL_S)
+    stopped = sum(len(group.indices) for group, _ in active)
+    never = sum(len(group.indices) for group in pending)
+    why = "Ctrl-C" if isinstance(stop, KeyboardInterrupt) else "SIGTERM"
+    print(f"mfbench: sweep stopped by {why}: {len(active)} running job(s) were sent SIGTERM ({stopped} run(s), "
+          f"recorded as failed unless they had finished), {never} run(s) were never started; finished runs are "
+          f"kept. Re-run the same command to finish the sweep.", file=sys.stderr, flush=True)
