@@ -77,7 +77,8 @@ def _numeric(name: str, codes: np.ndarray, numbers: np.ndarray, is_integer: bool
     log = spec.get("log")
     if log is None:
         log = lower > 0 and upper / lower >= LOG_RATIO
-    full = {"name": name, "type": "integer" if is_integer else "float", "lower": lower, "upper": upper, "log": bool(log)}
+    full = {"name": name, "type": "integer" if is_integer else "float", "lower": lower, "upper": upper,
+            "log": bool(log)}
     try:
         hp = hyperparameter_from_dict(full)
     except ValueError as error:
