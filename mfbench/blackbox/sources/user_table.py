@@ -284,11 +284,18 @@ def open_table(file: Path, spec: LongTableSpec, cache: str = "auto", cache_dir: 
     rebuild = f"delete it: the next run with benchmark.path={file} converts the table again"
     try:
         return _with_space(open_tabular(name, TASK, cache_dir, rebuild))
-    except BlackboxDataError:
+    except BlackboxDataError:  # not converted yet, or a damaged copy: convert (again)
         pass
+    _convert_into_cache(file, spec, name, content, cache_dir, side)
+    return _with_space(open_tabular(name, TASK, cache_dir, rebuild))
+
+
+def _convert_into_cache(file: Path, spec: LongTableSpec, name: str, content_sha256: str, cache_dir: str | None,
+                        side: Mapping[str, Any] | None) -> None:
+    """Read the table once and write it into the blackbox cache as ``name`` (memory-mappable)."""
     print(f"mfbench: converting {file} into the blackbox cache {cache_root(cache_dir) / name} (once)", file=sys.stderr)
     table = read_long_table(file, spec)
-    description = _description(file, content, table, side)
+    description = _description(file, content_sha256, table, side)
     write_tabular(name, cache_dir, table.hyperparameters, table.configurations, spec.fidelity,
                   table.fidelity_values.tolist(), table.objective_names,
                   {TASK: lambda out: out.__setitem__(Ellipsis, table.evaluations)}, len(table.seed_labels),
@@ -296,7 +303,6 @@ def open_table(file: Path, spec: LongTableSpec, cache: str = "auto", cache_dir: 
                                           "seed_labels": description["seed_labels"]},
                   replace=(cache_root(cache_dir) / name).exists(),  # keep a copy a concurrent run just finished
                   checksums=True, dtype=table.evaluations.dtype)
-    return _with_space(open_tabular(name, TASK, cache_dir, rebuild))
 
 
 def _with_space(blackbox: TabularBlackbox) -> TabularBlackbox:
