@@ -33,7 +33,7 @@ OPEN = """
 import sys, time, json, resource
 sys.path.insert(0, {repo!r})
 t0 = time.perf_counter()
-from mfbench.blackbox.sources.user_table import table_benchmark
+from mfbench.benchmarks.table import table_benchmark
 t1 = time.perf_counter()
 b = table_benchmark({path!r}, cache={cache!r}, cache_dir={cache_dir!r})
 t2 = time.perf_counter()

@@ -21,6 +21,8 @@ MOVED_TARGETS: dict[str, str] = {
     "mfbench.stopping.StoppingCriterion": "mfbench.backend.stopping.StoppingCriterion",
     "mfbench.schedulers.fifo.FIFOScheduler": "mfbench.schedulers.random_search.RandomSearch",
     "mfbench.searchers.kde.KDESearcher": "mfbench.searchers.bohb_kde.KDESearcher",
+    "mfbench.blackbox.sources.user_table.table_benchmark": "mfbench.benchmarks.table.table_benchmark",
+    "mfbench.blackbox.sources.user_function.function_benchmark": "mfbench.benchmarks.function.function_benchmark",
 }
 
 

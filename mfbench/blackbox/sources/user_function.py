@@ -1,4 +1,4 @@
-"""``benchmark=function``: a user's Python callable as a benchmark, computed on demand.
+"""A user's Python callable as a blackbox, computed on demand (for ``benchmark=function``).
 
 The callable is ``f(config, fidelity, seed) -> {objective: value}``: ``config`` is a dict
 ``{hyperparameter: value}`` of the declared space, ``fidelity`` an int of the declared
@@ -12,22 +12,27 @@ to be reproducible.
 Training time comes from an objective holding cumulative seconds (``elapsed_time``,
 default: an ``elapsed_time`` key if the callable returns one) or from
 ``cost_per_fidelity`` (``cost_per_fidelity * fidelity`` seconds).
+
+:func:`declare_function` checks what the user declared (:class:`FunctionSource`) and
+:meth:`DeclaredFunction.blackbox` builds the blackbox; the benchmark around it (metric,
+budget) is :func:`mfbench.benchmarks.function.function_benchmark`.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import math
 import numbers
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from mfbench.benchmarks.base import Benchmark
-from mfbench.blackbox.sources.user_common import (BUDGET_FULL_TRAININGS, DEFAULT_N_WORKERS, choose_metric,
-                                                  hyperparameter_specs)
+from mfbench.blackbox.sources.user_specs import hyperparameter_specs
 from mfbench.blackbox.surrogate import SurrogateBlackbox
 from mfbench.errors import ConfigError
 from mfbench.space import ConfigSpace, hyperparameter_from_dict, hyperparameter_to_dict
@@ -35,104 +40,118 @@ from mfbench.space import ConfigSpace, hyperparameter_from_dict, hyperparameter_
 UserFunction = Callable[[dict[str, Any], int, int], Mapping[str, Any]]
 
 
-def function_benchmark(
-    target: str,
-    hyperparameters: Any,
-    fidelities: list[int] | None = None,
-    max_fidelity: int | None = None,
-    metric: str | None = None,
-    mode: str = "min",
-    objectives: list[str] | None = None,
-    elapsed_time: str | None = None,
-    cost_per_fidelity: float | None = None,
-    num_seeds: int = 1,
-    fidelity_attr: str = "epoch",
-    target_kwargs: dict[str, Any] | None = None,
-    n_workers: int = DEFAULT_N_WORKERS,
-    max_wallclock_time: float | None = None,
-    description: str | None = None,
-) -> Benchmark:
-    """The benchmark of a Python callable (see the module docstring).
+@dataclass(frozen=True)
+class FunctionSource:
+    """What a user declares about a callable: everything that determines its blackbox.
 
-    Args:
-        target: ``package.module.callable`` (importable from the current directory), or
-            ``path/to/file.py:callable``.
-        hyperparameters: the space: a list of ``{name, type, choices | lower, upper, log}``
-            or a mapping ``{name: spec}`` (:func:`mfbench.space.hyperparameter_from_dict`).
-        fidelities: the fidelity values (integers >= 1, increasing); or
-        max_fidelity: fidelities ``1..max_fidelity``.
-        metric: objective to optimise (default: the only objective besides the time).
-        mode: ``"min"`` or ``"max"``.
-        objectives: the objectives, in order (default: the keys the callable returns for
-            the midpoint configuration at the lowest fidelity, seed 0: one extra call).
-        elapsed_time: objective holding cumulative training seconds (default: ``elapsed_time``).
-        cost_per_fidelity: instead, simulated seconds per unit of fidelity.
-        num_seeds: number of seeds the callable distinguishes.
-        fidelity_attr: name of the fidelity in results (e.g. ``epoch``).
-        target_kwargs: keyword arguments bound to the callable (``functools.partial``).
-        n_workers: default number of workers.
-        max_wallclock_time: default simulated budget in seconds (default: 20 x the time of
-            the midpoint configuration at the largest fidelity, seed 0).
-        description: a sentence for the metadata.
+    The fields are the ``benchmark=function`` options of the same names (see
+    :func:`mfbench.benchmarks.function.function_benchmark`).
     """
-    function = load_callable(target, target_kwargs)
+
+    target: str
+    hyperparameters: Any
+    fidelities: list[int] | None = None
+    max_fidelity: int | None = None
+    objectives: list[str] | None = None
+    elapsed_time: str | None = None
+    cost_per_fidelity: float | None = None
+    num_seeds: int = 1
+    target_kwargs: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, eq=False)  # numpy fields: no meaningful ==
+class DeclaredFunction:
+    """A checked :class:`FunctionSource`: the callable with its space, fidelities and objectives.
+
+    Attributes:
+        objectives: the objectives read from each returned dict, in order.
+        cumulative: the time objective derived from ``cost_per_fidelity`` (appended after
+            ``objectives``), or None when the callable returns its time.
+        elapsed_time_attr: the objective holding cumulative training seconds.
+    """
+
+    target: str
+    function: UserFunction
+    space: ConfigSpace
+    fidelity_values: np.ndarray
+    objectives: list[str]
+    cumulative: str | None
+    elapsed_time_attr: str
+    num_seeds: int
+    cost_per_fidelity: float | None
+
+    @property
+    def metric_candidates(self) -> list[str]:
+        """The objectives that can be the metric: all but the elapsed time."""
+        return [o for o in self.objectives if o != self.elapsed_time_attr]
+
+    def blackbox(self) -> FunctionBlackbox:
+        """The blackbox computing the callable on demand."""
+        predictor = CallablePredictor(self.function, self.target, self.objectives, self.cumulative,
+                                      self.cost_per_fidelity)
+        return FunctionBlackbox(
+            self.space, self.fidelity_values, [*self.objectives, *([self.cumulative] if self.cumulative else [])],
+            predictor, self.num_seeds,
+            {"source": {"kind": "python function", "target": self.target}, "computed": "on demand",
+             "hyperparameters": [hyperparameter_to_dict(hp) for hp in self.space.hyperparameters]},
+            self.elapsed_time_attr,
+        )
+
+
+def declare_function(source: FunctionSource) -> DeclaredFunction:
+    """Import the callable and check the declaration (ConfigError saying what to fix).
+
+    Without ``source.objectives`` the callable is called once, at the midpoint
+    configuration, the lowest fidelity and seed 0, to learn the objectives it returns.
+    """
+    function = load_callable(source.target, source.target_kwargs)
+    space = declared_space(source.hyperparameters)
+    values = fidelity_values(source.fidelities, source.max_fidelity)
+    _check_seeds_and_cost(source)
+    if source.objectives is None:
+        objectives = list(_call(function, source.target, space.midpoint(), int(values[0]), 0))
+    elif isinstance(source.objectives, str) or not source.objectives:
+        raise ConfigError(f"benchmark.objectives must be a non-empty list of names, got {source.objectives!r}")
+    else:
+        objectives = list(source.objectives)
+    objectives = [str(o) for o in objectives]
+    cumulative, elapsed_attr = _time_objective(source, objectives)
+    return DeclaredFunction(source.target, function, space, values, objectives, cumulative, elapsed_attr,
+                            source.num_seeds, source.cost_per_fidelity)
+
+
+def declared_space(hyperparameters: Any) -> ConfigSpace:
+    """The space of ``benchmark.hyperparameters`` (at least one hyperparameter)."""
     specs = hyperparameter_specs(hyperparameters, "benchmark.hyperparameters")
     if not specs:
         raise ConfigError("benchmark.hyperparameters: declare at least one hyperparameter, e.g. "
                           "[{name: lr, type: float, lower: 0.0001, upper: 1, log: true}]")
-    space = ConfigSpace(tuple(_hyperparameter(spec) for spec in specs.values()))
-    values = fidelity_values(fidelities, max_fidelity)
-    if num_seeds < 1:
-        raise ConfigError(f"benchmark.num_seeds must be >= 1, got {num_seeds}")
-    if cost_per_fidelity is not None:
-        if elapsed_time is not None:
+    return ConfigSpace(tuple(_hyperparameter(spec) for spec in specs.values()))
+
+
+def _check_seeds_and_cost(source: FunctionSource) -> None:
+    if source.num_seeds < 1:
+        raise ConfigError(f"benchmark.num_seeds must be >= 1, got {source.num_seeds}")
+    if source.cost_per_fidelity is not None:
+        if source.elapsed_time is not None:
             raise ConfigError("benchmark.cost_per_fidelity replaces benchmark.elapsed_time: set one of them")
-        if not cost_per_fidelity > 0:
-            raise ConfigError(f"benchmark.cost_per_fidelity must be > 0 seconds, got {cost_per_fidelity}")
-    if objectives is None:
-        probe = _call(function, target, space.midpoint(), int(values[0]), 0)
-        objectives = list(probe)
-    elif isinstance(objectives, str) or not objectives:
-        raise ConfigError(f"benchmark.objectives must be a non-empty list of names, got {objectives!r}")
-    objectives = [str(o) for o in objectives]
-    cumulative = None
-    if cost_per_fidelity is not None:
+        if not source.cost_per_fidelity > 0:
+            raise ConfigError(f"benchmark.cost_per_fidelity must be > 0 seconds, got {source.cost_per_fidelity}")
+
+
+def _time_objective(source: FunctionSource, objectives: list[str]) -> tuple[str | None, str]:
+    """``(derived cumulative-time objective or None, the objective holding cumulative seconds)``."""
+    if source.cost_per_fidelity is not None:  # a derived time must not shadow an objective of the callable
         cumulative = "elapsed_time" if "elapsed_time" not in objectives else "simulated_elapsed_time"
-        elapsed_attr = cumulative
-    else:
-        elapsed_attr = elapsed_time or "elapsed_time"
-        if elapsed_attr not in objectives:
-            raise ConfigError(
-                f"benchmark.target={target} returns no {elapsed_attr!r} (its objectives: {objectives}): name the "
-                "objective holding cumulative training seconds with benchmark.elapsed_time=NAME, or set "
-                "benchmark.cost_per_fidelity=SECONDS"
-            )
-    metric = choose_metric(metric, [o for o in objectives if o != elapsed_attr], f"benchmark.target={target}")
-    if metric not in objectives:
-        raise ConfigError(f"benchmark.metric={metric!r} is not an objective of {target}: {objectives}")
-    predictor = CallablePredictor(function, target, objectives, cumulative, cost_per_fidelity)
-    blackbox = FunctionBlackbox(
-        space, values, [*objectives, *([cumulative] if cumulative else [])], predictor, num_seeds,
-        {"source": {"kind": "python function", "target": target}, "computed": "on demand",
-         "hyperparameters": [hyperparameter_to_dict(hp) for hp in space.hyperparameters]},
-        elapsed_attr,
-    )
-    if max_wallclock_time is None:
-        if cost_per_fidelity is not None:
-            full = cost_per_fidelity * float(values[-1])
-        else:
-            full = float(blackbox.evaluate(space.midpoint(), 0, values[-1:])[0, blackbox.objective_index(elapsed_attr)])
-        if not full > 0:
-            raise ConfigError(f"benchmark.target={target}: cannot derive a default budget (the midpoint configuration "
-                              "takes no time at the largest fidelity); set benchmark.max_wallclock_time=SECONDS")
-        max_wallclock_time = math.ceil(BUDGET_FULL_TRAININGS * full)
-    return Benchmark(
-        blackbox=blackbox, metric=metric, mode=mode,  # type: ignore[arg-type]
-        fidelity_attr=fidelity_attr, elapsed_time_attr=elapsed_attr, n_workers=n_workers,
-        max_wallclock_time=float(max_wallclock_time),
-        description=description or (f"Python function {target}: {len(space.hyperparameters)} hyperparameter(s), "
-                                    f"{fidelity_attr} {values[0]}..{values[-1]}, computed on demand"),
-    )
+        return cumulative, cumulative
+    elapsed_attr = source.elapsed_time or "elapsed_time"
+    if elapsed_attr not in objectives:
+        raise ConfigError(
+            f"benchmark.target={source.target} returns no {elapsed_attr!r} (its objectives: {objectives}): name the "
+            "objective holding cumulative training seconds with benchmark.elapsed_time=NAME, or set "
+            "benchmark.cost_per_fidelity=SECONDS"
+        )
+    return None, elapsed_attr
 
 
 def _hyperparameter(spec: Mapping[str, Any]) -> Any:
@@ -169,37 +188,50 @@ def load_callable(target: str, kwargs: Mapping[str, Any] | None = None) -> UserF
         raise ConfigError(f"benchmark.target must be 'package.module.callable' or 'file.py:callable', got {target!r}")
     if ":" in target:
         file, _, attribute = target.rpartition(":")
-        path = Path(file).expanduser()
-        if not path.is_file():
-            raise ConfigError(f"benchmark.target={target}: the file {path} does not exist")
-        module_name = f"mfbench_user_function_{abs(hash(str(path.resolve())))}"
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        try:
-            spec.loader.exec_module(module)
-        except Exception as error:
-            sys.modules.pop(module_name, None)
-            raise ConfigError(f"benchmark.target={target}: importing {path} failed: {type(error).__name__}: {error}") from error
+        module = _module_from_file(target, Path(file).expanduser())
     else:
         module_name, _, attribute = target.rpartition(".")
-        if not module_name:
-            raise ConfigError(f"benchmark.target={target!r}: write it as 'package.module.callable' or 'file.py:callable'")
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as error:
-            raise ConfigError(f"benchmark.target={target}: cannot import {module_name!r} ({error}); the module must be "
-                              "importable from the current directory or the Python path, or use "
-                              "benchmark.target=path/to/file.py:callable") from None
+        module = _module_by_name(target, module_name)
     function = getattr(module, attribute, None)
     if not callable(function):
         raise ConfigError(f"benchmark.target={target}: {attribute!r} is not a callable of {module.__name__}")
     if kwargs:
-        import functools
-
         function = functools.partial(function, **dict(kwargs))
     return function  # type: ignore[return-value]
+
+
+def _module_from_file(target: str, path: Path) -> ModuleType:
+    """The module of a Python file, registered under a name unique to its resolved path.
+
+    Registered in ``sys.modules`` so that pickling and ``dataclasses`` inside the file work;
+    a file that fails to import is unregistered again.
+    """
+    if not path.is_file():
+        raise ConfigError(f"benchmark.target={target}: the file {path} does not exist")
+    module_name = f"mfbench_user_function_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        sys.modules.pop(module_name, None)
+        raise ConfigError(f"benchmark.target={target}: importing {path} failed: {type(error).__name__}: "
+                          f"{error}") from error
+    return module
+
+
+def _module_by_name(target: str, module_name: str) -> ModuleType:
+    """An importable module (from the current directory or the Python path)."""
+    if not module_name:
+        raise ConfigError(f"benchmark.target={target!r}: write it as 'package.module.callable' or 'file.py:callable'")
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as error:
+        raise ConfigError(f"benchmark.target={target}: cannot import {module_name!r} ({error}); the module must be "
+                          "importable from the current directory or the Python path, or use "
+                          "benchmark.target=path/to/file.py:callable") from None
 
 
 def _call(function: UserFunction, target: str, config: Mapping[str, Any], fidelity: int, seed: int) -> Mapping[str, Any]:

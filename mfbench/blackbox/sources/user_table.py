@@ -1,10 +1,10 @@
-"""``benchmark=table``: a user's learning-curve table (parquet or CSV) as a benchmark.
+"""A user's learning-curve table (parquet or CSV) as a tabular blackbox (for ``benchmark=table``).
 
 The table is in long format, one row per (configuration, seed, fidelity), as
 ``python -m mfbench.data export`` writes it (see :mod:`mfbench.blackbox.long_table` for the
 format and the checks). What the columns mean comes from, in order of precedence:
 
-1. the options of :func:`table_benchmark` (``benchmark.metric=...`` etc.);
+1. the options (:class:`TableColumns`: ``benchmark.metric=...`` etc.);
 2. the export's JSON sidecar beside the file (``FILE.json``: the exact space with its
    types and choice order, fidelity, objectives, metric, mode, elapsed time, workers, budget);
 3. inference: fidelity column ``epoch``, seed column ``seed`` and elapsed-time column
@@ -20,23 +20,25 @@ once into the blackbox cache (:mod:`mfbench.blackbox.cache`, memory-mapped store
 :mod:`mfbench.blackbox.stored`) under a name made of the file's sha256 and of the column
 options, so later runs open it in milliseconds; the file's hash is remembered by path,
 size and modification time, so an unchanged file is not even re-read.
+
+:func:`open_user_table` does all of that; the benchmark around the blackbox (mode,
+workers, budget) is :func:`mfbench.benchmarks.table.table_benchmark`.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
-import numpy as np
-
-from mfbench.benchmarks.base import Benchmark
 from mfbench.blackbox.base import TabularBlackbox
 from mfbench.blackbox.cache import BlackboxDataError, cache_root, sha256_of
 from mfbench.blackbox.long_table import LongTable, LongTableSpec, read_header, read_long_table, table_format
-from mfbench.blackbox.sources.user_common import (DEFAULT_N_WORKERS, choose_metric, default_budget,
-                                                  hyperparameter_specs)
+from mfbench.blackbox.sources.user_specs import choose_metric, hyperparameter_specs
+from mfbench.blackbox.stored import decode_configurations, open_tabular, write_tabular
 from mfbench.errors import ConfigError
 from mfbench.space import ConfigSpace, hyperparameter_from_dict, hyperparameter_to_dict
 
@@ -49,51 +51,51 @@ _HASHES = ".table-hashes"
 _CACHE_CHOICES = ("auto", "always", "never")
 
 
-def table_benchmark(
-    path: str,
-    metric: str | None = None,
-    mode: str | None = None,
-    fidelity: str | None = None,
-    elapsed_time: str | None = None,
-    elapsed_time_is_per_epoch: bool = False,
-    cost_per_fidelity: float | None = None,
-    seed_column: str | None = None,
-    objectives: list[str] | None = None,
-    hyperparameters: Any = None,
-    ignore: list[str] | None = None,
-    n_workers: int | None = None,
-    max_wallclock_time: float | None = None,
-    max_fidelity: int | None = None,
-    sidecar: bool = True,
-    cache: str = "auto",
-    cache_dir: str | None = None,
-    description: str | None = None,
-) -> Benchmark:
-    """The benchmark of a long-format table (see the module docstring for the defaults).
+@dataclass(frozen=True)
+class TableColumns:
+    """What the user says the columns mean; ``None`` (or ``False``): from the sidecar, else inferred.
 
-    Args:
-        path: the parquet or CSV file.
-        metric: objective column to optimise (default: the sidecar's, or the only objective).
-        mode: ``"min"`` or ``"max"`` (default: the sidecar's, else ``"min"``).
-        fidelity: fidelity column, integers >= 1 (default: the sidecar's, else ``epoch``).
-        elapsed_time: column of training seconds, cumulative unless ``elapsed_time_is_per_epoch``
-            (default: the sidecar's, else ``elapsed_time`` if present).
-        elapsed_time_is_per_epoch: ``elapsed_time`` holds the seconds of each row's step;
-            they are accumulated along each curve into an ``elapsed_time`` objective.
-        cost_per_fidelity: without a time column: simulated seconds per unit of fidelity.
-        seed_column: column telling repeated runs of a configuration apart (default:
-            ``seed`` if present, else one seed).
-        objectives: objective columns (default: the sidecar's, else metric + elapsed time).
-        hyperparameters: type overrides ``{column: spec}`` (or a list of specs).
-        ignore: columns to leave out (neither hyperparameters nor objectives).
-        n_workers: default workers (sidecar's, else 4).
-        max_wallclock_time: default simulated budget in seconds (sidecar's, else
-            20 x the median elapsed time at the largest fidelity).
-        max_fidelity: the largest fidelity a trial runs to (default: the table's last).
-        sidecar: read ``FILE.json`` beside the table when it exists.
-        cache: ``auto`` (cache files of 8 MiB or more), ``always`` or ``never``.
-        cache_dir: the cache root (default: ``$MFBENCH_CACHE`` or ``~/.cache/mfbench/blackboxes``).
-        description: a sentence for the metadata (default: the sidecar's, else made up).
+    The fields are the ``benchmark=table`` options of the same names (see
+    :func:`mfbench.benchmarks.table.table_benchmark`).
+    """
+
+    metric: str | None = None
+    fidelity: str | None = None
+    elapsed_time: str | None = None
+    elapsed_time_is_per_epoch: bool = False
+    cost_per_fidelity: float | None = None
+    seed_column: str | None = None
+    objectives: list[str] | None = None
+    hyperparameters: Any = None
+    ignore: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class UserTable:
+    """A user's table opened as a blackbox, with what a benchmark needs to know about it.
+
+    Attributes:
+        file: the table.
+        blackbox: the tabular blackbox (memory-mapped when cached).
+        spec: what each column means.
+        metric: the objective to optimise.
+        sidecar: the export's sidecar beside the table (``{}`` without one, or if ignored).
+    """
+
+    file: Path
+    blackbox: TabularBlackbox
+    spec: LongTableSpec
+    metric: str
+    sidecar: Mapping[str, Any]
+
+
+def open_user_table(path: str, columns: TableColumns, sidecar: bool = True, cache: str = "auto",
+                    cache_dir: str | None = None) -> UserTable:
+    """Open the table at ``path`` (see the module docstring; the arguments are the benchmark options).
+
+    Raises:
+        FileNotFoundError: no such file.
+        ConfigError, TableError: an option or the table is wrong (the message says how to fix it).
     """
     if cache not in _CACHE_CHOICES:
         raise ConfigError(f"benchmark.cache must be one of {list(_CACHE_CHOICES)}, got {cache!r}")
@@ -103,47 +105,11 @@ def table_benchmark(
             f"benchmark.path: the table {file} does not exist"
             + ("" if file.is_absolute() else f" (a relative path is taken from the current directory {Path.cwd()})")
         )
-    table_format(file)
+    table_format(file)  # an unknown format fails before anything is read
     side = read_sidecar(file) if sidecar else None
-    options = {"metric": metric, "fidelity": fidelity, "elapsed_time": elapsed_time,
-               "elapsed_time_is_per_epoch": elapsed_time_is_per_epoch, "cost_per_fidelity": cost_per_fidelity,
-               "seed_column": seed_column, "objectives": objectives, "hyperparameters": hyperparameters,
-               "ignore": ignore}
-    spec, metric = column_roles(file, read_header(file), side, options)
+    spec, metric = column_roles(file, read_header(file), side, columns)
     blackbox = open_table(file, spec, cache, cache_dir, side)
-    side = side or {}
-    elapsed_attr = spec.elapsed_time_attr
-    assert elapsed_attr is not None
-    if max_fidelity is None:
-        max_fidelity = side.get("max_fidelity")
-    if max_fidelity is not None and max_fidelity not in set(blackbox.fidelity_values.tolist()):
-        values = blackbox.fidelity_values
-        raise ConfigError(f"benchmark.max_fidelity={max_fidelity} is not a fidelity of the table "
-                          f"({spec.fidelity} {values[0]}..{values[-1]})")
-    if max_wallclock_time is None:
-        max_wallclock_time = side.get("max_wallclock_time")
-    if max_wallclock_time is None:
-        last = int(np.searchsorted(blackbox.fidelity_values, max_fidelity)) if max_fidelity is not None else -1
-        elapsed = blackbox.evaluations[:, :, last, blackbox.objective_index(elapsed_attr)]
-        max_wallclock_time = default_budget(np.asarray(elapsed), f"benchmark.path={file}")
-    if description is None:
-        if side.get("description"):
-            description = f"{side['description']} (read from the table {file.name})"
-        else:
-            description = (f"user table {file.name}: {len(blackbox.config_space.table or ())} configurations, "
-                           f"{blackbox.num_seeds} seed(s), {spec.fidelity} {blackbox.fidelity_values[0]}.."
-                           f"{blackbox.fidelity_values[-1]}")
-    return Benchmark(
-        blackbox=blackbox,
-        metric=metric,
-        mode=mode or side.get("mode") or "min",  # type: ignore[arg-type]
-        fidelity_attr=spec.fidelity,
-        elapsed_time_attr=elapsed_attr,
-        n_workers=int(n_workers if n_workers is not None else side.get("n_workers") or DEFAULT_N_WORKERS),
-        max_wallclock_time=float(max_wallclock_time),
-        max_fidelity=max_fidelity,
-        description=description,
-    )
+    return UserTable(file, blackbox, spec, metric, side or {})
 
 
 # ---------------------------------------------------------------------------- sidecar
@@ -170,26 +136,75 @@ def read_sidecar(file: Path) -> dict[str, Any] | None:
     return side
 
 
-# ----------------------------------------------------------------------- column roles
-def column_roles(file: Path, header: list[str], side: Mapping[str, Any] | None,
-                 options: Mapping[str, Any]) -> tuple[LongTableSpec, str]:
-    """What every column means, and the metric (options > sidecar > inference)."""
-    side = side or {}
-    where = f"benchmark.path={file.name}"
 
-    def column(key: str, name: str | None) -> str | None:
-        if name is not None and name not in header:
-            raise ConfigError(f"benchmark.{key}={name!r}: {file.name} has no such column; its columns are {header}")
+
+# ----------------------------------------------------------------------- column roles
+class _Header:
+    """The table's columns, checking that the names the user gives are among them."""
+
+    def __init__(self, file: Path, names: list[str]) -> None:
+        self.file = file
+        self.names = names
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.names
+
+    def check(self, key: str, name: str | None) -> str | None:
+        """``name`` (given as ``benchmark.<key>``), if it is a column or None (ConfigError otherwise)."""
+        if name is not None and name not in self.names:
+            raise ConfigError(f"benchmark.{key}={name!r}: {self.file.name} has no such column; its columns are "
+                              f"{self.names}")
         return name
 
-    fidelity = column("fidelity", options["fidelity"] or side.get("fidelity") or ("epoch" if "epoch" in header else None))
+
+class _TimeColumns(NamedTuple):
+    """How the simulator gets training times (see :class:`mfbench.blackbox.long_table.LongTableSpec`)."""
+
+    elapsed: str | None
+    per_epoch: bool
+    cost: float | None
+    cumulative: str
+
+
+def column_roles(file: Path, header: list[str], side: Mapping[str, Any] | None,
+                 options: TableColumns) -> tuple[LongTableSpec, str]:
+    """What every column means, and the metric (options > sidecar > inference)."""
+    side = side or {}
+    columns = _Header(file, header)
+    where = f"benchmark.path={file.name}"
+    fidelity = columns.check("fidelity", options.fidelity or side.get("fidelity")
+                             or ("epoch" if "epoch" in columns else None))
     if fidelity is None:
         raise ConfigError(f"{where}: benchmark.fidelity=COLUMN is required (there is no column named 'epoch'); "
                           f"columns: {header}")
-    seed = column("seed_column", options["seed_column"] or ("seed" if "seed" in header else None))
-    per_epoch = bool(options["elapsed_time_is_per_epoch"])
-    cost = options["cost_per_fidelity"]
-    elapsed = options["elapsed_time"]
+    seed = columns.check("seed_column", options.seed_column or ("seed" if "seed" in columns else None))
+    time = _time_columns(columns, side, options, where)
+    objectives, metric = _objectives_and_metric(columns, side, options, time, where)
+    roles = {o: "an objective" for o in objectives}
+    roles[fidelity] = "the fidelity"
+    if seed is not None:
+        roles[seed] = "the seed column"
+    ignore = list(options.ignore or ())
+    for name in ignore:
+        columns.check("ignore", name)
+    names, specs = _hyperparameter_columns(columns, side, options.hyperparameters, roles, ignore)
+    if not names:
+        raise ConfigError(f"{where}: no hyperparameter column is left (columns {header}: fidelity {fidelity!r}, seed "
+                          f"{seed!r}, objectives {objectives}, ignored {ignore})")
+    spec = LongTableSpec(
+        hyperparameters=names, fidelity=fidelity, objectives=objectives, seed=seed, specs=specs,
+        elapsed_time=time.elapsed, elapsed_time_is_per_epoch=time.per_epoch, cost_per_fidelity=time.cost,
+        cumulative_name=time.cumulative,
+        fidelity_values=side.get("fidelity_values") if side and fidelity == side.get("fidelity") else None,
+    )
+    return spec, metric
+
+
+def _time_columns(columns: _Header, side: Mapping[str, Any], options: TableColumns, where: str) -> _TimeColumns:
+    """The elapsed-time column (or cost per fidelity), and the name of a derived cumulative time."""
+    per_epoch = bool(options.elapsed_time_is_per_epoch)
+    cost = options.cost_per_fidelity
+    elapsed = options.elapsed_time
     if cost is not None:
         if elapsed is not None or per_epoch:
             raise ConfigError("benchmark.cost_per_fidelity replaces an elapsed-time column: set either it or "
@@ -197,43 +212,50 @@ def column_roles(file: Path, header: list[str], side: Mapping[str, Any] | None,
         if not cost > 0:
             raise ConfigError(f"benchmark.cost_per_fidelity must be > 0 seconds, got {cost}")
     elif elapsed is None:
-        elapsed = side.get("elapsed_time") or ("elapsed_time" if "elapsed_time" in header else None)
+        elapsed = side.get("elapsed_time") or ("elapsed_time" if "elapsed_time" in columns else None)
         if elapsed is None:
             raise ConfigError(
                 f"{where}: the simulator needs training times: name the column with benchmark.elapsed_time=COLUMN "
                 "(cumulative seconds; add benchmark.elapsed_time_is_per_epoch=true if it holds the seconds of each "
                 "epoch), or set benchmark.cost_per_fidelity=SECONDS (seconds per unit of fidelity)"
             )
-    column("elapsed_time", elapsed)
-    derived = per_epoch or cost is not None
+    columns.check("elapsed_time", elapsed)
     cumulative = "elapsed_time"
-    if derived and cumulative in header:
+    if (per_epoch or cost is not None) and cumulative in columns:  # a derived time must not shadow a column
         cumulative = f"{elapsed}_cumulative" if per_epoch else "simulated_elapsed_time"
+    return _TimeColumns(elapsed, per_epoch, cost, cumulative)
 
-    listed = options["objectives"]
+
+def _objectives_and_metric(columns: _Header, side: Mapping[str, Any], options: TableColumns, time: _TimeColumns,
+                           where: str) -> tuple[list[str], str]:
+    """The objective columns (listed, else the sidecar's; plus the metric and the time) and the metric."""
+    listed = options.objectives
     if listed is not None and (isinstance(listed, str) or not all(isinstance(o, str) for o in listed)):
         raise ConfigError(f"benchmark.objectives must be a list of column names, got {listed!r}")
     for name in listed or ():
-        column("objectives", name)
+        columns.check("objectives", name)
     candidates = list(listed if listed is not None else side.get("objectives", []))
-    metric = options["metric"] or side.get("metric")
-    metric = choose_metric(metric, [c for c in candidates if c not in (elapsed, cumulative)], where)
-    column("metric", metric)
-    objectives = list(dict.fromkeys([*candidates, metric] + ([elapsed] if elapsed else [])))
+    metric = options.metric or side.get("metric")
+    metric = choose_metric(metric, [c for c in candidates if c not in (time.elapsed, time.cumulative)], where)
+    columns.check("metric", metric)
+    objectives = list(dict.fromkeys([*candidates, metric] + ([time.elapsed] if time.elapsed else [])))
+    return objectives, metric
 
-    ignore = list(options["ignore"] or ())
-    for name in ignore:
-        column("ignore", name)
-    overrides = hyperparameter_specs(options["hyperparameters"], "benchmark.hyperparameters")
-    roles = {o: "an objective" for o in objectives}
-    roles[fidelity] = "the fidelity"
-    if seed is not None:
-        roles[seed] = "the seed column"
-    if side.get("hyperparameters"):  # the exported space, exactly (types, bounds, choice order)
+
+def _hyperparameter_columns(columns: _Header, side: Mapping[str, Any], hyperparameters: Any,
+                            roles: Mapping[str, str], ignore: list[str]) -> tuple[list[str], dict[str, Any]]:
+    """The hyperparameter columns (possibly none) and their declared specs.
+
+    With a sidecar, its exported space exactly (types, bounds, choice order); else every
+    column without a role (``roles``: fidelity, seed, objectives) that is not ignored.
+    ``hyperparameters`` (the option) overrides the spec of any of them.
+    """
+    overrides = hyperparameter_specs(hyperparameters, "benchmark.hyperparameters")
+    if side.get("hyperparameters"):
         specs = {hp["name"]: dict(hp) for hp in side["hyperparameters"]}
         names = list(specs)
     else:
-        names = [c for c in header if c not in roles and c not in ignore]
+        names = [c for c in columns.names if c not in roles and c not in ignore]
         specs = {}
     for name, override in overrides.items():
         if name not in names:
@@ -244,17 +266,8 @@ def column_roles(file: Path, header: list[str], side: Mapping[str, Any] | None,
     for name in names:
         if name in roles:
             raise ConfigError(f"column {name!r} cannot be both a hyperparameter and {roles[name]}")
-        column("hyperparameters", name)
-    if not names:
-        raise ConfigError(f"{where}: no hyperparameter column is left (columns {header}: fidelity {fidelity!r}, seed "
-                          f"{seed!r}, objectives {objectives}, ignored {ignore})")
-    spec = LongTableSpec(
-        hyperparameters=names, fidelity=fidelity, objectives=objectives, seed=seed, specs=specs,
-        elapsed_time=elapsed, elapsed_time_is_per_epoch=per_epoch, cost_per_fidelity=cost,
-        cumulative_name=cumulative,
-        fidelity_values=side.get("fidelity_values") if side and fidelity == side.get("fidelity") else None,
-    )
-    return spec, metric
+        columns.check("hyperparameters", name)
+    return names, specs
 
 
 # ------------------------------------------------------------------ opening / caching
@@ -266,20 +279,23 @@ def open_table(file: Path, spec: LongTableSpec, cache: str = "auto", cache_dir: 
     if not use_cache:
         table = read_long_table(file, spec)
         return _in_memory(table, _description(file, sha256_of(file), table, side))
-    from mfbench.blackbox.stored import open_tabular, write_tabular
-
     content = content_hash(file, cache_dir)
     name = cache_name(content, spec)
     rebuild = f"delete it: the next run with benchmark.path={file} converts the table again"
     try:
         return _with_space(open_tabular(name, TASK, cache_dir, rebuild))
-    except BlackboxDataError:
+    except BlackboxDataError:  # not converted yet, or a damaged copy: convert (again)
         pass
-    import sys
+    _convert_into_cache(file, spec, name, content, cache_dir, side)
+    return _with_space(open_tabular(name, TASK, cache_dir, rebuild))
 
+
+def _convert_into_cache(file: Path, spec: LongTableSpec, name: str, content_sha256: str, cache_dir: str | None,
+                        side: Mapping[str, Any] | None) -> None:
+    """Read the table once and write it into the blackbox cache as ``name`` (memory-mappable)."""
     print(f"mfbench: converting {file} into the blackbox cache {cache_root(cache_dir) / name} (once)", file=sys.stderr)
     table = read_long_table(file, spec)
-    description = _description(file, content, table, side)
+    description = _description(file, content_sha256, table, side)
     write_tabular(name, cache_dir, table.hyperparameters, table.configurations, spec.fidelity,
                   table.fidelity_values.tolist(), table.objective_names,
                   {TASK: lambda out: out.__setitem__(Ellipsis, table.evaluations)}, len(table.seed_labels),
@@ -287,7 +303,6 @@ def open_table(file: Path, spec: LongTableSpec, cache: str = "auto", cache_dir: 
                                           "seed_labels": description["seed_labels"]},
                   replace=(cache_root(cache_dir) / name).exists(),  # keep a copy a concurrent run just finished
                   checksums=True, dtype=table.evaluations.dtype)
-    return _with_space(open_tabular(name, TASK, cache_dir, rebuild))
 
 
 def _with_space(blackbox: TabularBlackbox) -> TabularBlackbox:
@@ -340,7 +355,5 @@ def _description(file: Path, sha256: str, table: LongTable, side: Mapping[str, A
 
 
 def _in_memory(table: LongTable, description: Mapping[str, Any]) -> TabularBlackbox:
-    from mfbench.blackbox.stored import decode_configurations
-
     space = ConfigSpace(table.hyperparameters, table=decode_configurations(table.hyperparameters, table.configurations))
     return TabularBlackbox(space, table.fidelity_values, table.objective_names, table.evaluations, description)

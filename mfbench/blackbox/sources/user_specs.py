@@ -1,4 +1,5 @@
-"""What the user-table and user-function benchmarks share: spec lists, metric choice, budget.
+"""What a user declares for a bring-your-own blackbox (table or function): its hyperparameter
+specs, and which objective is the metric.
 
 Hyperparameter specs are written as in :func:`mfbench.space.hyperparameter_from_dict`
 (``{name, type, choices | lower, upper, log}``), either as a list of such dicts or as a
@@ -9,35 +10,15 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-import numpy as np
-
 from mfbench.errors import ConfigError
 
-#: without an explicit budget, a run gets this many full-fidelity training times (median)
-BUDGET_FULL_TRAININGS = 20
-DEFAULT_N_WORKERS = 4
 _SPEC_KEYS = {"name", "type", "choices", "lower", "upper", "log"}
 
 
 def hyperparameter_specs(value: Any, where: str) -> dict[str, dict[str, Any]]:
     """``{name: spec}`` from a list of specs or a mapping (``where`` names the key in messages)."""
-    if value is None:
-        return {}
-    if isinstance(value, Mapping):
-        items = []
-        for name, spec in value.items():
-            if isinstance(spec, str):
-                spec = {"type": spec}
-            if not isinstance(spec, Mapping):
-                raise ConfigError(f"{where}.{name}: expected a spec such as {{type: float, lower: 0.001, upper: 1, "
-                                  f"log: true}}, got {spec!r}")
-            items.append({**spec, "name": str(name)})
-    elif isinstance(value, Sequence) and not isinstance(value, str):
-        items = list(value)
-    else:
-        raise ConfigError(f"{where}: expected a list of {{name, type, ...}} or a mapping {{name: spec}}, got {value!r}")
     specs: dict[str, dict[str, Any]] = {}
-    for item in items:
+    for item in _spec_list(value, where):
         if not isinstance(item, Mapping) or "name" not in item:
             raise ConfigError(f"{where}: every hyperparameter needs a name, as in {{name: lr, type: float, "
                               f"lower: 0.001, upper: 1, log: true}}; got {item!r}")
@@ -51,6 +32,25 @@ def hyperparameter_specs(value: Any, where: str) -> dict[str, dict[str, Any]]:
     return specs
 
 
+def _spec_list(value: Any, where: str) -> list[Any]:
+    """The specs as a list of ``{name, ...}``, whichever of the two forms (or ``None``) the user wrote."""
+    if value is None:
+        return []
+    if isinstance(value, Mapping):
+        items = []
+        for name, spec in value.items():
+            if isinstance(spec, str):  # {lr: float}: just the type
+                spec = {"type": spec}
+            if not isinstance(spec, Mapping):
+                raise ConfigError(f"{where}.{name}: expected a spec such as {{type: float, lower: 0.001, upper: 1, "
+                                  f"log: true}}, got {spec!r}")
+            items.append({**spec, "name": str(name)})
+        return items
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return list(value)
+    raise ConfigError(f"{where}: expected a list of {{name, type, ...}} or a mapping {{name: spec}}, got {value!r}")
+
+
 def choose_metric(metric: str | None, candidates: Sequence[str], where: str) -> str:
     """The metric: the given one, else the only candidate objective (ConfigError otherwise)."""
     if metric is not None:
@@ -60,13 +60,3 @@ def choose_metric(metric: str | None, candidates: Sequence[str], where: str) -> 
     raise ConfigError(f"{where}: benchmark.metric=NAME is required, the objective to optimise"
                       + (f"; objectives: {list(candidates)}" if candidates else ""))
 
-
-def default_budget(full_fidelity_elapsed: np.ndarray, where: str) -> float:
-    """``BUDGET_FULL_TRAININGS`` times the median elapsed time at the largest fidelity (seconds)."""
-    values = np.asarray(full_fidelity_elapsed, dtype=np.float64)
-    values = values[np.isfinite(values)]
-    median = float(np.median(values)) if len(values) else 0.0
-    if not median > 0:
-        raise ConfigError(f"{where}: cannot derive a default budget (the median elapsed time at the largest fidelity "
-                          "is not positive); set benchmark.max_wallclock_time=SECONDS")
-    return float(np.ceil(BUDGET_FULL_TRAININGS * median))

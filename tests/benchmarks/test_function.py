@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from mfbench.api import compose, simulate
-from mfbench.blackbox.sources.user_function import function_benchmark
+from mfbench.benchmarks.function import function_benchmark
 from mfbench.errors import ConfigError
 from mfbench.examples.learning_curves import final_error, synthetic_curve
 
-HERE = "tests.blackbox.sources.test_user_function"
+HERE = "tests.benchmarks.test_function"
 SPACE = [{"name": "x", "type": "float", "lower": 0.0, "upper": 1.0}]
 
 
