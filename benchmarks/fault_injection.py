@@ -35,8 +35,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 GRID = ["benchmark=nas201_offline_cifar100", "method=asha_stop,asha_prom,random_search,synchb", "seed=0,1,2",
-        "progress=false", "hydra/launcher=local", "hydra.launcher.runs_per_job=2",
-        "experiment=null"]
+        "progress=false", "hydra/launcher=local", "hydra.launcher.runs_per_job=2"]
 RUNS = 12
 
 

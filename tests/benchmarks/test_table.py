@@ -160,3 +160,10 @@ def test_every_method_runs_on_a_hand_made_csv(tmp_path, method):
         assert columns["val_loss"][i] == val_loss(config, seeds[columns["table_seed"][i]], epoch)
         assert columns["elapsed_time"][i] == epoch_seconds(config) * epoch
     assert set(columns["epoch"]) <= set(EPOCHS)
+
+
+@pytest.mark.parametrize("cost", [0.0, -1.0, float("inf"), float("nan")])
+def test_cost_per_fidelity_must_be_finite_and_positive(tmp_path, cost):
+    (tmp_path / "t.csv").write_text("x,epoch,loss\na,1,0.5\na,2,0.4\n")
+    with pytest.raises(ConfigError, match="cost_per_fidelity must be a finite number of seconds > 0"):
+        table_benchmark(str(tmp_path / "t.csv"), metric="loss", cost_per_fidelity=cost).open()

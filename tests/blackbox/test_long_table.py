@@ -215,3 +215,23 @@ def test_many_high_cardinality_hyperparameters_keep_first_appearance_order(tmp_p
     table = read_long_table(tmp_path / "wide.parquet", _spec(hyperparameters=[f"x{j}" for j in range(7)]))
     np.testing.assert_array_equal(table.configurations, values)
     np.testing.assert_array_equal(table.evaluations[:, 0, :, 0], np.stack([np.arange(300.0), 599 - np.arange(300.0)], 1))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("x,epoch,loss,elapsed_time\na,1,0.5,10\na,2,-inf,20\n",
+     r"objective 'loss' is -inf for .*epoch=2 \(1 infinite cell\(s\) in all\).*write NaN for a failed evaluation"),
+    ("x,epoch,loss,elapsed_time\na,1,inf,10\na,2,inf,20\n", r"objective 'loss' is inf .*2 infinite cell"),
+    ("x,epoch,loss,elapsed_time\na,1,0.5,10\na,2,0.4,inf\n", r"objective 'elapsed_time' is inf"),
+    ("x,epoch,loss,elapsed_time\na,1,0.5,-20\na,2,0.4,-10\n",
+     r"elapsed time 'elapsed_time' is negative \(-20\) .*epoch=1 \(2 negative cell\(s\) in all\).*>= 0"),
+])
+def test_values_that_would_make_a_run_lie_are_refused(tmp_path, text, message):
+    with pytest.raises(TableError, match=message):
+        read_long_table(_csv(tmp_path, text), _spec())
+
+
+def test_an_infinite_per_epoch_time_is_refused(tmp_path):
+    text = "x,epoch,loss,secs\na,1,0.5,10\na,2,0.4,inf\n"
+    with pytest.raises(TableError, match=r"objective 'secs' is inf"):
+        read_long_table(_csv(tmp_path, text), _spec(objectives=["loss", "secs"], elapsed_time="secs",
+                                                    elapsed_time_is_per_epoch=True))

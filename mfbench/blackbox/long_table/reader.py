@@ -23,6 +23,7 @@ from mfbench.blackbox.long_table.inference import (hyperparameter_of_column, is_
                                                    objective_values)
 from mfbench.blackbox.long_table.messages import RowNames, ranges
 from mfbench.blackbox.long_table.spec import LongTable, LongTableSpec, TableError
+from mfbench.blackbox.long_table.values import check_values
 from mfbench.space import Hyperparameter
 
 
@@ -59,6 +60,7 @@ def read_long_table(path: str | os.PathLike[str], spec: LongTableSpec) -> LongTa
     del grid
     evaluations = _densify(flat, objective_columns, spec, rows, shape)
     del table, objective_columns, flat
+    check_values(evaluations, spec, fidelity_values, names)
     evaluations = with_cumulative_time(evaluations, spec, fidelity_values, names)
     return LongTable(tuple(hps), configurations, fidelity_values, seed_labels, spec.objective_names, evaluations, n)
 

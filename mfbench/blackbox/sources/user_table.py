@@ -209,8 +209,8 @@ def _time_columns(columns: _Header, side: Mapping[str, Any], options: TableColum
         if elapsed is not None or per_epoch:
             raise ConfigError("benchmark.cost_per_fidelity replaces an elapsed-time column: set either it or "
                               "benchmark.elapsed_time, not both")
-        if not cost > 0:
-            raise ConfigError(f"benchmark.cost_per_fidelity must be > 0 seconds, got {cost}")
+        if not 0 < cost < float("inf"):
+            raise ConfigError(f"benchmark.cost_per_fidelity must be a finite number of seconds > 0, got {cost}")
     elif elapsed is None:
         elapsed = side.get("elapsed_time") or ("elapsed_time" if "elapsed_time" in columns else None)
         if elapsed is None:
