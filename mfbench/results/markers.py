@@ -60,18 +60,25 @@ class RunTerminated(SystemExit):
         return f"terminated by {signal.Signals(self.signum).name}"
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
+@contextlib.contextmanager
+def _json_beside(path: Path, data: dict[str, Any]) -> Iterator[str]:
+    """A complete temporary JSON file of ``data`` beside ``path`` (umask permissions), removed after the block."""
     text = json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.chmod(tmp, file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
+        yield tmp
+    finally:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        raise
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write ``path`` atomically (a reader sees the old or the new file, never a part)."""
+    with _json_beside(path, data) as tmp:
+        os.replace(tmp, path)
 
 
 def _create_exclusive(path: Path, data: dict[str, Any]) -> bool:
@@ -80,19 +87,12 @@ def _create_exclusive(path: Path, data: dict[str, Any]) -> bool:
     The JSON is written to a temporary file first and hard-linked to ``path``: the link fails
     if ``path`` exists (atomically, also on NFS), and a reader never sees a half-written claim.
     """
-    text = json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, file_mode())
-        os.link(tmp, path)
-        return True
-    except FileExistsError:
-        return False
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    with _json_beside(path, data) as tmp:
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+    return True
 
 
 def _read_text(path: Path) -> str | None:
