@@ -24,3 +24,34 @@ def test_decisions() -> None:
     for state in (State.FAILED, State.INTERRUPTED, State.MISSING):
         run = _run(state)
         assert (run.action, run.reason) == (Action.RUN, state.value)
+
+
+def test_runs_derived_from_a_composed_template_equal_their_own_composition() -> None:
+    """Planning composes one run per group combination and derives the seeds (and other scalar
+    keys) from it; every derived run must equal what Hydra composes for it alone."""
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.types import RunMode
+
+    from mfbench.config.tree import config_dir
+    from mfbench.sweeps.hydra_configs import register_configs
+    from mfbench.sweeps.plan import compose_run, plan_sweep
+
+    register_configs()
+    GlobalHydra.instance().clear()
+    jobs = [[f"method={m}", f"seed={s}", *extra] for m in ("asha_stop", "bohb", "mobster_joint") for s in (0, 1, 7)
+            for extra in ([], ["n_workers=8"], ["experiment_name=other", "progress=false"])]
+    jobs += [["benchmark=hartmann3", "method=asha_prom", "seed=2", "stopping.max_num_evaluations=50"],
+             ["benchmark=hartmann3", "method=asha_prom", "seed=3", "stopping.max_num_evaluations=50"],
+             ["experiment=quick", "method=random_search", "seed=4"], ["experiment=quick", "method=random_search",
+                                                                      "seed=5"]]
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        loader = GlobalHydra.instance().config_loader()
+        master = loader.load_configuration("config", ["hydra.sweep.dir=/tmp/plan_test"], RunMode.MULTIRUN)
+        planned = plan_sweep(loader, master, jobs)
+        for run, overrides in zip(planned, jobs):
+            alone = compose_run(loader, master, overrides)
+            assert run.action is not Action.INVALID, run.reason
+            assert (run.sweep_dir, run.subdir, run.fingerprint) == (alone.sweep_dir, alone.subdir, alone.fingerprint)
+            assert run.config == alone.config, overrides
+    GlobalHydra.instance().clear()
