@@ -97,6 +97,8 @@ def test_crashing_run_is_contained_and_reported_with_its_log(tmp_path: Path) -> 
     sweep = harness.mfbench(tmp_path, command, env)
     assert sweep.returncode == 1, sweep.stderr[-3000:]
     assert "1 of 2 runs failed" in sweep.stderr
+    assert "2 runs: 1 of 2 launched runs computed, 1 failed (below), 0 skipped as finished" in sweep.stdout
+    assert "python -m mfbench.status outputs/crash" in sweep.stdout and sweep.stderr.count("deliberate failure") == 1
     assert "hartmann3/gated/seed_0: RuntimeError: deliberate failure of the gated test method" in sweep.stderr
     log = Path(tmp_path / sweep.stderr.split("log: ")[1].split()[0])
     assert log.suffix == ".err" and "deliberate failure" in log.read_text()
@@ -206,3 +208,52 @@ def test_sigterm_to_a_local_sweep_stops_its_jobs_and_a_rerun_finishes_it(tmp_pat
     rerun = harness.mfbench(tmp_path, command, env)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert set(harness.states(harness.status(tmp_path, "outputs/term")).values()) == {"done"}
+
+
+def test_a_local_sweep_not_on_a_terminal_reports_progress_in_plain_lines_then_a_summary(tmp_path: Path) -> None:
+    """Two gated runs are held while two quick ones finish: the lines show it, with an estimate
+    once a run has ended; the jobs' own simulated-time bars stay off (their stderr is a file)."""
+    gate = tmp_path / "gate"
+    env = harness.environment(tmp_path, MFBENCH_TEST_GATE=str(gate))
+    command = ["-m", harness.SEARCHPATH, *LOCAL, "hydra.launcher.array_parallelism=3", "hydra.launcher.runs_per_job=1",
+               "hydra.launcher.own_job=['method=gated']", "hydra.launcher.runs_per_own_job=1",
+               "hydra.sweeper.progress_interval_s=0.2",
+               "method=gated,asha_stop", "seed=0,1", "experiment_name=talk"]
+    log = tmp_path / "sweep.log"
+    held = "mfbench: sweep progress: 2/4 done, 2 running, 0 failed, 0 queued; elapsed "
+    process = harness.start(tmp_path, command, env, log)
+    try:
+        harness.wait_for(lambda: held in log.read_text(), 90, "a progress line with the gated runs held",
+                         process=process)
+        gate.touch()
+        assert process.wait(timeout=90) == 0, log.read_text()[-3000:]
+    finally:
+        harness.kill_group(process)
+    text = log.read_text()
+    lines = [line for line in text.splitlines() if line.startswith("mfbench: sweep progress: ")]
+    for line in lines:  # an estimate only once a run has ended
+        assert line.endswith("estimating time left...") == line.startswith("mfbench: sweep progress: 0/"), line
+    assert all(" left" in line for line in lines) and "\r" not in text  # plain lines, no bar
+    assert not any(line.startswith("mfbench: sweep progress: 4/4") for line in lines)  # the summary says the end
+    summary = text.split("mfbench: sweep outputs/talk ended after ")[1].splitlines()
+    assert "4 runs: 4 of 4 launched runs computed, 0 failed, 0 skipped as finished, 0 skipped because another " \
+           "sweep or job held them" in summary[0]
+    assert summary[1:3] == ["  state of every run:  python -m mfbench.status outputs/talk",
+                            "  compare the methods: python -m mfbench.analysis outputs/talk"]
+    job_logs = "".join(p.read_text(errors="replace") for p in (tmp_path / "outputs/talk/.submitit").rglob("*.err"))
+    assert "passed its gate" in job_logs and "simulating" not in job_logs and "sim-s" not in job_logs
+
+
+def test_the_basic_launcher_reports_each_run_and_progress_false_silences_it(tmp_path: Path) -> None:
+    talk = harness.mfbench(tmp_path, ["-m", "method=asha_stop", "seed=0,1,2", "experiment_name=basic"])
+    assert talk.returncode == 0, talk.stderr[-3000:]
+    lines = [line for line in talk.stdout.splitlines() if line.startswith("mfbench: sweep progress: ")]
+    assert [line.split(";")[0] for line in lines] == [
+        "mfbench: sweep progress: 1/3 done, 0 running, 0 failed, 2 queued",
+        "mfbench: sweep progress: 2/3 done, 0 running, 0 failed, 1 queued"]
+    assert "3 runs: 3 of 3 launched runs computed, 0 failed" in talk.stdout
+    quiet = harness.mfbench(tmp_path, ["-m", "method=asha_stop,asha_prom", "seed=0,1", "experiment_name=basic",
+                                       "progress=false"])
+    assert quiet.returncode == 0, quiet.stderr[-3000:]
+    assert "sweep progress" not in quiet.stdout + quiet.stderr
+    assert "4 runs: 2 of 2 launched runs computed, 0 failed, 2 skipped as finished" in quiet.stdout

@@ -1,6 +1,8 @@
 """Sweeper and launcher configs of mfbench, registered in Hydra's ConfigStore.
 
-- ``hydra/sweeper=mfbench``: :class:`mfbench.sweeps.sweeper.ResumableSweeper` (the default).
+- ``hydra/sweeper=mfbench``: :class:`mfbench.sweeps.sweeper.ResumableSweeper` (the default);
+  ``progress_interval_s``: when stdout is not a terminal, seconds between the sweep's progress
+  lines and before the first one (the top-level ``progress=false`` turns the display off).
 - ``hydra/launcher=mfbench_local`` / ``mfbench_slurm``: the submitit launchers of
   :mod:`mfbench.sweeps.launcher`, i.e. the fields of Hydra's ``submitit_local`` /
   ``submitit_slurm`` plus the grouping options below. The presets in ``conf/hydra/launcher/``
@@ -29,6 +31,7 @@ class ResumableSweeperConf:
     max_batch_size: Optional[int] = None
     params: Optional[Dict[str, str]] = None
     dry_run: bool = False
+    progress_interval_s: float = 30.0
 
 
 try:

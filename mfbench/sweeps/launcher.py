@@ -12,7 +12,9 @@ They extend Hydra's ``submitit_local`` / ``submitit_slurm`` launchers with:
   runs; the launcher waits for all jobs and returns one result per run (the sweeper reports
   the failures with their log files); each run is marked ``QUEUED`` with its job id and log
   files as soon as it is submitted;
-- **local throttling**: the local launcher keeps at most ``array_parallelism`` jobs running.
+- **local throttling**: the local launcher keeps at most ``array_parallelism`` jobs running;
+- **live progress**: while they wait, both update the sweep's display
+  (:class:`mfbench.sweeps.progress.SweepProgress`) from the runs' markers and the ended jobs.
 
 A job that is requeued (preemption, ``max_num_timeout`` > 0) reruns its group: finished runs
 are skipped by the app, so it continues where it stopped.
@@ -39,8 +41,13 @@ from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 from hydra_plugins.hydra_submitit_launcher.submitit_launcher import BaseSubmititLauncher
 from omegaconf import OmegaConf, open_dict
 
+from mfbench.sweeps.progress import SweepProgress, outcome_of
+
 log = logging.getLogger(__name__)
 _POLL_S = 0.1
+#: how often the SLURM launcher looks for ended jobs: a file check per job (its result); submitit
+#: asks ``sacct`` for all of them in one call, at most every few seconds to minutes
+_SLURM_POLL_S = 2.0
 
 
 class RunError(RuntimeError):
@@ -154,10 +161,26 @@ class _GroupingLauncher(BaseSubmititLauncher):
                              f"accepted: {sorted(self.params)}")
         group_runs([], self.runs_per_job, self.own_job, self.runs_per_own_job)  # validates the counts
         self.run_dirs: dict[tuple[str, ...], Path] = {}
+        self.progress: Optional[SweepProgress] = None
 
     def set_run_dirs(self, run_dirs: Mapping[tuple[str, ...], Path]) -> None:
         """Run directory of each run (by overrides), given by the sweeper, for ``QUEUED`` markers."""
         self.run_dirs = dict(run_dirs)
+
+    def set_progress(self, progress: SweepProgress) -> None:
+        """The sweep's live display, given by the sweeper: updated while this launcher waits."""
+        self.progress = progress
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a job receives (each task pickles its launcher): not the display, which lives in
+        the sweep's process and holds a terminal (a tqdm bar does not pickle)."""
+        state = self.__dict__.copy()
+        state["progress"] = None
+        return state
+
+    def _poll_progress(self) -> None:
+        if self.progress is not None:
+            self.progress.poll()
 
     # ------------------------------------------------------------------ in the job
     def run_one(self, overrides: list[str], num: int, job_id: str, singleton_state: Dict[type, Singleton]) -> JobReturn:
@@ -224,9 +247,15 @@ class _GroupingLauncher(BaseSubmititLauncher):
             message = f"job {job.job_id} ended ({state}): {_first_line(str(error))}; log: {job.paths.stderr}"
             for index in group.indices:
                 results[index] = _failed(runs[index][0], message)
-            return
-        for index, result in zip(group.indices, returns):
-            results[index] = result
+        else:
+            for index, result in zip(group.indices, returns):
+                results[index] = result
+        if self.progress is not None:
+            for index in group.indices:
+                run_dir = self.run_dirs.get(tuple(runs[index][0]))
+                result = results[index]
+                if run_dir is not None and result is not None:
+                    self.progress.ended(run_dir, outcome_of(result))
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
         assert self.config is not None
@@ -251,6 +280,8 @@ class SlurmLauncher(_GroupingLauncher):
     """``hydra/launcher=slurm``: one SLURM job array for shared jobs, one for own jobs."""
 
     _EXECUTOR = "slurm"
+    #: the sweep display reads the runs' markers at most this often (a shared file system)
+    progress_poll_s = 5.0
 
     def _submit_and_wait(self, groups: list[RunGroup], runs: list[tuple[list[str], int]],
                          results: list[Optional[JobReturn]]) -> None:
@@ -266,14 +297,26 @@ class SlurmLauncher(_GroupingLauncher):
             for group, job in zip(selected, jobs):
                 self._mark_queued(group, runs, job)
                 submitted.append((group, job))
-        for group, job in submitted:
-            self._collect(group, job, runs, results)
+        # collect each job as it ends (not in submission order), so the display follows the sweep
+        while submitted:
+            waiting = []
+            for group, job in submitted:
+                if job.done():
+                    self._collect(group, job, runs, results)
+                else:
+                    waiting.append((group, job))
+            submitted = waiting
+            self._poll_progress()
+            if submitted:
+                time.sleep(_SLURM_POLL_S)
 
 
 class LocalLauncher(_GroupingLauncher):
     """``hydra/launcher=local``: submitit local jobs (processes), at most ``array_parallelism`` at once."""
 
     _EXECUTOR = "local"
+    #: the sweep display reads the runs' markers at most this often
+    progress_poll_s = 1.0
 
     def __init__(self, array_parallelism: Optional[int] = None, **params: Any) -> None:
         super().__init__(**params)
@@ -295,6 +338,8 @@ class LocalLauncher(_GroupingLauncher):
             try:
                 self._run_queue(pending, active, runs, results)
             except (KeyboardInterrupt, _SweepTerminated) as stop:
+                if self.progress is not None:
+                    self.progress.close()  # the bar would garble what follows
                 _stop_jobs(active, runs, pending, stop)
                 raise
 
@@ -318,6 +363,7 @@ class LocalLauncher(_GroupingLauncher):
                 else:
                     running.append((group, job))
             active[:] = running
+            self._poll_progress()
             if active:
                 time.sleep(_POLL_S)
 

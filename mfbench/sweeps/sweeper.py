@@ -11,21 +11,29 @@ same cartesian grid as Hydra's basic sweeper, then, before launching anything:
    with another config, unless ``overwrite=true``.
 
 It works with every launcher (basic, ``submitit_local``, ``submitit_slurm``, ``local``,
-``slurm``). After the launch it lists the runs that failed, why and where their log is, and
-exits with status 1; the finished runs are kept, so re-running the same command retries only
-the failed ones.
+``slurm``). While the runs run it shows their progress (:mod:`mfbench.sweeps.progress`: a bar
+on a terminal, plain lines in a log; with the basic launcher one line per run; Hydra's own
+submitit launchers give no hook until they return, so none there). After the launch it
+prints a summary (what was computed, skipped or failed, the time it took, the status and
+analysis commands), then lists the runs that failed, why and where their log is, and exits
+with status 1; the finished runs are kept, so re-running the same command retries only the
+failed ones.
 """
 from __future__ import annotations
 
 import re
 import sys
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.utils import JobReturn, JobStatus
+from hydra.core.utils import JobReturn
 from omegaconf import OmegaConf
+
+from mfbench.sweeps.progress import (Display, Outcome, SweepProgress, TrackedTask, display_for,
+                                     format_duration, outcome_of)
 
 if TYPE_CHECKING:
     from mfbench.sweeps.plan import PlannedRun
@@ -51,12 +59,18 @@ class ResumableSweeper(BasicSweeper):
         max_batch_size: launch at most this many runs per launcher call (None: all at once).
         params: sweep parameters, as for Hydra's basic sweeper (experiment presets set them).
         dry_run: print the plan (what would run, what is skipped) and launch nothing.
+        progress_interval_s: with stdout not a terminal, seconds between progress lines (and
+            before the first one); the top-level ``progress=false`` turns the display off.
     """
 
     def __init__(self, max_batch_size: Optional[int] = None, params: Optional[Dict[str, str]] = None,
-                 dry_run: bool = False) -> None:
+                 dry_run: bool = False, progress_interval_s: float = 30.0) -> None:
         super().__init__(max_batch_size=max_batch_size, params=params)
         self.dry_run = dry_run
+        if not float(progress_interval_s) > 0:
+            raise ValueError(f"hydra.sweeper.progress_interval_s must be > 0, got {progress_interval_s}")
+        self.progress_interval_s = float(progress_interval_s)
+        self._tracked: Optional[Callable[..., Any]] = None  # the basic launcher's task function, while wrapped
 
     def _jobs(self, arguments: List[str]) -> list[list[str]]:
         assert self.hydra_context is not None
@@ -67,9 +81,9 @@ class ResumableSweeper(BasicSweeper):
     def sweep(self, arguments: List[str]) -> Any:
         assert self.config is not None and self.launcher is not None and self.hydra_context is not None
         from mfbench.sweeps.manifest import write_manifest
-        from mfbench.results.markers import FINISHED_ALREADY, IN_PROGRESS_ELSEWHERE
         from mfbench.sweeps.plan import Action, plan_sweep
 
+        started = time.monotonic()
         jobs = self._jobs(arguments)
         plan = plan_sweep(self.hydra_context.config_loader, self.config, jobs)
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
@@ -88,29 +102,59 @@ class ResumableSweeper(BasicSweeper):
 
         if hasattr(self.launcher, "set_run_dirs"):
             self.launcher.set_run_dirs({tuple(p.overrides): p.run_dir for p in to_run})
+        progress = self._progress([p.run_dir for p in to_run])
         batch_size = self.max_batch_size or len(to_run)
         returns: list[Sequence[JobReturn]] = []
-        failures: list[tuple[PlannedRun, str]] = []
-        elsewhere: list[PlannedRun] = []
-        for start in range(0, len(to_run), batch_size):
-            batch = to_run[start:start + batch_size]
-            try:
-                results = list(self.launcher.launch([p.overrides for p in batch], initial_job_idx=start))
-            except Exception as error:  # a launcher that gives up at the first failed job
-                failures.extend((p, f"the launcher failed: {_first_line(str(error))}") for p in batch)
-                continue
-            returns.append(results)
-            for run, result in zip(batch, results):
-                if result.status is not JobStatus.COMPLETED:
-                    failures.append((run, _first_line(str(result._return_value))))
-                elif result._return_value in (IN_PROGRESS_ELSEWHERE, FINISHED_ALREADY):
-                    elsewhere.append(run)
-        print(_end_summary(sweep_dir, len(to_run), len(failures), elsewhere), flush=True)
-        report = _failure_report(sweep_dir, len(to_run), failures)
-        if report:
-            print(report, file=sys.stderr, flush=True)
+        outcomes: list[tuple[PlannedRun, Outcome, str]] = []
+        try:
+            for start in range(0, len(to_run), batch_size):
+                batch = to_run[start:start + batch_size]
+                try:
+                    results = list(self.launcher.launch([p.overrides for p in batch], initial_job_idx=start))
+                except Exception as error:  # a launcher that gives up at the first failed job
+                    message = f"the launcher failed: {_first_line(str(error))}"
+                    outcomes.extend((p, Outcome.FAILED, message) for p in batch)
+                    continue
+                returns.append(results)
+                for run, result in zip(batch, results):
+                    outcome = outcome_of(result)
+                    outcomes.append((run, outcome, _first_line(str(result._return_value))))
+                    progress.ended(run.run_dir, outcome)  # launchers without a live display: per batch
+                progress.poll(force=True)
+        finally:
+            progress.close()
+            self._untrack()
+        summary, failures = _end_summary(sweep_dir, plan, outcomes, time.monotonic() - started)
+        print(summary, flush=True)
+        if failures:  # last, on stderr: what needs the user's attention
+            print(failures, file=sys.stderr, flush=True)
             raise SweepError(1)
         return returns
+
+    def _progress(self, run_dirs: Sequence[Path]) -> SweepProgress:
+        """The live display of the launch, handed to the launcher (or around the basic launcher's task)."""
+        from hydra._internal.core_plugins.basic_launcher import BasicLauncher
+
+        assert self.config is not None and self.launcher is not None
+        polled = hasattr(self.launcher, "set_progress")
+        in_process = isinstance(self.launcher, BasicLauncher)
+        display = display_for(bool(self.config.get("progress", True)), polled=polled)
+        if not polled and not in_process:  # e.g. Hydra's submitit launchers: nothing to hook into until they return
+            display = Display()
+        progress = SweepProgress(run_dirs, display, interval_s=self.progress_interval_s,
+                                 poll_s=float(getattr(self.launcher, "progress_poll_s", 1.0)))
+        if polled:
+            self.launcher.set_progress(progress)
+        elif in_process and not display.off:
+            self._tracked = self.launcher.task_function
+            self.launcher.task_function = TrackedTask(self._tracked, progress)
+        return progress
+
+    def _untrack(self) -> None:
+        """Give the basic launcher its own task function back."""
+        if self._tracked is not None and self.launcher is not None:
+            self.launcher.task_function = self._tracked
+            self._tracked = None
 
 
 def _replayable(hydra_overrides: Sequence[Any]) -> list[str]:
@@ -170,34 +214,41 @@ def _plan_summary(sweep_dir: Path, plan: Sequence[PlannedRun]) -> str:
             + (f" ({why})" if why else ""))
 
 
-def _end_summary(sweep_dir: Path, launched: int, failed: int, elsewhere: Sequence[PlannedRun]) -> str:
-    """One line after the launch: what was computed, skipped or failed, and where to look next."""
-    computed = launched - failed - len(elsewhere)
-    line = f"mfbench: sweep {sweep_dir}: {computed} of {launched} launched runs computed"
-    if elsewhere:
-        line += (f", {len(elsewhere)} skipped because another sweep or job computed them at the same time "
-                 f"(e.g. {elsewhere[0].subdir})")
-    if failed:
-        line += f", {failed} not finished (below)"
-    return (line + f"\n  state of every run: python -m mfbench.status {sweep_dir}"
-            f"\n  compare the methods: python -m mfbench.analysis {sweep_dir}")
+def _end_summary(sweep_dir: Path, plan: Sequence[PlannedRun], outcomes: Sequence[tuple[PlannedRun, Outcome, str]],
+                 elapsed: float) -> tuple[str, str]:
+    """What the sweep did, for after the launch: ``(summary, failures)``.
 
-
-def _failure_report(sweep_dir: Path, launched: int, failures: Sequence[tuple[PlannedRun, str]]) -> str:
-    """The report of the runs that did not finish ("" if all did, e.g. before their job timed out)."""
+    The summary (for stdout) counts every run of the plan (computed, skipped as finished,
+    skipped because another sweep or job held them, failed), the time the sweep took and the
+    commands to look further. ``failures`` (for stderr; "" if none) lists each run that did not
+    finish with why and its log file. A run reported failed whose directory holds its finished
+    result (e.g. its job died after writing it) counts as computed.
+    """
+    from mfbench.sweeps.plan import Action
     from mfbench.sweeps.run_status import State, run_statuses
 
-    statuses = run_statuses([run.run_dir for run, _ in failures])
-    failed = [(run, message, status) for (run, message), status in zip(failures, statuses)
+    reported = [(run, message) for run, outcome, message in outcomes if outcome is Outcome.FAILED]
+    statuses = run_statuses([run.run_dir for run, _ in reported])
+    failed = [(run, message, status) for (run, message), status in zip(reported, statuses)
               if not (status.state is State.DONE and status.fingerprint == run.fingerprint)]
+    computed = sum(outcome is Outcome.COMPUTED for _, outcome, _ in outcomes) + len(reported) - len(failed)
+    held = [run for run in plan if run.action is Action.SKIP_ACTIVE]
+    held += [run for run, outcome, _ in outcomes if outcome is Outcome.SKIPPED]
+    finished_before = sum(run.action is Action.SKIP_DONE for run in plan)
+    line = (f"mfbench: sweep {sweep_dir} ended after {format_duration(elapsed)}: {len(plan)} runs: "
+            f"{computed} of {len(outcomes)} launched runs computed, {len(failed)} failed"
+            + (" (below)" if failed else "")
+            + f", {finished_before} skipped as finished, {len(held)} skipped because another sweep or job held them"
+            + (f" (e.g. {held[0].subdir})" if held else ""))
+    summary = (line + f"\n  state of every run:  python -m mfbench.status {sweep_dir}"
+               f"\n  compare the methods: python -m mfbench.analysis {sweep_dir}")
     if not failed:
-        return ""
-    lines = [f"mfbench: {len(failed)} of {launched} runs failed; the other runs' results are kept:"]
+        return summary, ""
+    lines = [f"mfbench: {len(failed)} of {len(outcomes)} runs failed; the other runs' results are kept:"]
     for run, message, status in failed:
         detail = status.detail if status.state in (State.FAILED, State.INTERRUPTED) and status.detail else message
         lines.append(f"  {status.state.value.upper():<11} {run.subdir}: {detail}")
         if status.log_path:
             lines.append(f"              log: {status.log_path}")
-    lines.append(f"Re-run the same command to retry only the unfinished runs; "
-                 f"`python -m mfbench.status {sweep_dir}` shows the state of every run.")
-    return "\n".join(lines)
+    lines.append("Re-run the same command to retry only the unfinished runs (finished runs are skipped).")
+    return summary, "\n".join(lines)

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
+
 import pytest
 
 from mfbench.sweeps.launcher import LocalLauncher, RunGroup, group_runs
@@ -31,3 +34,64 @@ def test_bad_grouping_options_are_refused() -> None:
                              runs_per_job=4, own_job_resources={"cpus_per_task": 2})
     assert (launcher.array_parallelism, launcher._params(True)["cpus_per_task"], launcher._params(False)["cpus_per_task"]) \
         == (3, 2, 1)
+
+
+class _FakeJob:
+    """A submitit job that ends after ``polls`` calls of ``done()``, with ``returns`` or an error."""
+
+    def __init__(self, job_id: str, polls: int, returns: object) -> None:
+        from types import SimpleNamespace
+
+        self.job_id, self.polls, self.returns, self.state = job_id, polls, returns, "?"
+        self.paths = SimpleNamespace(stdout=f"{job_id}.out", stderr=f"{job_id}.err")
+
+    def done(self) -> bool:
+        self.polls -= 1
+        return self.polls < 0
+
+    def result(self) -> object:
+        assert self.polls < 0, "result() before done(): the wait would block on this job"
+        if isinstance(self.returns, BaseException):
+            raise self.returns
+        return self.returns
+
+
+def test_slurm_launcher_collects_jobs_as_they_end_and_updates_the_display(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import contextlib
+
+    from hydra.core.utils import JobReturn, JobStatus
+
+    from mfbench.sweeps import launcher as module
+    from mfbench.sweeps.launcher import SlurmLauncher
+    from mfbench.sweeps.progress import Counts, Display, SweepProgress
+
+    def ok(*overrides: str) -> JobReturn:
+        result = JobReturn(overrides=list(overrides), status=JobStatus.COMPLETED)
+        result.return_value = "computed"
+        return result
+
+    runs = [["seed=0"], ["seed=1"], ["seed=2"]]
+    jobs = iter([_FakeJob("7_0", 3, [ok("seed=0")]), _FakeJob("7_1", 0, [ok("seed=1")]),
+                 _FakeJob("7_2", 1, RuntimeError("CANCELLED"))])
+    executor = type("Executor", (), {"batch": lambda self: contextlib.nullcontext(),
+                                     "submit": lambda self, task: next(jobs)})()
+    monkeypatch.setattr(module, "_SLURM_POLL_S", 0.0)
+    launcher = SlurmLauncher(submitit_folder=str(tmp_path / ".submitit"), runs_per_job=1)
+    monkeypatch.setattr(launcher, "_executor", lambda params: executor)
+    monkeypatch.setattr(launcher, "_task", lambda group, runs: None)
+    dirs = {tuple(r): tmp_path / r[0] for r in runs}
+    launcher.set_run_dirs(dirs)
+    progress = SweepProgress(list(dirs.values()), Display(lines=True), interval_s=1e9, poll_s=0.0)
+    ended: list[str] = []
+    original = progress.ended
+    monkeypatch.setattr(progress, "ended",
+                        lambda run_dir, outcome: (ended.append(Path(run_dir).name), original(run_dir, outcome)))
+    launcher.set_progress(progress)
+    results: list[Optional[JobReturn]] = [None] * 3
+    launcher._submit_and_wait(group_runs(runs, 1, []), [(r, i) for i, r in enumerate(runs)], results)
+    assert ended == ["seed=1", "seed=2", "seed=0"]  # as they end, not in submission order
+    assert [r.status for r in results] == [JobStatus.COMPLETED, JobStatus.COMPLETED, JobStatus.FAILED]
+    assert "job 7_2 ended (?): CANCELLED; log: 7_2.err" in str(results[2]._return_value)
+    assert progress.counts() == Counts(3, done=2, failed=1)
+    assert (tmp_path / "seed=0" / "QUEUED").is_file()  # queued markers as before
