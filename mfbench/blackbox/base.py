@@ -171,9 +171,8 @@ class TabularBlackbox(Blackbox):
         return {
             "best_in_table": float(reduce(values)),
             "best_in_table_seed_mean": float(reduce(seed_mean)),
-            "best_in_table_definition": (
-                f"{mode} of {metric} over {values.shape[0]} configurations x {self.num_seeds} table seeds at "
-                f"fidelity {fidelity} (best_in_table_seed_mean: {mode} over configurations of the mean over seeds)"),
+            "best_in_table_definition": (f"{mode} of {metric} over {values.shape[0]} configurations x "
+                                         f"{self.num_seeds} table seeds at fidelity {fidelity}"),
         }
 
     def describe(self) -> dict[str, Any]:
