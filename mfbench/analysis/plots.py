@@ -67,7 +67,7 @@ def _thin(time: np.ndarray, log: bool) -> np.ndarray:
 STATISTIC_NAMES = {"iqm": "IQM", "mean": "mean", "median": "median"}
 #: What the band of each statistic shows, in titles.
 BAND_NAMES = {"iqm": "95% bootstrap CI of the IQM", "mean": "±1 standard error", "median": "25-75% quantiles"}
-#: Default start of the zoomed panel, as a fraction of the last drawn time: the second half of the
+#: Default start of the zoomed panel, as a fraction of the shortest curve's end: the second half of the
 #: budget, where the methods have converged to a bundle that the whole-budget panel cannot separate.
 ZOOM_FROM = 0.5
 
@@ -96,7 +96,8 @@ def plot_anytime(curves: "pd.DataFrame", benchmark: str, statistic: str, ylabel:
     """Anytime curves of one benchmark: the statistic as a step line, its band shaded.
 
     Two panels: the whole simulated time (left) and, zoomed, its last part (right, from
-    ``zoom_from`` times the last drawn time), whose y range is fitted to the curves there:
+    ``zoom_from`` times the end of the shortest curve, usually the budget), whose y range is
+    fitted to the curves there:
     on the whole range the curves start high and end in a bundle that hides the final
     differences. A dashed box on the left panel marks the zoomed region. The legend sits
     below the panels, so it never covers a curve.
@@ -112,7 +113,7 @@ def plot_anytime(curves: "pd.DataFrame", benchmark: str, statistic: str, ylabel:
         reference: ``(label, value)`` of a dashed horizontal line (e.g. best in table).
         styles: from :func:`setup_styles`.
         title: default ``"<benchmark>: <ylabel>"`` over :func:`anytime_subtitle`.
-        zoom_from: start of the zoomed panel as a fraction of the last drawn time; None
+        zoom_from: start of the zoomed panel as a fraction of the shortest curve's end; None
             (or a start before the curves begin) draws the whole range only.
 
     Returns:
@@ -145,7 +146,10 @@ def plot_anytime(curves: "pd.DataFrame", benchmark: str, statistic: str, ylabel:
         lines.append((setup, time[keep], center, lower, upper, int(curve["n_seeds"].iloc[0])))
     t_first = float(data["time"].min())
     t_last = float(data["time"].max())
-    zoom_start = None if zoom_from is None else zoom_from * t_last
+    # the zoom starts at zoom_from of the shortest curve's end, so that a curve that ends early (a
+    # search space exhausted) is in it too; usually every curve ends at the budget and this is zoom_from * t_last
+    shortest = min(float(time[-1]) for _, time, *_ in lines)
+    zoom_start = None if zoom_from is None else zoom_from * shortest
     zoomed = zoom_start is not None and t_first < zoom_start < t_last
 
     fig = plt.figure(figsize=(10.5 if zoomed else 7.0, 4.6), dpi=150, layout="constrained")
@@ -157,6 +161,8 @@ def plot_anytime(curves: "pd.DataFrame", benchmark: str, statistic: str, ylabel:
             ax.step(time, center, where="post", label=f"{setup} (n={n})", linewidth=1.8, **style)
             if n > 1:
                 ax.fill_between(time, lower, upper, step="post", alpha=alpha, color=style.get("color"), linewidth=0)
+            if time[-1] < t_last:  # a curve that ends early (shortest seed ended): mark where, it is easy to miss
+                ax.plot(time[-1:], center[-1:], marker="o", markersize=4, color=style.get("color"), linestyle="none")
         if has_reference:
             ax.axhline(reference[1], color="0.35", linestyle=(0, (4, 3)), linewidth=1.0,  # type: ignore[index]
                        label=f"{reference[0]} ({reference[1]:.4g})")  # type: ignore[index]
@@ -174,12 +180,14 @@ def plot_anytime(curves: "pd.DataFrame", benchmark: str, statistic: str, ylabel:
         zoom = axes[1]
         bottom, top = _zoom_ylim([(t, c) for _, t, c, _, _, _ in lines], zoom_start, log_y,  # type: ignore[arg-type]
                                  reference[1] if has_reference else None)  # type: ignore[index]
-        # the zoom spans a factor 1 / zoom_from of time: a linear axis reads better than a log one
+        # the zoom usually spans a factor 1 / zoom_from of time, where a linear axis reads better than a log one
+        if log_x and t_last > 10 * zoom_start:  # type: ignore[operator]
+            zoom.set_xscale("log")
         zoom.set_xlim(zoom_start, t_last)
         zoom.set_ylim(bottom, top)
-        zoom.set_xlabel("simulated time (s)")
+        zoom.set_xlabel("simulated time (s)" + (", log scale" if zoom.get_xscale() == "log" else ""))
         zoom.set_ylabel("")
-        zoom.set_title(f"zoom: last {1 - zoom_from:.0%} of the time", fontsize=10)  # type: ignore[operator]
+        zoom.set_title(f"zoom: last {1 - zoom_start / t_last:.0%} of the time", fontsize=10)  # type: ignore[operator]
         main.set_title("whole simulated time", fontsize=10)
         main.indicate_inset([zoom_start, bottom, t_last - zoom_start, top - bottom], edgecolor="0.3",
                             linestyle="--", linewidth=1.0, alpha=0.8)

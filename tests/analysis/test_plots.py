@@ -165,3 +165,15 @@ def test_styles_and_names():
     styles = setup_styles([f"m{i}" for i in range(12)])
     assert len({(s["color"], s["linestyle"]) for s in styles.values()}) == 12
     assert safe_name("nb201/cifar 10") == "nb201_cifar_10"
+
+
+def test_a_curve_that_ends_early_is_in_the_zoom_and_marked():
+    curves = _converging_curves()
+    curves = curves[~((curves["setup"] == "B") & (curves["time"] > 1000.0))]  # B's search space ran out at 1000 s
+    fig = plot_anytime(curves, "nb", "mean", "y")
+    main, zoom = fig.axes
+    assert zoom.get_xlim() == pytest.approx((500.0, 10000.0)) and zoom.get_xscale() == "log"
+    assert zoom.get_title() == "zoom: last 95% of the time"
+    assert zoom.get_ylim()[1] > 0.5  # B's final 0.5 is in the fitted range
+    ends = [line for line in main.get_lines() if line.get_marker() == "o"]
+    assert len(ends) == 1 and list(ends[0].get_xdata()) == [1000.0]
