@@ -77,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"mfbench.analysis: {len(results.runs)} finished runs, {len(results.trajectories)} results, "
           f"benchmarks {results.benchmarks}, setups {results.setups()}")
     ranks = analysis.ranks
-    if len(ranks.blocks):
+    if len(ranks.blocks) and len(ranks.setups) > 1:
         order = ranks.average_ranks.argsort(kind="stable")
         print("  final average ranks: " + ", ".join(f"{ranks.setups[i]} {ranks.average_ranks[i]:.2f}"
                                                     for i in order)

@@ -184,7 +184,9 @@ def regret_reference(results: Results, benchmark: str, regret: RegretReference, 
         report.warn("regret", f"{benchmark}: runs reached {observed:.6g}, better than the {key} {reference:.6g} "
                               f"(noisy evaluations); regret is taken w.r.t. {observed:.6g} so it stays >= 0.")
         return observed
-    report.info("regret", f"{benchmark}: regret is taken w.r.t. the {key} {reference:.6g}.")
+    definition = info["best_in_table_definition"] if key == "best_in_table" else ""
+    how = f" ({definition})" if definition else ""
+    report.info("regret", f"{benchmark}: regret is taken w.r.t. the {key} {reference:.6g}{how}.")
     return float(reference)
 
 

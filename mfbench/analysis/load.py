@@ -33,7 +33,8 @@ _REQUIRED_METADATA = ("method", "benchmark", "seed", "metric")
 RUN_COLUMNS = (
     "run_id", "path", "experiment", "benchmark", "method", "setup", "seed", "metric", "mode",
     "fidelity_attr", "budget", "simulated_time", "stop_reason", "real_seconds", "num_results",
-    "n_nan", "first_time", "final_best", "best_in_table", "global_optimum", "offset", "length",
+    "n_nan", "first_time", "final_best", "best_in_table", "global_optimum", "best_in_table_definition", "offset",
+    "length",
 )
 #: Columns of :attr:`Results.trajectories` (one row per reported result, arrival order).
 TRAJECTORY_COLUMNS = (
@@ -82,7 +83,11 @@ class Results:
         return sorted(runs["setup"].unique().tolist())
 
     def benchmark_info(self, benchmark: str) -> dict[str, Any]:
-        """``metric``, ``mode``, ``budget``, ``best_in_table`` and ``global_optimum`` of a benchmark."""
+        """``metric``, ``mode``, ``budget``, ``best_in_table``, ``global_optimum`` of a benchmark.
+
+        And ``best_in_table_definition``: how the table's best was taken (e.g. over
+        configurations x table seeds at the max fidelity), ``""`` when the runs do not say.
+        """
         runs = self.runs[self.runs["benchmark"] == benchmark]
         if runs.empty:
             raise KeyError(f"no runs of benchmark {benchmark!r}; known: {self.benchmarks}")
@@ -96,6 +101,7 @@ class Results:
             "budget": budget,
             "best_in_table": _first_finite(runs["best_in_table"]),
             "global_optimum": _first_finite(runs["global_optimum"]),
+            "best_in_table_definition": str(first["best_in_table_definition"]),
         }
 
     def run_indices(self, benchmark: str, setup: str) -> np.ndarray:
@@ -412,6 +418,7 @@ def _record(path: Path, root: Path, meta: dict[str, Any], cols: dict[str, np.nda
         # The table's best and the optimum refer to the benchmark's own metric only.
         "best_in_table": _as_float(blackbox.get("best_in_table"), default=math.nan) if own_metric else math.nan,
         "global_optimum": _as_float(blackbox.get("global_optimum"), default=math.nan) if own_metric else math.nan,
+        "best_in_table_definition": str(blackbox.get("best_in_table_definition", "")) if own_metric else "",
     }
 
 

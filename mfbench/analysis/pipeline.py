@@ -26,7 +26,7 @@ import numpy as np
 
 from mfbench.analysis.aggregate import BAND_LABELS, Curves, RegretReference, Statistic, aggregate
 from mfbench.analysis.load import Results, load_results
-from mfbench.analysis.ranking import RankAnalysis, rank_analysis
+from mfbench.analysis.ranking import RankAnalysis, power_notes, rank_analysis
 from mfbench.analysis.report import Report
 
 if TYPE_CHECKING:
@@ -70,14 +70,7 @@ def analyze(root: str | os.PathLike[str], out: str | os.PathLike[str] | None = N
         metric, mode: analyse another objective than the runs' metric.
         plots: write figures (False: only tables and data).
     """
-    from mfbench.analysis.plots import (
-        plot_anytime,
-        plot_cd_diagram,
-        plot_ranks,
-        safe_name,
-        save_figure,
-        setup_styles,
-    )
+    from mfbench.analysis.plots import plot_anytime, safe_name, save_figure, setup_styles
     from mfbench.analysis.tables import final_table, write_tables
 
     root = Path(root)
@@ -98,32 +91,33 @@ def analyze(root: str | os.PathLike[str], out: str | os.PathLike[str] | None = N
         for benchmark in results.benchmarks:
             if (curves.table["benchmark"] == benchmark).any():
                 info = results.benchmark_info(benchmark)
+                line = None
                 if regret:
-                    ylabel = f"regret of best {info['metric']} so far (ref. {curves.references[benchmark]:.4g})"
-                    line = None
+                    ylabel = f"regret of best {info['metric']} so far"
+                    title = f"{benchmark}: {ylabel} w.r.t. {regret_label(results, benchmark, regret, curves)}"
                 else:
                     ylabel = f"best {info['metric']} so far ({info['mode']})"
-                    line = ("best in table", info["best_in_table"]) if info["best_in_table"] is not None else None
+                    title = None
+                    if info["best_in_table"] is not None:
+                        line = ("best in table", info["best_in_table"])
                 fig = plot_anytime(curves.table, benchmark, statistic, ylabel, log_x=log_x, log_y=log_y,
-                                   reference=line, styles=styles)
+                                   reference=line, styles=styles, title=title)
                 files += save_figure(fig, out / f"anytime_{safe_name(benchmark)}", formats)
-        if not ranks.over_time.empty:
-            files += save_figure(plot_ranks(ranks, styles=styles, log_x=log_x is not False), out / "ranks", formats)
-        if ranks.cd is not None:
-            files += save_figure(plot_cd_diagram(ranks), out / "cd_diagram", formats)
+        files += _rank_figures(ranks, styles, log_x, out, formats, report)
 
     if not ranks.over_time.empty:
         path = out / "ranks_over_time.csv"
         ranks.over_time.to_csv(path, index=False)
         files.append(path)
+    metrics = _metric_phrase(results)
     stats = ranks.to_dict()
     for name, text in (("statistics.json", json.dumps(_jsonable(stats), indent=2) + "\n"),
-                       ("statistics.md", statistics_markdown(ranks))):
+                       ("statistics.md", statistics_markdown(ranks, f"final best {metrics}"))):
         (out / name).write_text(text, encoding="utf-8")
         files.append(out / name)
-    quantity = "final regret" if regret else "final best"
     modes = {b: ("min" if regret else results.benchmark_info(b)["mode"]) for b in results.benchmarks}
-    files += write_tables(table, modes, out, quantity=quantity)
+    quantity, caption = _table_caption(results, regret, curves, metrics)
+    files += write_tables(table, modes, out, quantity=quantity, caption=caption)
     results.trajectories.to_parquet(out / "trajectories.parquet", index=False)
     results.runs.drop(columns=["offset", "length"]).to_csv(out / "runs.csv", index=False)
     curves.table.assign(statistic=statistic).to_parquet(out / "curves.parquet", index=False)
@@ -136,22 +130,106 @@ def analyze(root: str | os.PathLike[str], out: str | os.PathLike[str] | None = N
     return Analysis(results, curves, ranks, table, report, out, files)
 
 
-def statistics_markdown(ranks: RankAnalysis) -> str:
-    """The rank statistics as Markdown."""
+#: How each regret reference is named in titles and captions.
+REGRET_NAMES = {"table": "the best value in the table", "optimum": "the known optimum",
+                "observed": "the best value any analysed run reached"}
+
+
+def regret_label(results: Results, benchmark: str, regret: str, curves: Curves, named: bool = True) -> str:
+    """What regret on ``benchmark`` is taken against, e.g. ``"the best value in the table (0.2628)"``.
+
+    Says so when runs beat the table's best or the optimum and the reference was lowered to
+    the best observed value (:func:`~mfbench.analysis.aggregate.regret_reference`).
+    ``named=False`` leaves out the reference's name (``"0.2628"``), for a list under one name.
+    """
+    reference = curves.references.get(benchmark)
+    if reference is None:
+        return REGRET_NAMES[regret]
+    key = {"table": "best_in_table", "optimum": "global_optimum"}.get(regret)
+    recorded = results.benchmark_info(benchmark)[key] if key else None
+    if recorded is not None and not math.isclose(recorded, reference, rel_tol=0.0, abs_tol=1e-12):
+        return f"the best value observed ({reference:.4g}; runs beat {REGRET_NAMES[regret]}, {recorded:.4g})"
+    return f"{REGRET_NAMES[regret]} ({reference:.4g})" if named else f"{reference:.4g}"
+
+
+def _metric_phrase(results: Results) -> str:
+    """The analysed metric and its mode, e.g. ``"metric_valid_error (min)"``, or one per benchmark."""
+    infos = {b: results.benchmark_info(b) for b in results.benchmarks}
+    kinds = {(i["metric"], i["mode"]) for i in infos.values()}
+    if len(kinds) == 1:
+        metric, mode = kinds.pop()
+        return f"{metric} ({mode})"
+    return "value of each benchmark's metric (" + "; ".join(f"{b}: {i['metric']}, {i['mode']}"
+                                                            for b, i in infos.items()) + ")"
+
+
+def _table_caption(results: Results, regret: str | None, curves: Curves, metrics: str) -> tuple[str, str]:
+    """The final table's column heading (``quantity``) and a caption saying what its numbers are."""
+    statistics = ("over seeds: mean ± standard error, median, IQM; the best per benchmark in bold. Real s: "
+                  "wall-clock seconds the simulation took.")
+    if not regret:
+        return "final best", (f"Final best {metrics} of each run at the end of its simulated time (min: lower is "
+                              f"better, max: higher is better), {statistics}")
+    references = []
+    for benchmark in results.benchmarks:
+        label = regret_label(results, benchmark, regret, curves, named=False)
+        definition = results.benchmark_info(benchmark)["best_in_table_definition"] if regret == "table" else ""
+        references.append(f"{benchmark}: {label}" + (f"; best in table = {definition}" if definition else ""))
+    return "final regret", (f"Final regret of {metrics} w.r.t. {REGRET_NAMES[regret]} ({'; '.join(references)}): "
+                            f"the distance of each run's best value at the end of its simulated time to the "
+                            f"reference (lower is better), {statistics}")
+
+
+def _rank_figures(ranks: RankAnalysis, styles: dict[str, dict[str, Any]], log_x: bool | None, out: Path,
+                  formats: Sequence[str], report: Report) -> list[Path]:
+    """The average-rank and critical-difference figures, or a note in the report on why they are skipped."""
+    from mfbench.analysis.plots import plot_cd_diagram, plot_ranks, save_figure
+
+    files: list[Path] = []
+    if len(ranks.setups) < 2:
+        report.info("figures", f"no rank plot or critical-difference diagram: {len(ranks.setups)} method(s) ran on "
+                               f"every benchmark, and ranks compare at least two.")
+        return files
+    if ranks.over_time.empty:
+        report.info("figures", "no rank plot or critical-difference diagram: no (benchmark, seed) block in which "
+                               "every method has a run (see the ranks notes).")
+        return files
+    files += save_figure(plot_ranks(ranks, styles=styles, log_x=log_x is not False), out / "ranks", formats)
+    if ranks.cd is None:
+        report.info("figures", f"no critical-difference diagram: the tests need at least 2 blocks (benchmark x "
+                               f"seed), there is {len(ranks.blocks)}.")
+    else:
+        files += save_figure(plot_cd_diagram(ranks, styles=styles), out / "cd_diagram", formats)
+    return files
+
+
+def statistics_markdown(ranks: RankAnalysis, quantity: str = "final best value") -> str:
+    """The rank statistics as Markdown, with one sentence on what each test means.
+
+    ``quantity`` says what is ranked (e.g. ``"final best metric_valid_error (min)"``).
+    """
+    k, n = len(ranks.setups), len(ranks.blocks)
     lines = ["# Rank statistics at the end of the budget\n"]
-    n = len(ranks.blocks)
-    lines.append(f"{len(ranks.setups)} methods, {n} blocks (benchmark x seed). Rank 1 = best; ties share the "
-                 f"average rank.\n")
+    if k < 2:
+        return "\n".join(lines) + (f"\nOne method ({', '.join(ranks.setups) or 'none'}) ran on every benchmark: "
+                                   f"there is nothing to rank it against, so no ranks, Friedman or Nemenyi test and no "
+                                   f"critical-difference diagram. Analyse a folder holding several methods.\n")
+    lines.append(f"{k} methods ranked by their {quantity} in each of {n} block{'s' if n != 1 else ''} (a block is one "
+                 f"seed of one benchmark on which every method ran). Rank 1 = best; ties share the average rank.\n")
     if n == 0:
-        return "\n".join(lines) + "\nNo common blocks: nothing to rank.\n"
+        return "\n".join(lines) + "\nNo block in which every method has a run: nothing to rank (see report.md).\n"
     lines += ["| method | average rank |", "|---|---:|"]
     for i in np.argsort(ranks.average_ranks, kind="stable"):
         lines.append(f"| {ranks.setups[i]} | {ranks.average_ranks[i]:.3f} |")
     lines.append("")
+    lines.append("The Friedman test asks whether the methods differ at all (null hypothesis: every method has the "
+                 "same expected rank); the Nemenyi test then asks which pairs differ: two methods differ "
+                 "significantly when their average ranks are more than the critical difference (CD) apart.\n")
     f = ranks.friedman
     if f is None:
-        lines.append("Too few blocks or methods for the Friedman test.\n")
+        lines.append(f"No tests: they need at least 2 blocks, there is {n}. Run more seeds.\n")
         return "\n".join(lines)
+    lines += [f"**Warning:** {note}\n" for note in power_notes(ranks)]
     lines.append(f"Friedman: chi2 = {f.chi2:.4g} (df {f.n_methods - 1}), p = {f.p_chi2:.4g}; Iman-Davenport "
                  f"F = {f.f_stat:.4g} (df {f.df[0]}, {f.df[1]}), p = {f.p_f:.4g}.\n")
     lines.append(f"Nemenyi: q_alpha = {ranks.q_alpha:.4g}, critical difference CD = {ranks.cd:.4g} at alpha = "

@@ -18,6 +18,7 @@ from mfbench.analysis.load import Results
 from mfbench.analysis.report import Report
 from mfbench.analysis.stats import (
     FriedmanResult,
+    blocks_for_a_difference,
     cliques,
     critical_difference,
     friedman,
@@ -107,8 +108,12 @@ def rank_analysis(results: Results, alpha: float = 0.05, grid_size: int = 100) -
     k = len(common)
     block_frame = pd.DataFrame(blocks.keys, columns=["benchmark", "seed"])
     if k < 2 or not blocks.keys:
-        report.warn("ranks", f"ranks need >= 2 methods on >= 1 common block (have {k} methods, "
-                             f"{len(blocks.keys)} blocks); no ranks or critical-difference diagram.")
+        if k < 2:  # a study of one method is not an error: there is just nothing to rank it against
+            report.info("ranks", f"{k} method(s) on every benchmark ({', '.join(common) or 'none'}): nothing to "
+                                 f"rank against, so no ranks, tests or critical-difference diagram.")
+        else:
+            report.warn("ranks", f"no (benchmark, seed) block in which all {k} methods have a run; no ranks or "
+                                 f"critical-difference diagram.")
         empty = pd.DataFrame(columns=["scope", "fraction", "setup", "average_rank", "n_blocks"])
         return RankAnalysis(common, block_frame, np.empty((0, k)), np.empty((0, k)), empty, alpha, report=report)
 
@@ -122,7 +127,37 @@ def rank_analysis(results: Results, alpha: float = 0.05, grid_size: int = 100) -
         report.warn("ranks", "one block only: no Friedman test or critical difference (run more seeds).")
         return analysis
     _test_final_ranks(analysis)
+    for note in power_notes(analysis):
+        report.warn("power", note)
     return analysis
+
+
+#: Fewest blocks for the Friedman statistic's chi-square approximation (Demšar 2006, Section 3.2.2).
+FEW_BLOCKS = 10
+
+
+def power_notes(analysis: RankAnalysis) -> list[str]:
+    """Warnings that the tests have too few blocks (benchmark x seed) to find differences.
+
+    With fewer than :data:`FEW_BLOCKS` blocks the Friedman chi-square approximation is
+    poor and both tests have little power; with fewer than
+    :func:`~mfbench.analysis.stats.blocks_for_a_difference` blocks the critical
+    difference exceeds the largest possible rank difference, so no pair can differ.
+    """
+    n, k = analysis.final_ranks.shape
+    if analysis.cd is None or k < 2:
+        return []
+    notes = []
+    needed = blocks_for_a_difference(k, analysis.alpha)
+    if n < needed:
+        notes.append(f"with {n} blocks the critical difference {analysis.cd:.3g} exceeds {k - 1}, the largest "
+                     f"possible difference of average ranks of {k} methods: no pair can be declared different. "
+                     f"Use at least {needed} blocks (benchmarks x seeds).")
+    if n < FEW_BLOCKS:
+        notes.append(f"only {n} blocks (benchmarks x seeds): the tests have little power, so a difference they do "
+                     f"not find may well exist; Demšar (2006) asks for more than {FEW_BLOCKS} blocks for the "
+                     f"Friedman test's chi-square approximation. Run more seeds or benchmarks.")
+    return notes
 
 
 @dataclass

@@ -106,6 +106,17 @@ def critical_difference(k: int, n_blocks: int, alpha: float = 0.05) -> float:
     return nemenyi_q(k, alpha) * math.sqrt(k * (k + 1) / (6.0 * n_blocks))
 
 
+def blocks_for_a_difference(k: int, alpha: float = 0.05) -> int:
+    """Fewest blocks at which the Nemenyi critical difference is below ``k - 1``.
+
+    ``k - 1`` is the largest possible difference of average ranks (one method first and
+    another last in every block); with fewer blocks no pair can be declared different,
+    whatever the results: ``CD < k - 1  <=>  N > q_alpha^2 k (k + 1) / (6 (k - 1)^2)``.
+    """
+    q = nemenyi_q(k, alpha)
+    return math.floor(q * q * k * (k + 1) / (6.0 * (k - 1) ** 2)) + 1
+
+
 def nemenyi_pvalues(average_ranks: np.ndarray, n_blocks: int) -> np.ndarray:
     """Pairwise Nemenyi p-values, shape ``(k, k)`` (1 on the diagonal).
 

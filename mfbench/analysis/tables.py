@@ -8,6 +8,7 @@ bold).
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 #: Columns of :func:`final_table`.
 TABLE_COLUMNS = ("benchmark", "setup", "n_seeds", "mean", "se", "median", "iqm", "real_seconds_mean",
-                 "real_seconds_total")
+                 "real_seconds_total", "metric", "mode", "reference")
 
 
 def final_table(results: Results, references: dict[str, float | None] | None = None) -> "pd.DataFrame":
@@ -35,14 +36,17 @@ def final_table(results: Results, references: dict[str, float | None] | None = N
 
     Returns:
         Columns :data:`TABLE_COLUMNS`; ``se`` is ``std(ddof=1)/sqrt(n)`` (NaN for one
-        seed); real seconds are per run (mean) and summed. Runs without any non-NaN
-        metric are left out (``load_results`` reports them).
+        seed); real seconds are per run (mean) and summed; ``metric`` and ``mode`` say
+        what was optimised, ``reference`` what regret is taken against (NaN without
+        regret). Runs without any non-NaN metric are left out (``load_results`` reports
+        them).
     """
     import pandas as pd
 
     rows = []
     for benchmark in results.benchmarks:
-        mode = results.benchmark_info(benchmark)["mode"]
+        info = results.benchmark_info(benchmark)
+        mode = info["mode"]
         reference = (references or {}).get(benchmark)
         for setup in results.setups(benchmark):
             runs = results.runs[(results.runs["benchmark"] == benchmark) & (results.runs["setup"] == setup)]
@@ -62,6 +66,8 @@ def final_table(results: Results, references: dict[str, float | None] | None = N
                 "median": float(np.median(finals)), "iqm": float(iqm(finals)),
                 "real_seconds_mean": float(np.nanmean(real)) if np.isfinite(real).any() else math.nan,
                 "real_seconds_total": float(np.nansum(real)),
+                "metric": info["metric"], "mode": mode,
+                "reference": math.nan if reference is None else float(reference),
             })
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 
@@ -102,13 +108,16 @@ def _headers(quantity: str) -> list[str]:
             "real s total"]
 
 
-def to_markdown(table: "pd.DataFrame", modes: dict[str, str], quantity: str = "final best") -> str:
+def to_markdown(table: "pd.DataFrame", modes: dict[str, str], quantity: str = "final best",
+                caption: str | None = None) -> str:
     """A Markdown table; the best mean, median and IQM per benchmark in bold.
 
-    ``modes`` maps benchmark to ``"min"``/``"max"`` (use ``"min"`` for regret).
+    ``modes`` maps benchmark to ``"min"``/``"max"`` (use ``"min"`` for regret);
+    ``caption``, a sentence saying what the numbers are, goes above the table.
     """
     headers = _headers(quantity)
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(headers) - 2)) + "|"]
+    lines = [caption, ""] if caption else []
+    lines += ["| " + " | ".join(headers) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(headers) - 2)) + "|"]
     lines += ["| " + " | ".join(cells) + " |" for cells in _cells(table, modes, ("**", "**"))]
     return "\n".join(lines) + "\n"
 
@@ -121,11 +130,17 @@ def _latex_escape(text: str) -> str:
     return text.replace("\x00", r"\textbackslash{}")
 
 
-def to_latex(table: "pd.DataFrame", modes: dict[str, str], quantity: str = "final best") -> str:
-    """A booktabs LaTeX tabular; the best mean, median and IQM per benchmark in bold."""
+def to_latex(table: "pd.DataFrame", modes: dict[str, str], quantity: str = "final best",
+             caption: str | None = None) -> str:
+    """A booktabs LaTeX tabular; the best mean, median and IQM per benchmark in bold.
+
+    ``caption`` goes above as ``%`` comment lines: a tabular holds no caption, and the
+    table environment around it is the paper's (copy the sentence into its ``\\caption``).
+    """
     headers = [_latex_escape(h).replace("±", r"$\pm$") for h in _headers(quantity)]
-    lines = [r"\begin{tabular}{llr" + "r" * (len(headers) - 3) + "}", r"\toprule", " & ".join(headers) + r" \\",
-             r"\midrule"]
+    lines = [f"% {line}" for line in textwrap.wrap(caption, 98)] if caption else []
+    lines += [r"\begin{tabular}{llr" + "r" * (len(headers) - 3) + "}", r"\toprule", " & ".join(headers) + r" \\",
+              r"\midrule"]
     previous = None
     for cells in _cells(table, modes, ("\x01", "\x02")):
         if previous is not None and cells[0] != previous:
@@ -139,11 +154,15 @@ def to_latex(table: "pd.DataFrame", modes: dict[str, str], quantity: str = "fina
 
 
 def write_tables(table: "pd.DataFrame", modes: dict[str, str], out: Path, stem: str = "final_table",
-                 quantity: str = "final best") -> list[Path]:
-    """Write ``<stem>.csv``, ``<stem>.md`` and ``<stem>.tex`` into ``out``; return their paths."""
+                 quantity: str = "final best", caption: str | None = None) -> list[Path]:
+    """Write ``<stem>.csv``, ``<stem>.md`` and ``<stem>.tex`` into ``out``; return their paths.
+
+    ``quantity`` heads the statistic columns, ``caption`` says what the numbers are
+    (see :func:`to_markdown`, :func:`to_latex`).
+    """
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{stem}.csv", out / f"{stem}.md", out / f"{stem}.tex"]
     table.to_csv(paths[0], index=False)
-    paths[1].write_text(to_markdown(table, modes, quantity), encoding="utf-8")
-    paths[2].write_text(to_latex(table, modes, quantity), encoding="utf-8")
+    paths[1].write_text(to_markdown(table, modes, quantity, caption), encoding="utf-8")
+    paths[2].write_text(to_latex(table, modes, quantity, caption), encoding="utf-8")
     return paths

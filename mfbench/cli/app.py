@@ -87,7 +87,8 @@ def simulate(config: Mapping[str, Any], choices: Mapping[str, str]) -> tuple[dic
         "fidelity_attr": benchmark.fidelity_attr,
         "max_fidelity": problem.max_fidelity,
         "benchmark_description": benchmark.description,
-        "blackbox": blackbox.describe(),
+        "blackbox": {**blackbox.describe(),  # and the table's best value, for the analysis' --regret table
+                     **blackbox.best_in_table(benchmark.metric, benchmark.mode, problem.max_fidelity)},
         "scheduler": scheduler.describe(),
         "backend": backend.describe(),
         "stopping": {k: (None if v is None else (str(v) if isinstance(v, float) and math.isinf(v) else v))

@@ -28,7 +28,7 @@ def test_load_toy_runs(toy_runs):
     np.testing.assert_array_equal(rows["sim_time"], [2, 2, 5])
     assert run["final_best"] == 2 and run["first_time"] == 2 and run["budget"] == 6 and run["real_seconds"] == 3
     assert results.benchmark_info("toy") == {"metric": "loss", "mode": "min", "budget": 6.0, "best_in_table": None,
-                                             "global_optimum": None}
+                                             "global_optimum": None, "best_in_table_definition": ""}
     # B lacks seed 2, and that is reported
     assert results.report.topics("warning") == ["missing-seeds"]
     assert "toy/B" in results.report.warnings[0].message and "[2]" in results.report.warnings[0].message

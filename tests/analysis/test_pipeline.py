@@ -58,9 +58,39 @@ def test_command_on_a_real_sweep(sweep, capsys):
     assert stats["nemenyi"]["critical_difference"] > 0
     table = pd.read_csv(out / "final_table.csv")
     assert table["n_seeds"].tolist() == [3, 3, 3] and (table["real_seconds_total"] > 0).all()
+    statistics = (out / "statistics.md").read_text()
+    assert "ranked by their final best value (min) in each of 3 blocks" in statistics
+    assert "The Friedman test asks whether the methods differ at all" in statistics
+    assert "**Warning:** only 3 blocks" in statistics  # too few for power, said where the p-values are
+    assert (out / "final_table.md").read_text().startswith("Final best value (min) of each run")
     # a second analysis of the same folder does not pick up the first one's output
-    assert main([str(sweep), "--no-plots", "-s", "median", "--regret", "table"]) == 0
+    regret = sweep / "regret"
+    assert main([str(sweep), "--no-plots", "-s", "median", "--regret", "table", "-o", str(regret)]) == 0
     assert "9 finished runs" in capsys.readouterr().out
+    # every run records the table's best, over configurations x table seeds at the max fidelity
+    meta = json.loads(next(sweep.glob("hartmann3/*/seed_0/metadata.json")).read_text())["blackbox"]
+    assert meta["best_in_table_definition"] == "min of value over 1331 configurations x 3 table seeds at fidelity 100"
+    assert meta["best_in_table"] <= meta["best_in_table_seed_mean"]
+    caption = (regret / "final_table.md").read_text().splitlines()[0]
+    assert caption.startswith("Final regret of value (min) w.r.t. the best value in the table (hartmann3: ")
+    assert "best in table = min of value over 1331 configurations x 3 table seeds at fidelity 100" in caption
+    assert pd.read_csv(regret / "final_table.csv")[["metric", "mode"]].drop_duplicates().values.tolist() == [
+        ["value", "min"]]
+
+
+def test_one_method_reads_sensibly(tmp_path, run_factory, capsys):
+    root = tmp_path / "alone"
+    for seed in (0, 1, 2):
+        run_factory(root, "b", "A", seed, [1, 5], [2 + seed, 1 + seed])
+    assert main([str(root), "--formats", "png"]) == 0
+    printed = capsys.readouterr()
+    assert "final average ranks" not in printed.out and "warning: [ranks]" not in printed.err
+    out = root / "analysis"
+    assert (out / "anytime_b.png").is_file()
+    assert not (out / "ranks.png").exists() and not (out / "cd_diagram.png").exists()
+    assert "One method (A) ran on every benchmark: there is nothing to rank it against" in (
+        out / "statistics.md").read_text()
+    assert "no rank plot or critical-difference diagram: 1 method(s)" in (out / "report.md").read_text()
 
 
 def test_analyze_toy_runs_writes_everything(toy_runs, tmp_path):

@@ -83,3 +83,28 @@ def test_too_few_blocks_or_methods(tmp_path, run_factory):
     run_factory(root, "b1", "A", 0, [1], [1])
     alone = rank_analysis(load_results(root))
     assert alone.over_time.empty and alone.cd is None
+
+
+def test_blocks_for_a_difference():
+    from mfbench.analysis.stats import blocks_for_a_difference, critical_difference
+
+    # from the returned number of blocks on, CD < k - 1 (the largest possible rank difference); one block fewer, not
+    for k in (2, 3, 5, 10):
+        needed = blocks_for_a_difference(k)
+        assert critical_difference(k, needed) < k - 1
+        assert needed == 1 or critical_difference(k, needed - 1) >= k - 1
+    assert blocks_for_a_difference(3) == 3 and blocks_for_a_difference(5) == 3
+
+
+def test_power_notes_in_the_report(tmp_path, run_factory):
+    from mfbench.analysis.ranking import power_notes
+
+    root = tmp_path / "two"
+    for seed in (0, 1):
+        for method, value in zip("ABC", (1, 2, 3)):
+            run_factory(root, "b", method, seed, [1], [value])
+    two = rank_analysis(load_results(root))  # k = 3, N = 2: CD 2.34 > 2 = k - 1
+    notes = power_notes(two)
+    assert len(notes) == 2 and "no pair can be declared different" in notes[0] and "at least 3 blocks" in notes[0]
+    assert "little power" in notes[1]
+    assert [f.message for f in two.report.warnings if f.topic == "power"] == notes

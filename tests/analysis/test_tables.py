@@ -30,6 +30,17 @@ def test_final_table_values(table):
 def test_final_table_regret(toy_runs):
     regret = final_table(load_results(toy_runs), references={"toy": 0.5})
     assert regret.set_index("setup").loc["A", "mean"] == pytest.approx(7 / 3 - 0.5)
+    # what was optimised and the regret reference are columns too
+    assert regret[["metric", "mode", "reference"]].values.tolist() == [["loss", "min", 0.5]] * 2
+
+
+def test_captions_say_what_the_numbers_are(table):
+    caption = "Final best loss (min) of each run."
+    assert to_markdown(table, {"toy": "min"}, caption=caption).splitlines()[:3] == [caption, "", to_markdown(
+        table, {"toy": "min"}).splitlines()[0]]
+    latex = to_latex(table, {"toy": "min"}, caption="A 50% & long " * 20).splitlines()
+    assert latex[0].startswith("% A 50% & long") and all(len(line) <= 100 for line in latex if line[0] == "%")
+    assert latex[[line[0] == "%" for line in latex].index(False)].startswith("\\begin{tabular}")
 
 
 def test_markdown_bolds_the_best(table):

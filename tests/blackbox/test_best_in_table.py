@@ -1,0 +1,58 @@
+"""The table's best value every run's metadata records, the reference of the analysis' ``--regret table``."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mfbench.blackbox.analytic import hartmann_blackbox
+from mfbench.blackbox.base import TabularBlackbox
+from mfbench.space import ConfigSpace, Float
+
+
+def _table(values: np.ndarray) -> TabularBlackbox:
+    """A blackbox whose ``loss`` is ``values`` (shape (configs, seeds, fidelities)); elapsed time 1 s/epoch."""
+    n, s, f = values.shape
+    space = ConfigSpace((Float("x", 0.0, 1.0),), table=[(i / n,) for i in range(n)])
+    elapsed = np.broadcast_to(np.arange(1.0, f + 1)[None, None, :], values.shape)
+    return TabularBlackbox(space, np.arange(1, f + 1), ["loss", "elapsed_time"], np.stack([values, elapsed], -1))
+
+
+def test_best_over_configurations_and_seeds_at_the_max_fidelity():
+    # config 0: seeds (0.5, 0.1) at the last fidelity, mean 0.3; config 1: (0.2, 0.2), mean 0.2
+    values = np.array([[[0.9, 0.5], [0.9, 0.1]], [[0.0, 0.2], [0.8, 0.2]]])  # (2 configs, 2 seeds, 2 fidelities)
+    blackbox = _table(values)
+    best = blackbox.best_in_table("loss", "min")
+    assert best["best_in_table"] == pytest.approx(0.1)  # one seed's value: what a run can observe
+    assert best["best_in_table_seed_mean"] == pytest.approx(0.2)
+    assert "2 configurations x 2 table seeds at fidelity 2" in best["best_in_table_definition"]
+    assert blackbox.best_in_table("loss", "max")["best_in_table"] == pytest.approx(0.5)
+    # at fidelity 1 the lucky 0.0 counts
+    assert blackbox.best_in_table("loss", "min", max_fidelity=1)["best_in_table"] == 0.0
+
+
+def test_nan_cells_are_failed_evaluations_and_ignored():
+    values = np.array([[[np.nan], [np.nan]], [[0.4], [np.nan]], [[0.7], [0.5]]])
+    best = _table(values).best_in_table("loss", "min")
+    assert best["best_in_table"] == pytest.approx(0.4) and best["best_in_table_seed_mean"] == pytest.approx(0.4)
+    assert _table(np.full((2, 1, 1), np.nan)).best_in_table("loss", "min") == {}
+
+
+def test_computed_once_and_errors_are_clear():
+    blackbox = _table(np.random.default_rng(0).random((5, 3, 4)))
+    first = blackbox.best_in_table("loss", "min")
+    blackbox.evaluations = None  # a second call must not read the table again
+    assert blackbox.best_in_table("loss", "min") == first
+    fresh = _table(np.ones((2, 1, 3)))
+    with pytest.raises(KeyError, match="available objectives"):
+        fresh.best_in_table("accuracy", "min")
+    with pytest.raises(ValueError, match="not among"):
+        fresh.best_in_table("loss", "min", max_fidelity=7)
+    with pytest.raises(ValueError, match="mode"):
+        fresh.best_in_table("loss", "smallest")
+
+
+def test_hartmann_seed_mean_matches_its_own_description():
+    blackbox = hartmann_blackbox(3)
+    best = blackbox.best_in_table("value", "min")
+    assert best["best_in_table_seed_mean"] == pytest.approx(blackbox.describe()["best_in_table"])
+    assert best["best_in_table"] <= best["best_in_table_seed_mean"]
