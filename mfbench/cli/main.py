@@ -1,7 +1,7 @@
 """``python -m mfbench`` (and the ``mfbench`` script): one simulated run, or a sweep with ``-m``.
 
 Kept cheap to import (``--help`` must be fast): the work happens in :mod:`mfbench.cli.app`,
-imported only when a run starts.
+imported only when a run starts; ``--help`` is written by :mod:`mfbench.cli.help`.
 """
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
+from mfbench.cli.help import register_help_resolver
 from mfbench.config.tree import config_dir
 from mfbench.sweeps.hydra_configs import register_configs
 
 register_configs()
+register_help_resolver()  # conf/hydra/help/mfbench.yaml's template calls it
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="config")
