@@ -72,10 +72,12 @@ def test_rerun_of_a_finished_run_is_skipped_and_a_changed_one_refused(tmp_path):
 @pytest.mark.parametrize(
     "override,message",
     [
-        ("method=nope", "Available options in 'method'"),
+        ("method=nope", "unknown method 'nope'; method options (conf/method/): "),
         ("n_workers=-1", "n_workers must be >= 1"),
-        ("n_workrs=2", "Key 'n_workrs' not in 'MfbenchConfig'"),
-        ("+method.grace_perod=2", "method.grace_perod: unknown option"),
+        ("n_workrs=2", "unknown group or key 'n_workrs' (did you mean n_workers?)"),
+        ("+n_workrs=2", "unknown group or key 'n_workrs' (did you mean n_workers?)"),  # Hydra adds it; nobody reads it
+        ("+method.grace_perod=2", "method.grace_perod: unknown option for mfbench.schedulers.asha.ASHA (did you mean "
+                                  "method.grace_period?)"),
         ("seed=abc", "could not be converted to Integer"),
         ("stopping.max_num_evaluations=0", "max_num_evaluations must be >= 1"),
         ("benchmark.max_wallclock_time=-5", "max_wallclock_time must be > 0"),
@@ -93,6 +95,42 @@ def test_unknown_method_lists_the_available_ones(tmp_path):
     done = mfbench(tmp_path, "method=nope")
     for name in ("asha_stop", "asha_prom", "asha6_stop", "random_search"):
         assert name in done.stderr
+
+
+@pytest.mark.parametrize("override,headline,listing", [
+    ("method=asha_promo", "unknown method 'asha_promo' (did you mean asha_prom?)",
+     "method options (conf/method/): asha6_stop, asha_prom, asha_stop, bohb,"),
+    ("benchmark=hartman6", "unknown benchmark 'hartman6' (did you mean hartmann6?)",
+     "yahpo_lcbench, yahpo_lcbench_<task> (34 tasks: 3945, 7593, 34539, ..., 189909)"),
+    ("benchmark=yahpo_lcbench_3946", "unknown benchmark 'yahpo_lcbench_3946' (did you mean yahpo_lcbench_3945?)",
+     "benchmark options (conf/benchmark/): "),
+    ("experiment=quik", "unknown experiment 'quik' (did you mean quick?)", "experiment options (conf/experiment/): "),
+    ("methd=asha_stop", "unknown group or key 'methd' (did you mean method?)",
+     "groups and keys: benchmark, method, backend, stopping, seed, n_workers"),
+    ("method.grace_perod=2", "unknown key 'method.grace_perod' (did you mean method.grace_period?)",
+     "keys of method: type, brackets, grace_period, reduction_factor, searcher"),
+])
+def test_a_typo_in_a_single_run_is_one_line_with_a_did_you_mean(tmp_path, override, headline, listing):
+    done = mfbench(tmp_path, *FAST, override)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"mfbench: error: {headline}; ") and listing in done.stderr
+    assert done.stderr.count("\n") == 1  # one line: no search path, no option per line, no traceback
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_typos_are_explained_in_every_mode_and_other_hydra_errors_stay_hydras(tmp_path):
+    for mode in (["-m", "hydra.sweeper.dry_run=true"], ["--cfg", "job"], ["--help"]):
+        done = mfbench(tmp_path, *mode, "methd=asha_stop")
+        assert done.returncode == 2 and done.stderr.startswith("mfbench: error: unknown group or key 'methd'"), mode
+    swept = mfbench(tmp_path, "-m", "hydra.sweeper.dry_run=true", "method=asha_stop,asha_promo", "seed=0,1")
+    assert swept.returncode == 2
+    assert "unknown method 'asha_promo' (2 runs; did you mean asha_prom?)" in swept.stderr
+    assert mfbench(tmp_path, "--cfg", "job", "method=asha_prom").returncode == 0
+    wrong_type = mfbench(tmp_path, "seed=abc")
+    assert wrong_type.returncode == 1 and "could not be converted to Integer" in wrong_type.stderr
+    full = subprocess.run([sys.executable, "-m", "mfbench", "method=asha_promo"], cwd=tmp_path, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(REPO), "HYDRA_FULL_ERROR": "1"})
+    assert full.returncode == 1 and "Traceback" in full.stderr  # whoever asks for the full error gets it
 
 
 def test_help_is_fast_and_does_not_import_heavy_packages(tmp_path):

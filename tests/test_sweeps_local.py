@@ -120,8 +120,8 @@ def test_sweep_with_unknown_method_or_conflicting_run_launches_nothing(tmp_path:
     bad = harness.mfbench(tmp_path, ["-m", "method=asha_stop,no_such_method", "seed=0,1", "experiment_name=bad"])
     assert bad.returncode == 2
     assert "nothing was launched" in bad.stderr and "no_such_method" in bad.stderr
-    assert "unknown method: no_such_method (2 runs); there is no conf/method/<name>.yaml" in bad.stderr
-    assert "asha_stop" in bad.stderr.split("available method options: ")[1].splitlines()[0]
+    assert "unknown method 'no_such_method' (2 runs)" in bad.stderr
+    assert "asha_stop" in bad.stderr.split("method options (conf/method/): ")[1].splitlines()[0]
     assert not (tmp_path / "outputs" / "bad").exists()
 
     first = harness.mfbench(tmp_path, ["method=asha_stop", "seed=0", "experiment_name=c"])

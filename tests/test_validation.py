@@ -11,7 +11,8 @@ def test_valid_node_passes():
 
 
 def test_misspelled_key_names_the_key_and_accepted_options():
-    with pytest.raises(ConfigError, match=r"method\.grace_perod: unknown option .*Accepted options: .*grace_period"):
+    with pytest.raises(ConfigError, match=r"method\.grace_perod: unknown option .*\(did you mean method\.grace_period\?\)"
+                                          r"\. Accepted options: .*grace_period"):
         validate_node({"_target_": ASHA, "grace_perod": 1}, "method")
 
 

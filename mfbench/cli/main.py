@@ -1,19 +1,24 @@
 """``python -m mfbench`` (and the ``mfbench`` script): one simulated run, or a sweep with ``-m``.
 
 Kept cheap to import (``--help`` must be fast): the work happens in :mod:`mfbench.cli.app`,
-imported only when a run starts.
+imported only when a run starts; ``--help`` is written by :mod:`mfbench.cli.help`.
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+from typing import Any, Callable, Iterator
 
 import hydra
 from omegaconf import DictConfig
 
+from mfbench.cli.help import register_help_resolver
 from mfbench.config.tree import config_dir
 from mfbench.sweeps.hydra_configs import register_configs
 
 register_configs()
+register_help_resolver()  # conf/hydra/help/mfbench.yaml's template calls it
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="config")
@@ -47,8 +52,59 @@ def _main(cfg: DictConfig) -> str:
     return outcome
 
 
+def _exit_if_typo(error: Exception) -> None:
+    """Exit with status 2 and one line if ``error`` is a composition error over an unknown name;
+    return (for the caller to re-raise) otherwise, or when ``HYDRA_FULL_ERROR=1`` asks for the
+    full traceback (whoever debugs the composition)."""
+    from mfbench.config.choices import unknown_name
+
+    unknown = None if os.environ.get("HYDRA_FULL_ERROR") == "1" else unknown_name(error)
+    if unknown is not None:
+        print(f"mfbench: error: {unknown.message()}", file=sys.stderr, flush=True)
+        sys.exit(2)
+
+
+@contextlib.contextmanager
+def _typos_explained() -> Iterator[None]:
+    """Report an unknown option, group or key in one line with a did-you-mean, exit status 2.
+
+    Hydra composes the config before :func:`_main` runs, inside its private
+    ``run_and_report``, which prints the exception (for an unknown option: its options one a
+    line and the config search path) and exits with 1. That function is the only place
+    where the exception itself is still at hand, so it is wrapped for the duration of
+    :func:`main` (a run, a sweep's first composition, ``--cfg``). ``--help`` composes outside
+    it: its exception reaches this context manager. Only composition errors that
+    :func:`mfbench.config.choices.unknown_name` recognises are reworded; everything else goes
+    to Hydra as before.
+    """
+    from hydra._internal import utils as hydra_utils
+
+    original: Callable[[Callable[[], Any]], Any] = hydra_utils.run_and_report
+
+    def run_and_report(func: Callable[[], Any]) -> Any:
+        def explained() -> Any:
+            try:
+                return func()
+            except Exception as error:
+                _exit_if_typo(error)
+                raise
+
+        return original(explained)
+
+    hydra_utils.run_and_report = run_and_report
+    try:
+        yield
+    except Exception as error:
+        _exit_if_typo(error)
+        raise
+    finally:
+        hydra_utils.run_and_report = original
+
+
 def main() -> None:
-    _main()
+    """The command: one run (or a sweep with ``-m``) of the overrides on the command line."""
+    with _typos_explained():
+        _main()
 
 
 if __name__ == "__main__":

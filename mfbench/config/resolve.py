@@ -49,6 +49,7 @@ def resolve_config(cfg: DictConfig, choices: Mapping[str, str] | None = None) ->
     except MissingMandatoryValue as error:
         raise _missing_value_error(cfg, str(getattr(error, "full_key", "") or ""), choices) from None
     assert isinstance(config, dict)
+    _refuse_unknown_keys(config)
     for group in GROUPS:
         validate_node(config[group], group)
     if config["seed"] < 0:
@@ -56,6 +57,20 @@ def resolve_config(cfg: DictConfig, choices: Mapping[str, str] | None = None) ->
     if config["n_workers"] is not None and config["n_workers"] < 1:
         raise ConfigError(f"n_workers must be >= 1 (or null for the benchmark's default), got {config['n_workers']}")
     return config
+
+
+def _refuse_unknown_keys(config: Mapping[str, Any]) -> None:
+    """A top-level key that the schema does not have: Hydra lets ``+n_workrs=2`` add one, and
+    nothing would read it, so the run would silently use the default it meant to change."""
+    from dataclasses import fields
+
+    from mfbench.config.choices import UnknownName, with_top_level_groups
+    from mfbench.config.schema import MfbenchConfig
+
+    known = [field.name for field in fields(MfbenchConfig)]
+    for key in config:
+        if key not in known:
+            raise ConfigError(UnknownName.key("", str(key), with_top_level_groups(known)).message())
 
 
 def _missing_value_error(cfg: DictConfig, key: str, choices: Mapping[str, str] | None) -> ConfigError:

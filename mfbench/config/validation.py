@@ -14,6 +14,7 @@ import inspect
 import typing
 from typing import Any, Mapping
 
+from mfbench.config.choices import did_you_mean
 from mfbench.errors import ConfigError
 
 
@@ -98,9 +99,9 @@ def validate_node(node: Mapping[str, Any], path: str) -> None:
         return
     unknown = sorted(set(values) - set(names))
     if unknown:
-        raise ConfigError(
-            f"{path}.{unknown[0]}: unknown option for {node['_target_']}. Accepted options: {', '.join(names)}"
-        )
+        hint = did_you_mean(unknown[0], names, prefix=f"{path}.")
+        raise ConfigError(f"{path}.{unknown[0]}: unknown option for {node['_target_']}" + (f" ({hint})" if hint else "")
+                          + f". Accepted options: {', '.join(names)}")
     for key, value in values.items():
         if key in types and not _type_ok(value, *types[key]):
             allowed, optional = types[key]

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 
 from omegaconf import DictConfig, open_dict, read_write
 
+from mfbench.config.choices import UnknownName, unknown_name
 from mfbench.sweeps.run_status import State, RunStatus, run_status, slurm_ids_of
 from mfbench.results.job_info import slurm_states
 
@@ -43,6 +44,8 @@ class PlannedRun:
         status: the run directory's state when planned.
         action: what the sweep does with it.
         reason: why (for conflicts and invalid configs: the error message).
+        unknown: for an invalid config, the unknown option, group or key that made it invalid
+            (the sweeper words it as a single run does, once for all runs that share it).
     """
 
     overrides: list[str]
@@ -52,6 +55,7 @@ class PlannedRun:
     status: RunStatus | None = None
     action: Action = Action.RUN
     reason: str = ""
+    unknown: UnknownName | None = None
     config: dict[str, Any] = field(default_factory=dict, repr=False)
     #: the composed sweep config, with its ``hydra`` node (a template for runs differing in scalars)
     composed: Any = field(default=None, repr=False)
@@ -173,8 +177,9 @@ def plan_sweep(config_loader: Any, master_config: DictConfig, jobs: Sequence[Seq
             if split is not None:
                 templates[split[0]] = run
         except Exception as error:  # reported together, before anything is launched
-            message = str(error).strip() or type(error).__name__
-            planned.append(PlannedRun(list(overrides), action=Action.INVALID, reason=message))
+            unknown = unknown_name(error)
+            message = unknown.message() if unknown else str(error).strip() or type(error).__name__
+            planned.append(PlannedRun(list(overrides), action=Action.INVALID, reason=message, unknown=unknown))
     valid = [p for p in planned if p.action is not Action.INVALID]
     slurm = slurm_states(slurm_ids_of(p.run_dir for p in valid))
     for run in valid:

@@ -21,7 +21,6 @@ failed ones.
 """
 from __future__ import annotations
 
-import re
 import sys
 import time
 from pathlib import Path
@@ -36,11 +35,8 @@ from mfbench.sweeps.progress import (Display, Outcome, SweepProgress, TrackedTas
                                      format_duration, outcome_of)
 
 if TYPE_CHECKING:
+    from mfbench.config.choices import UnknownName
     from mfbench.sweeps.plan import PlannedRun
-
-
-_MISSING_OPTION = re.compile(r"Could not find '([^'/]+)/([^']+)'")
-_AVAILABLE = re.compile(r"Available options in '[^']+':\s*\n((?:\s+\S+\n?)+?)\s*Config search path", re.M)
 
 
 class SweepError(SystemExit):
@@ -164,6 +160,11 @@ def _replayable(hydra_overrides: Sequence[Any]) -> list[str]:
 
 
 def _refuse_invalid(plan: Sequence[PlannedRun]) -> None:
+    """Stop before launching anything if a run cannot run: every problem once, with its runs.
+
+    An unknown option, group or key is worded as in a single run (did-you-mean and the list of
+    what exists, :class:`mfbench.config.choices.UnknownName`), once for all runs that share it.
+    """
     from mfbench.sweeps.plan import Action
 
     invalid = [p for p in plan if p.action is Action.INVALID]
@@ -172,25 +173,19 @@ def _refuse_invalid(plan: Sequence[PlannedRun]) -> None:
         return
     lines = [f"mfbench: error: the sweep was not started ({len(invalid) + len(conflicts)} of {len(plan)} runs "
              f"cannot run; nothing was launched):"]
-    unknown: dict[str, dict[str, int]] = {}  # group -> unknown option -> runs
-    available: dict[str, str] = {}
+    unknown: dict[UnknownName, int] = {}  # unknown name -> runs
     by_message: dict[str, list[PlannedRun]] = {}
     for run in invalid:
-        match = _MISSING_OPTION.search(run.reason)
-        if match:
-            group, option = match.groups()
-            unknown.setdefault(group, {}).setdefault(option, 0)
-            unknown[group][option] += 1
-            options = _AVAILABLE.search(run.reason)
-            if options:
-                available[group] = ", ".join(options.group(1).split())
+        if run.unknown is not None:
+            unknown[run.unknown] = unknown.get(run.unknown, 0) + 1
         else:
             by_message.setdefault(run.reason, []).append(run)
-    for group, options in unknown.items():
-        listed = ", ".join(f"{o} ({n} run{'s' if n > 1 else ''})" for o, n in options.items())
-        lines.append(f"  unknown {group}: {listed}; there is no conf/{group}/<name>.yaml for them")
-        if group in available:
-            lines.append(f"    available {group} options: {available[group]}")
+    listed: set[str] = set()
+    for name, runs in unknown.items():
+        lines.append(f"  {name.headline(runs)}")
+        if name.available() not in listed:  # two misspelled methods: their options once
+            listed.add(name.available())
+            lines.append(f"    {name.available()}")
     for message, runs in by_message.items():
         lines.append(f"  {len(runs)} run(s), e.g. {' '.join(runs[0].overrides)}:")
         lines.extend(f"    {line}" for line in message.splitlines()[:12])
