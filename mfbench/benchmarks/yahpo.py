@@ -21,7 +21,7 @@ from mfbench.errors import ConfigError
 
 def yahpo_benchmark(
     scenario: str = "lcbench",
-    instance: str | None = None,
+    instance: str | int | None = None,
     metric: str | None = None,
     mode: str | None = None,
     fidelity_levels: Any = None,
@@ -37,7 +37,8 @@ def yahpo_benchmark(
 
     Args:
         scenario: one of :data:`mfbench.blackbox.sources.yahpo.SCENARIOS`.
-        instance: the instance (e.g. an OpenML task id); ``None``: the scenario's default.
+        instance: the instance (e.g. an OpenML task id, a number on the command line is read as
+            its string); ``None``: the scenario's default.
         metric: the objective to optimise; ``None``: the reference's (``val_accuracy`` for
             lcbench / nb301, ``f1`` for iaml / rbv2, ``valid_loss`` for fcnet).
         mode: ``min`` / ``max``; ``None``: ``max`` for accuracies, AUC and F1, else ``min``.

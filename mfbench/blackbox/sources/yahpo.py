@@ -1,6 +1,6 @@
 """YAHPO Gym: the ONNX surrogates of every scenario of yahpo_data 1.0.2, run with onnxruntime.
 
-One data source for the 14 scenarios of the release (:data:`SCENARIOS`): ``lcbench``,
+One data source for the 15 scenarios of the release (:data:`SCENARIOS`): ``lcbench``,
 ``nb301``, ``fcnet``, ``iaml_{glmnet,rpart,ranger,xgboost,super}`` and
 ``rbv2_{glmnet,rpart,ranger,xgboost,svm,aknn,super}``. Each scenario is one folder of
 yahpo_data (``config_space.json``, ``encoding.json``, ``model.onnx``); ``python -m
@@ -523,7 +523,7 @@ def check_folder(folder: Path, scenario: Scenario) -> dict[str, str]:
     return {name: sha256_of(folder / name) for name in FILES}
 
 
-def yahpo_blackbox(scenario: str = "lcbench", instance: str | None = None, fidelity_levels: Any = None,
+def yahpo_blackbox(scenario: str = "lcbench", instance: str | int | None = None, fidelity_levels: Any = None,
                    repl: int = 10, cache_dir: str | None = None, data_dir: str | None = None) -> SurrogateBlackbox:
     """The YAHPO surrogate of one scenario and instance.
 
@@ -657,7 +657,7 @@ def convert(path: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | No
 
 SOURCE = DataSource(
     name=NAME,
-    description="YAHPO Gym: the ONNX surrogates of all 14 scenarios of yahpo_data 1.0.2",
+    description="YAHPO Gym: the ONNX surrogates of all 15 scenarios of yahpo_data 1.0.2",
     remotes=(Remote("yahpo_data", YAHPO_DATA, REMOTE_FILES, sha256=tuple(PINNED.get(f) for f in REMOTE_FILES),
                     manual=f"Or get the yahpo_data repository (v1.0.2) by hand and run: "
                            f"{COMMAND} convert yahpo --from FOLDER"),),
