@@ -56,16 +56,22 @@ def _private_blackbox_cache(tmp_path_factory):
         os.environ["MFBENCH_CACHE"] = previous
 
 
+#: the YAHPO scenarios whose real models are vendored under tests/data/yahpo-<scenario>
+YAHPO_VENDORED = ("lcbench", "iaml_glmnet", "rbv2_rpart", "rbv2_xgboost")
+
+
 @pytest.fixture(scope="session")
 def converted_fixtures(_private_blackbox_cache):
     """The vendored fixtures converted once into the private cache, for the benchmarks that need
     converted data: ``nas201`` from the 3 real NATS-Bench architectures (``allow_partial``) and
-    ``yahpo_lcbench`` from the real ONNX model. A missing fixture fails here (no skip)."""
-    from mfbench.blackbox.sources import nas201, yahpo_lcbench
+    the YAHPO scenarios from their real ONNX models (lcbench, iaml_glmnet, rbv2_rpart,
+    rbv2_xgboost). A missing fixture fails here (no skip)."""
+    from mfbench.blackbox.sources import nas201, yahpo
 
     if not (_private_blackbox_cache / nas201.NAME).exists():
         nas201.convert(FIXTURES / "nats-tss-v1_0-3ffb9-simple", _private_blackbox_cache, allow_partial=True,
                        progress=False)
-    if not (_private_blackbox_cache / yahpo_lcbench.NAME).exists():
-        yahpo_lcbench.convert(FIXTURES / "yahpo-lcbench", _private_blackbox_cache)
+    for scenario in YAHPO_VENDORED:
+        if not (_private_blackbox_cache / yahpo.SCENARIOS[scenario].entry).exists():
+            yahpo.convert(FIXTURES / f"yahpo-{scenario}", _private_blackbox_cache)
     return _private_blackbox_cache

@@ -3,8 +3,8 @@
     python -m mfbench.data list
     python -m mfbench.data download nas201            # Syne Tune's converted NB201 (~790 MB)
     python -m mfbench.data convert nas201 --from PATH  # NATS simple folder / single file / Syne Tune folder
-    python -m mfbench.data download yahpo_lcbench
-    python -m mfbench.data convert yahpo_lcbench --from YAHPO_DATA/lcbench
+    python -m mfbench.data download yahpo
+    python -m mfbench.data convert yahpo --from YAHPO_DATA
     python -m mfbench.data convert nas201_offline      # build the offline NB201 tables now
     python -m mfbench.data verify nas201               # checksums of the cached files
     python -m mfbench.data export nas201_offline_cifar100 --out table.parquet

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from mfbench.data.cli import main
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES, REPO, YAHPO_VENDORED
 
 NATS = FIXTURES / "nats-tss-v1_0-3ffb9-simple"
 YAHPO = FIXTURES / "yahpo-lcbench"
@@ -46,33 +46,51 @@ def test_offline_download_fails_fast_with_a_clear_message_and_no_litter(tmp_path
     assert not any(p.is_file() for p in (tmp_path / "cache").rglob("*"))
 
 
-def test_download_yahpo_from_a_mirror_converts_and_verifies(file_server, tmp_path, capsys):
+@pytest.fixture
+def yahpo_vendored_remote(monkeypatch):
+    """The yahpo source with its remote cut to the vendored scenarios' files: the local server
+    has only those 4 of the 15 scenarios (nothing else of the download path changes)."""
+    from dataclasses import replace
+
+    from mfbench.blackbox.sources import registry, yahpo
+
+    remote = yahpo.SOURCE.remotes[0]
+    keep = [i for i, file in enumerate(remote.files) if file.split("/")[0] in YAHPO_VENDORED]
+    cut = replace(remote, files=tuple(remote.files[i] for i in keep),
+                  sha256=tuple(remote.checksums()[i] for i in keep))
+    assert all(cut.sha256)  # the vendored files are the pinned ones
+    monkeypatch.setitem(registry.sources(), "yahpo", replace(yahpo.SOURCE, remotes=(cut,)))
+
+
+def _serve_yahpo(root):
+    for scenario in YAHPO_VENDORED:
+        (root / scenario).mkdir()
+        for name in ("model.onnx", "config_space.json", "encoding.json"):
+            (root / scenario / name).write_bytes((FIXTURES / f"yahpo-{scenario}" / name).read_bytes())
+
+
+def test_download_yahpo_from_a_mirror_converts_and_verifies(file_server, yahpo_vendored_remote, tmp_path, capsys):
     root, base = file_server
-    (root / "lcbench").mkdir()
-    for name in ("model.onnx", "config_space.json", "encoding.json"):
-        (root / "lcbench" / name).write_bytes((YAHPO / name).read_bytes())
+    _serve_yahpo(root)
     cache = tmp_path / "cache"
-    assert main(["download", "yahpo_lcbench", "--url", f"{base}/lcbench/", "--cache-dir", str(cache),
-                 "--no-progress"]) == 0
-    assert (cache / "yahpo_lcbench" / "manifest.json").is_file()
-    assert not (cache / "downloads" / "yahpo_lcbench" / "yahpo_data").exists()  # removed after conversion
-    assert main(["verify", "yahpo_lcbench", "--cache-dir", str(cache)]) == 0
+    assert main(["download", "yahpo", "--url", f"{base}/", "--cache-dir", str(cache), "--no-progress"]) == 0
+    assert not (cache / "downloads" / "yahpo" / "yahpo_data").exists()  # removed after conversion
+    for scenario in YAHPO_VENDORED:
+        assert (cache / f"yahpo_{scenario}" / "manifest.json").is_file()
+        assert main(["verify", f"yahpo_{scenario}", "--cache-dir", str(cache)]) == 0
     assert main(["list", "--cache-dir", str(cache)]) == 0
-    assert "yahpo_lcbench" in capsys.readouterr().out
+    assert "yahpo_rbv2_xgboost" in capsys.readouterr().out
 
 
-def test_download_with_a_bad_checksum_leaves_no_blackbox(file_server, tmp_path, capsys):
+def test_download_with_a_bad_checksum_leaves_no_blackbox(file_server, yahpo_vendored_remote, tmp_path, capsys):
     root, base = file_server
-    (root / "lcbench").mkdir()
-    for name in ("model.onnx", "config_space.json"):
-        (root / "lcbench" / name).write_bytes((YAHPO / name).read_bytes())
+    _serve_yahpo(root)
     (root / "lcbench" / "encoding.json").write_text('{"OpenML_task_id": {}}')
     cache = tmp_path / "cache"
-    assert main(["download", "yahpo_lcbench", "--url", f"{base}/lcbench/", "--cache-dir", str(cache),
-                 "--no-progress"]) == 2
+    assert main(["download", "yahpo", "--url", f"{base}/", "--cache-dir", str(cache), "--no-progress"]) == 2
     assert "checksum mismatch" in capsys.readouterr().err
-    assert not (cache / "yahpo_lcbench").exists()
-    assert not list((cache / "downloads").rglob("*.part")) and not list(cache.rglob("encoding.json"))
+    assert not list(cache.glob("yahpo_*"))
+    assert not list((cache / "downloads").rglob("*.part")) and not list(cache.rglob("lcbench/encoding.json"))
 
 
 def test_convert_nas201_and_export_the_benchmark(tmp_path, capsys):

@@ -1,4 +1,4 @@
-"""YAHPO LCBench surrogate: encoding and predictions against the yahpo-gym package."""
+"""YAHPO LCBench surrogate (the lcbench scenario under its old names): encoding and predictions against yahpo-gym."""
 from __future__ import annotations
 
 import numpy as np
@@ -81,7 +81,7 @@ def test_data_dir_in_place_and_errors(tmp_path):
     assert bb.evaluate(CONFIGS["3945"], 0, np.array([52]))[0, 1] == pytest.approx(93.398811, abs=1e-4)
     with pytest.raises(ValueError, match="unknown instance"):
         yahpo.yahpo_lcbench_blackbox("167083", data_dir=str(FIXTURE))  # in encoding.json but not an instance
-    with pytest.raises(BlackboxDataError, match="python -m mfbench.data download yahpo_lcbench"):
+    with pytest.raises(BlackboxDataError, match="python -m mfbench.data download yahpo "):
         yahpo.yahpo_lcbench_blackbox("3945", cache_dir=str(tmp_path))
     with pytest.raises(ValueError, match="seed"):
         bb.evaluate(CONFIGS["3945"], 1, np.array([1]))
