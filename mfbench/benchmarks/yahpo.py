@@ -74,3 +74,6 @@ def yahpo_benchmark(
                      max_fidelity=max_fidelity,
                      description=description or f"YAHPO Gym {info.name} surrogate (ONNX, yahpo_data 1.0.2), "
                                                 f"instance {instance}, {metric} ({mode})")
+
+
+yahpo_benchmark.data_source = "yahpo"  # type: ignore[attr-defined]  # for --help: which data it needs

@@ -137,7 +137,9 @@ def data_section(root: DictConfig, conf: str) -> str:
 def _data_lines(conf: str) -> str:
     """Which benchmarks need data first, and the command that gets it (from the data registry).
 
-    A benchmark whose blackbox factory is a registered data source's needs that source's data:
+    A benchmark whose blackbox factory is a registered data source's needs that source's data
+    (a factory that wraps another, or a benchmark factory, names its source in a
+    ``data_source`` attribute):
     ``download NAME`` when the source has remotes, else what the registry says happens (the
     offline NB201 tables are built on first use). One with mandatory values (``???``) needs
     them from the user (``table``: the file). The others need nothing.
@@ -152,7 +154,11 @@ def _data_lines(conf: str) -> str:
     for option in group_options("benchmark", conf):
         node = _load("benchmark", option, conf)
         blackbox = node.get("blackbox")
-        source = by_factory.get(str(blackbox.get("_target_"))) if isinstance(blackbox, Mapping) else None
+        targets = [str(blackbox.get("_target_"))] if isinstance(blackbox, Mapping) else []
+        source = next((by_factory[t] for t in targets if t in by_factory), None)
+        if source is None:
+            named = next(filter(None, (_declared_source(t) for t in [*targets, str(node.get("_target_"))])), None)
+            source = sources().get(named) if named else None
         mandatory = [key for key, value in node.items() if value == MANDATORY]
         if source is not None and source.downloadable:
             download.setdefault(f"python -m mfbench.data download {source.name}", []).append(option)
@@ -168,6 +174,19 @@ def _data_lines(conf: str) -> str:
     lines += [_wrap("your own data:", ", ".join(yours))] if yours else []
     lines += [_wrap("nothing needed:", options_text(nothing))] if nothing else []
     return "\n".join(lines)
+
+
+def _declared_source(target: str) -> str | None:
+    """The ``data_source`` a factory declares (None if it declares none or does not import)."""
+    import importlib
+
+    module, _, name = target.rpartition(".")
+    if not module.startswith("mfbench."):
+        return None
+    try:
+        return getattr(getattr(importlib.import_module(module), name, None), "data_source", None)
+    except ImportError:
+        return None
 
 
 def _summary(path: Path) -> str:

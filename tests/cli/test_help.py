@@ -36,7 +36,7 @@ def test_help_has_every_section(tmp_path):
 
 def test_help_lists_groups_with_the_current_choice_and_yahpo_in_one_line(tmp_path):
     text = _help(tmp_path, "method=asha_prom").stdout
-    groups = text.split("Config groups")[1].split("Other keys")[0]
+    groups = " ".join(_entries(text.split("Config groups")[1].split("Other keys")[0]))
     assert "asha_prom*" in groups and "asha_stop," in groups and "nas201_offline_cifar100*" in groups
     assert "yahpo_lcbench_<task> (34 tasks: 3945, 7593, 34539, ..., 189909)" in groups
     assert "yahpo_lcbench_126026" not in text  # no member of the family is listed on its own
@@ -58,8 +58,9 @@ def test_help_says_which_benchmarks_need_a_download(tmp_path):
     data = _entries(_help(tmp_path).stdout.split("Benchmark data")[1].split("Presets")[0])
     assert data[0] == ("download first: python -m mfbench.data download nas201 for nas201_cifar10, nas201_cifar100, "
                        "nas201_imagenet16")
-    assert data[1] == ("download first: python -m mfbench.data download yahpo_lcbench for yahpo_lcbench, "
-                       "yahpo_lcbench_<task> (34 tasks: 3945, 7593, 34539, ..., 189909)")
+    assert data[1] == ("download first: python -m mfbench.data download yahpo for yahpo, yahpo_iaml_glmnet, "
+                       "yahpo_lcbench, yahpo_lcbench_<task> (34 tasks: 3945, 7593, 34539, ..., 189909), "
+                       "yahpo_rbv2_rpart, yahpo_rbv2_xgboost")
     assert data[2].startswith("no download: nas201_offline_cifar10, nas201_offline_cifar100, nas201_offline_imagenet16:")
     assert data[3] == ("your own data: function (benchmark.target=... benchmark.hyperparameters=...), "
                        "table (benchmark.path=...)")

@@ -72,3 +72,6 @@ def yahpo_lcbench_blackbox(instance: str = "3945", cache_dir: str | None = None,
         data_dir: a yahpo_data ``lcbench/`` folder to use in place instead of the cache.
     """
     return yahpo.yahpo_blackbox("lcbench", str(instance), cache_dir=cache_dir, data_dir=data_dir)
+
+
+yahpo_lcbench_blackbox.data_source = "yahpo"  # type: ignore[attr-defined]  # for --help: which data it needs
