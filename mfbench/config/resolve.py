@@ -12,7 +12,8 @@ from typing import Any, Mapping
 from omegaconf import DictConfig, OmegaConf
 
 from mfbench.config.fingerprint import config_fingerprint
-from mfbench.config.validation import validate_node
+from mfbench.config.targets import is_file_target
+from mfbench.config.validation import locate, validate_node
 from mfbench.errors import ConfigError
 
 GROUPS = ("benchmark", "method", "backend", "stopping")
@@ -22,6 +23,7 @@ def instantiate(node: Mapping[str, Any], **kwargs: Any) -> Any:
     """Build the object of a resolved config node; ``kwargs`` are runtime objects (e.g. ``problem``)."""
     from hydra.utils import instantiate
 
+    node = _with_file_targets_located(node)
     try:
         if kwargs:  # runtime objects must not pass through OmegaConf: bind them after
             return instantiate(dict(node), _partial_=True)(**kwargs)
@@ -33,6 +35,26 @@ def instantiate(node: Mapping[str, Any], **kwargs: Any) -> Any:
         if isinstance(cause, (ValueError, KeyError, TypeError, FileNotFoundError)):
             raise ConfigError(str(cause).strip("'\"")) from error
         raise
+
+
+def _with_file_targets_located(node: Any, path: str = "") -> Any:
+    """A copy of ``node`` whose ``path/to/file.py:Class`` targets are the objects they name.
+
+    Hydra only imports dotted names; a file target is imported by :mod:`mfbench.config.targets`
+    (the same module object validation inspected) and handed to Hydra as the class itself.
+    Nodes without a file target are returned unchanged, so shipped configs build as before.
+    """
+    if isinstance(node, Mapping):
+        copied = {key: _with_file_targets_located(value, f"{path}.{key}" if path else str(key))
+                  for key, value in node.items()}
+        target = node.get("_target_")
+        if isinstance(target, str) and is_file_target(target):
+            copied["_target_"] = locate(target, path)
+        return copied if any(copied[key] is not node[key] for key in node) else node
+    if isinstance(node, list):
+        copied_list = [_with_file_targets_located(value, f"{path}[{i}]") for i, value in enumerate(node)]
+        return copied_list if any(a is not b for a, b in zip(copied_list, node)) else node
+    return node
 
 
 def resolve_config(cfg: DictConfig, choices: Mapping[str, str] | None = None) -> dict[str, Any]:
