@@ -58,9 +58,14 @@ def simulate(config: Mapping[str, Any], choices: Mapping[str, str]) -> tuple[dic
         ``(columns, metadata)``: the results as columns and the run's metadata.
     """
     from mfbench.cli.console import SimulatedTimeProgress
+    from mfbench.config.methods import check_method_identity, user_config_dirs
     from mfbench.problem import Problem
+    from mfbench.schedulers.contract import check_method_classes, check_scheduler
 
     started = time.perf_counter()
+    # a method is checked before the benchmark opens: its name must be its class's, and a Scheduler
+    check_method_identity(config["method"], choices.get("method"), user_config_dirs())
+    check_method_classes(config["method"])
     benchmark = instantiate(config["benchmark"])
     stopping = instantiate(config["stopping"]).resolved(benchmark.max_wallclock_time)
     backend = instantiate(config["backend"])
@@ -68,7 +73,7 @@ def simulate(config: Mapping[str, Any], choices: Mapping[str, str]) -> tuple[dic
     n_workers = config["n_workers"] or benchmark.n_workers
     problem = Problem(blackbox.config_space, benchmark.fidelities, benchmark.metric, benchmark.mode,
                       n_workers, config["seed"])
-    scheduler = instantiate(config["method"], problem=problem)
+    scheduler = check_scheduler(instantiate(config["method"], problem=problem), config["method"]["_target_"])
 
     progress = SimulatedTimeProgress(stopping.budget, enabled=config.get("progress", False))
     try:
