@@ -58,14 +58,11 @@ def simulate(config: Mapping[str, Any], choices: Mapping[str, str]) -> tuple[dic
         ``(columns, metadata)``: the results as columns and the run's metadata.
     """
     from mfbench.cli.console import SimulatedTimeProgress
-    from mfbench.config.methods import check_method_identity, user_config_dirs
     from mfbench.problem import Problem
     from mfbench.schedulers.contract import check_method_classes, check_scheduler
 
     started = time.perf_counter()
-    # a method is checked before the benchmark opens: its name must be its class's, and a Scheduler
-    check_method_identity(config["method"], choices.get("method"), user_config_dirs())
-    check_method_classes(config["method"])
+    check_method_classes(config["method"])  # before the benchmark opens: the method must be a Scheduler
     benchmark = instantiate(config["benchmark"])
     stopping = instantiate(config["stopping"]).resolved(benchmark.max_wallclock_time)
     backend = instantiate(config["backend"])

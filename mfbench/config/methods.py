@@ -16,7 +16,7 @@ from mfbench.config.fingerprint import MOVED_TARGETS
 from mfbench.config.tree import config_dir
 from mfbench.errors import ConfigError
 
-_HOW = ("write a YAML of its own, e.g. my_conf/method/my_method.yaml with _target_: path/to/file.py:MyScheduler, "
+_HOW = ("write a YAML for it, e.g. my_conf/method/my_method.yaml with _target_: path/to/file.py:MyScheduler, "
         "and run python -m mfbench --config-dir my_conf method=my_method (docs/writing-a-method.md)")
 
 

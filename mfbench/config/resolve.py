@@ -12,6 +12,7 @@ from typing import Any, Mapping
 from omegaconf import DictConfig, OmegaConf
 
 from mfbench.config.fingerprint import config_fingerprint
+from mfbench.config.methods import check_method_identity, user_config_dirs
 from mfbench.config.targets import is_file_target
 from mfbench.config.validation import locate, validate_node
 from mfbench.errors import ConfigError
@@ -60,8 +61,10 @@ def _with_file_targets_located(node: Any, path: str = "") -> Any:
 def resolve_config(cfg: DictConfig, choices: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The resolved config as plain containers, with the groups validated.
 
-    ``choices`` (the option of each group, e.g. ``{"benchmark": "table"}``) only words
-    the error for a mandatory value left unset (``???``).
+    ``choices`` (the option of each group, e.g. ``{"benchmark": "table"}``; default: the
+    config's own ``hydra.runtime.choices``) words the error for a mandatory value left unset
+    (``???``), and names the method the run is filed under: a shipped method's name must run
+    its own class (:func:`~mfbench.config.methods.check_method_identity`).
     """
     from omegaconf.errors import MissingMandatoryValue
 
@@ -71,6 +74,10 @@ def resolve_config(cfg: DictConfig, choices: Mapping[str, str] | None = None) ->
     except MissingMandatoryValue as error:
         raise _missing_value_error(cfg, str(getattr(error, "full_key", "") or ""), choices) from None
     assert isinstance(config, dict)
+    if choices is None and "hydra" in cfg:
+        choices = dict(cfg.hydra.runtime.choices)
+    # first: a method._target_ override would otherwise fail on the shipped YAML's options, unexplained
+    check_method_identity(config["method"], (choices or {}).get("method"), user_config_dirs())
     for group in GROUPS:
         validate_node(config[group], group)
     if config["seed"] < 0:
