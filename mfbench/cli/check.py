@@ -369,7 +369,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         header = _describe_method(kept, method)
     except Exception as error:  # Hydra's composition errors, ConfigError: the overrides are wrong
-        print(f"mfbench.check: error: {error}", file=sys.stderr)
+        hint = ("\nA method of yours: --config-dir DIR, where DIR/method/<name>.yaml is its YAML "
+                "(docs/writing-a-method.md)") if "Could not find 'method/" in str(error) else ""
+        print(f"mfbench.check: error: {error}{hint}", file=sys.stderr)
         return 2
     print(f"mfbench.check: {header}")
     results: list[CheckResult] = []
@@ -406,7 +408,8 @@ def _describe_method(overrides: Sequence[str], method: str | None) -> str:
     target = config["method"]["_target_"]
     located = locate(target, "method")
     shown = describe_class(located) if isinstance(located, type) else target
-    return f"method={method} -> {shown}" if method else shown
+    chosen = next((o for o in overrides if o.startswith("method=")), None)
+    return f"{chosen} -> {shown}" if chosen else f"method._target_={target} -> {shown}"
 
 
 if __name__ == "__main__":
