@@ -17,3 +17,12 @@ class ConfigError(UserInputError):
 
 class DataError(UserInputError, FileNotFoundError):
     """Data on disk (a blackbox, a table, a model file) that is missing, stale, foreign or corrupt."""
+
+
+class MethodContractError(UserInputError):
+    """A method's code (scheduler or searcher) answered the simulator outside its contract.
+
+    The message names the class, the call, what it returned and what was expected
+    (docs/writing-a-method.md). Raised where the answer enters the simulator, before it can
+    corrupt the run.
+    """

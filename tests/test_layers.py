@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 #: layers from the top; a module belongs to the first layer with a prefix it starts with
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("entry points", ("mfbench.__main__", "mfbench.api", "mfbench.status", "mfbench.analyze", "mfbench.cli",
-                      "mfbench.analysis.__main__", "mfbench.data.__main__", "mfbench.data.cli",
+                      "mfbench.analysis.__main__", "mfbench.data.__main__", "mfbench.data.cli", "mfbench.check",
                       "hydra_plugins.mfbench_sweeps")),
     ("sweeps", ("mfbench.sweeps",)),
     ("backend, schedulers, benchmarks, analysis", ("mfbench.backend", "mfbench.schedulers", "mfbench.benchmarks",

@@ -33,8 +33,10 @@ from typing import Any, Callable
 import numpy as np
 
 from mfbench.benchmarks.base import Benchmark
+from mfbench.errors import MethodContractError
 from mfbench.results.recorder import ResultRecorder
 from mfbench.schedulers.base import Decision, Scheduler, TrialStatus, TrialSuggestion
+from mfbench.schedulers.contract import describe_class
 from mfbench.problem import Problem
 from mfbench.space import Config
 from mfbench.backend.stopping import StoppingCriterion
@@ -151,6 +153,9 @@ class _Run:
         self.budget = stopping.budget
         self.fidelities = problem.fidelities
         self.max_fidelity = problem.max_fidelity
+        self.fidelity_set = frozenset(int(f) for f in problem.fidelities)  # legal milestones
+        self.space = problem.config_space
+        self.num_hyperparameters = len(problem.config_space.names)
         self.metric_index = self.blackbox.objective_index(benchmark.metric)
         self.elapsed_index = self.blackbox.objective_index(benchmark.elapsed_time_attr)
         self.seed_rng = problem.rng("simulator.table_seed")
@@ -178,26 +183,73 @@ class _Run:
             self.now += spent
         return value
 
-    def _start_segment(self, suggestion: TrialSuggestion) -> None:
-        if suggestion.is_resume:
-            trial = self.trials.get(suggestion.trial_id)  # type: ignore[arg-type]
-            if trial is None or trial.status != TrialStatus.PAUSED.value:
-                state = "unknown" if trial is None else trial.status
-                raise RuntimeError(f"scheduler asked to resume trial {suggestion.trial_id}, which is {state}")
+    # ------------------------------------------------- the method's answers, checked
+    def _contract_error(self, call: str, got: str, expected: str) -> MethodContractError:
+        """The error for an answer of the method outside its contract (built only when one is wrong)."""
+        return MethodContractError(f"{describe_class(type(self.scheduler))}.{call} {got}; expected {expected} "
+                                   f"(docs/writing-a-method.md)")
+
+    def _checked_trial(self, suggestion: TrialSuggestion, next_id: int) -> _Trial:
+        """The trial a suggestion starts or resumes, after checking what the method asked for.
+
+        Cheap on purpose (a few comparisons per segment, messages built only on failure): this
+        runs for every start and resume of the speed-critical loop.
+        """
+        if suggestion.trial_id is not None:  # a resume
+            trial = self.trials.get(suggestion.trial_id)
+            if trial is None or trial.status != "paused" or suggestion.config is not None:
+                raise self._bad_resume(suggestion, next_id, trial)
         else:
-            trial_id = len(self.trials)
-            config = suggestion.config or {}
-            trial = _Trial(trial_id, config, int(self.seed_rng.integers(self.blackbox.num_seeds)))
-            self.trials[trial_id] = trial
-            self.recorder.configs[trial_id] = config
-        milestone = min(suggestion.milestone, self.max_fidelity)
+            config = suggestion.config
+            if config.__class__ is not dict and not isinstance(config, dict) or not self._in_space(config):
+                raise self._contract_error(f"suggest(trial_id={next_id})", f"asked to start {config!r}",
+                                           f"a dict of the search space's values for {self.space.names} (a "
+                                           "configuration from problem.config_space.sample(rng) or a Searcher)")
+            trial = _Trial(next_id, config, -1)  # the table seed is drawn once the whole suggestion is valid
+        milestone = suggestion.milestone
+        try:
+            legal = milestone in self.fidelity_set and milestone > trial.last_fidelity and milestone.__class__ is not bool
+        except TypeError:  # unhashable or not comparable: not a fidelity either
+            legal = False
+        if not legal:
+            raise self._contract_error(f"suggest(trial_id={next_id})",
+                                       f"gave trial {trial.trial_id} the milestone {milestone!r}",
+                                       f"one of the fidelities {_shorten(self.fidelities)} above the trial's "
+                                       f"checkpoint at fidelity {trial.last_fidelity}")
+        return trial
+
+    def _in_space(self, config: dict[str, Any]) -> bool:
+        """``config`` is a configuration of the space: on a table, one of its rows (a dict lookup:
+        the table *is* the space, and the full :meth:`ConfigSpace.contains` costs 4x more per trial)."""
+        if self.space.table is None:
+            return self.space.contains(config)
+        if len(config) != self.num_hyperparameters:
+            return False
+        try:
+            self.space.index_of(config)
+        except (KeyError, TypeError):  # a missing name, or an unhashable value
+            return False
+        return True
+
+    def _bad_resume(self, suggestion: TrialSuggestion, next_id: int, trial: _Trial | None) -> MethodContractError:
+        call = f"suggest(trial_id={next_id})"
+        if suggestion.config is not None:
+            return self._contract_error(call, f"returned {suggestion!r}", "either a new config "
+                                        "(TrialSuggestion.start) or a paused trial_id (TrialSuggestion.resume), not both")
+        state = "not a trial of this run" if trial is None else trial.status
+        paused = sorted(t.trial_id for t in self.trials.values() if t.status == TrialStatus.PAUSED.value)
+        return self._contract_error(call, f"asked to resume trial {suggestion.trial_id!r}, which is {state}",
+                                    f"the id of a paused trial (paused now: {paused[:10] or 'none'})")
+
+    def _start_segment(self, suggestion: TrialSuggestion, next_id: int) -> None:
+        trial = self._checked_trial(suggestion, next_id)
+        if not suggestion.is_resume:
+            trial.table_seed = int(self.seed_rng.integers(self.blackbox.num_seeds))
+            self.trials[trial.trial_id] = trial
+            self.recorder.configs[trial.trial_id] = trial.config
+        milestone = suggestion.milestone
         mask = (self.fidelities > trial.last_fidelity) & (self.fidelities <= milestone)
         fidelities = self.fidelities[mask]
-        if len(fidelities) == 0:
-            raise RuntimeError(
-                f"trial {trial.trial_id}: milestone {suggestion.milestone} is not above its checkpoint "
-                f"at fidelity {trial.last_fidelity}"
-            )
         objectives = self.blackbox.evaluate(trial.config, trial.table_seed, fidelities)
         elapsed = objectives[:, self.elapsed_index] - trial.last_elapsed
         if elapsed[0] < _MIN_ELAPSED_STEP or (len(elapsed) > 1 and (elapsed[1:] - elapsed[:-1]).min() < _MIN_ELAPSED_STEP):
@@ -221,9 +273,13 @@ class _Run:
             if suggestion is None:
                 self.exhausted = True
                 return
+            if not isinstance(suggestion, TrialSuggestion):
+                raise self._contract_error(f"suggest(trial_id={next_id})", f"returned {suggestion!r}",
+                                           "a TrialSuggestion (TrialSuggestion.start(config, milestone), "
+                                           ".resume(trial_id, milestone) or .wait()) or None")
             if suggestion.is_wait:
                 return
-            self._start_segment(suggestion)
+            self._start_segment(suggestion, next_id)
 
     def _end_trial(self, trial: _Trial, status: TrialStatus) -> None:
         trial.status = status.value
@@ -239,9 +295,12 @@ class _Run:
         objectives = segment.objectives[i]
         trial.last_fidelity = fidelity
         trial.last_elapsed = float(objectives[self.elapsed_index])
-        decision = self._timed(
-            lambda: self.scheduler.on_result(trial.trial_id, fidelity, float(objectives[self.metric_index]))
-        )
+        metric = float(objectives[self.metric_index])
+        decision = self._timed(lambda: self.scheduler.on_result(trial.trial_id, fidelity, metric))
+        if decision.__class__ is not Decision:  # one identity test per result: the check costs nothing
+            raise self._contract_error(f"on_result(trial_id={trial.trial_id}, fidelity={fidelity}, metric={metric})",
+                                       f"returned {decision!r}", "a Decision (Decision.CONTINUE, Decision.PAUSE or "
+                                       "Decision.STOP)")
         self.recorder.add(trial.trial_id, segment.worker, trial.table_seed, fidelity, objectives, time,
                           decision.value)
         last = i == len(segment.fidelities) - 1
@@ -343,3 +402,9 @@ class _Run:
             decision_seconds=self.decision_seconds,
             trial_configs={t: trial.config for t, trial in self.trials.items()},
         )
+
+
+def _shorten(values: np.ndarray) -> str:
+    """``[1, 2, 3, ..., 200]`` for a long list of fidelities, the list itself for a short one."""
+    items = [int(v) for v in values]
+    return str(items) if len(items) <= 8 else f"[{items[0]}, {items[1]}, {items[2]}, ..., {items[-1]}]"

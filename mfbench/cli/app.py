@@ -59,8 +59,10 @@ def simulate(config: Mapping[str, Any], choices: Mapping[str, str]) -> tuple[dic
     """
     from mfbench.cli.console import SimulatedTimeProgress
     from mfbench.problem import Problem
+    from mfbench.schedulers.contract import check_method_classes, check_scheduler
 
     started = time.perf_counter()
+    check_method_classes(config["method"])  # before the benchmark opens: the method must be a Scheduler
     benchmark = instantiate(config["benchmark"])
     stopping = instantiate(config["stopping"]).resolved(benchmark.max_wallclock_time)
     backend = instantiate(config["backend"])
@@ -68,7 +70,7 @@ def simulate(config: Mapping[str, Any], choices: Mapping[str, str]) -> tuple[dic
     n_workers = config["n_workers"] or benchmark.n_workers
     problem = Problem(blackbox.config_space, benchmark.fidelities, benchmark.metric, benchmark.mode,
                       n_workers, config["seed"])
-    scheduler = instantiate(config["method"], problem=problem)
+    scheduler = check_scheduler(instantiate(config["method"], problem=problem), config["method"]["_target_"])
 
     progress = SimulatedTimeProgress(stopping.budget, enabled=config.get("progress", False))
     try:

@@ -12,7 +12,9 @@ from typing import Any, Mapping
 from omegaconf import DictConfig, OmegaConf
 
 from mfbench.config.fingerprint import config_fingerprint
-from mfbench.config.validation import validate_node
+from mfbench.config.methods import check_method_identity, user_config_dirs
+from mfbench.config.targets import is_file_target
+from mfbench.config.validation import locate, validate_node
 from mfbench.errors import ConfigError
 
 GROUPS = ("benchmark", "method", "backend", "stopping")
@@ -22,6 +24,7 @@ def instantiate(node: Mapping[str, Any], **kwargs: Any) -> Any:
     """Build the object of a resolved config node; ``kwargs`` are runtime objects (e.g. ``problem``)."""
     from hydra.utils import instantiate
 
+    node = _with_file_targets_located(node)
     try:
         if kwargs:  # runtime objects must not pass through OmegaConf: bind them after
             return instantiate(dict(node), _partial_=True)(**kwargs)
@@ -35,11 +38,33 @@ def instantiate(node: Mapping[str, Any], **kwargs: Any) -> Any:
         raise
 
 
+def _with_file_targets_located(node: Any, path: str = "") -> Any:
+    """A copy of ``node`` whose ``path/to/file.py:Class`` targets are the objects they name.
+
+    Hydra only imports dotted names; a file target is imported by :mod:`mfbench.config.targets`
+    (the same module object validation inspected) and handed to Hydra as the class itself.
+    Nodes without a file target are returned unchanged, so shipped configs build as before.
+    """
+    if isinstance(node, Mapping):
+        copied = {key: _with_file_targets_located(value, f"{path}.{key}" if path else str(key))
+                  for key, value in node.items()}
+        target = node.get("_target_")
+        if isinstance(target, str) and is_file_target(target):
+            copied["_target_"] = locate(target, path)
+        return copied if any(copied[key] is not node[key] for key in node) else node
+    if isinstance(node, list):
+        copied_list = [_with_file_targets_located(value, f"{path}[{i}]") for i, value in enumerate(node)]
+        return copied_list if any(a is not b for a, b in zip(copied_list, node)) else node
+    return node
+
+
 def resolve_config(cfg: DictConfig, choices: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The resolved config as plain containers, with the groups validated.
 
-    ``choices`` (the option of each group, e.g. ``{"benchmark": "table"}``) only words
-    the error for a mandatory value left unset (``???``).
+    ``choices`` (the option of each group, e.g. ``{"benchmark": "table"}``; default: the
+    config's own ``hydra.runtime.choices``) words the error for a mandatory value left unset
+    (``???``), and names the method the run is filed under: a shipped method's name must run
+    its own class (:func:`~mfbench.config.methods.check_method_identity`).
     """
     from omegaconf.errors import MissingMandatoryValue
 
@@ -49,6 +74,10 @@ def resolve_config(cfg: DictConfig, choices: Mapping[str, str] | None = None) ->
     except MissingMandatoryValue as error:
         raise _missing_value_error(cfg, str(getattr(error, "full_key", "") or ""), choices) from None
     assert isinstance(config, dict)
+    if choices is None and "hydra" in cfg:
+        choices = dict(cfg.hydra.runtime.choices)
+    # first: a method._target_ override would otherwise fail on the shipped YAML's options, unexplained
+    check_method_identity(config["method"], (choices or {}).get("method"), user_config_dirs())
     _refuse_unknown_keys(config)
     for group in GROUPS:
         validate_node(config[group], group)

@@ -15,6 +15,7 @@ import typing
 from typing import Any, Mapping
 
 from mfbench.config.choices import did_you_mean
+from mfbench.config.targets import is_file_target, locate_target
 from mfbench.errors import ConfigError
 
 
@@ -24,8 +25,14 @@ _SIMPLE = (bool, int, float, str)
 _TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
 
 
-def locate(target: str) -> Any:
-    """Import ``package.module.attribute`` (clear error if it does not exist)."""
+def locate(target: str, path: str = "") -> Any:
+    """Import ``package.module.attribute`` or ``path/to/file.py:attribute`` (clear error if impossible).
+
+    ``path`` is where the node sits (e.g. ``"method"``), for the messages. The file spelling is
+    resolved by :mod:`mfbench.config.targets` (relative to the current directory).
+    """
+    if is_file_target(target):
+        return locate_target(target, f"{path}._target_" if path else "_target_")
     module_name, _, attribute = target.rpartition(".")
     try:
         return getattr(importlib.import_module(module_name), attribute)
@@ -90,7 +97,7 @@ def validate_node(node: Mapping[str, Any], path: str) -> None:
     """
     if "_target_" not in node:
         raise ConfigError(f"{path}: the config node has no _target_; every {path} YAML names the class it builds")
-    names, types, accepts_any = _parameters(locate(str(node["_target_"])))
+    names, types, accepts_any = _parameters(locate(str(node["_target_"]), path))
     values = {k: v for k, v in node.items() if not k.startswith("_")}
     for key, value in values.items():
         if isinstance(value, Mapping) and "_target_" in value:

@@ -4,6 +4,8 @@ The simulator asks :meth:`Scheduler.suggest` whenever a worker is free and repor
 result through :meth:`Scheduler.on_result`, whose :class:`Decision` it then executes.
 A suggestion either starts a new configuration or resumes a paused trial from its
 checkpoint; in both cases it says up to which fidelity (the *milestone*) to run.
+docs/writing-a-method.md states the whole call sequence and what the simulator guarantees
+and checks; ``python -m mfbench.check`` runs a method through the contract.
 """
 from __future__ import annotations
 

@@ -20,20 +20,16 @@ budget) is :func:`mfbench.benchmarks.function.function_benchmark`.
 from __future__ import annotations
 
 import functools
-import importlib
-import importlib.util
 import math
 import numbers
-import sys
 from dataclasses import dataclass
-from pathlib import Path
-from types import ModuleType
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from mfbench.blackbox.sources.user_specs import hyperparameter_specs
 from mfbench.blackbox.surrogate import SurrogateBlackbox
+from mfbench.config.targets import target_module
 from mfbench.errors import ConfigError
 from mfbench.space import ConfigSpace, hyperparameter_from_dict, hyperparameter_to_dict
 
@@ -183,55 +179,19 @@ def fidelity_values(fidelities: Sequence[int] | None, max_fidelity: int | None) 
 
 
 def load_callable(target: str, kwargs: Mapping[str, Any] | None = None) -> UserFunction:
-    """Import ``package.module.callable`` or ``path/to/file.py:callable`` (ConfigError if impossible)."""
+    """Import ``package.module.callable`` or ``path/to/file.py:callable`` (ConfigError if impossible).
+
+    The loader is :mod:`mfbench.config.targets`, shared with the ``_target_`` of methods.
+    """
     if not isinstance(target, str) or not target:
         raise ConfigError(f"benchmark.target must be 'package.module.callable' or 'file.py:callable', got {target!r}")
-    if ":" in target:
-        file, _, attribute = target.rpartition(":")
-        module = _module_from_file(target, Path(file).expanduser())
-    else:
-        module_name, _, attribute = target.rpartition(".")
-        module = _module_by_name(target, module_name)
+    module, attribute = target_module(target, "benchmark.target", "callable")
     function = getattr(module, attribute, None)
     if not callable(function):
         raise ConfigError(f"benchmark.target={target}: {attribute!r} is not a callable of {module.__name__}")
     if kwargs:
         function = functools.partial(function, **dict(kwargs))
     return function  # type: ignore[return-value]
-
-
-def _module_from_file(target: str, path: Path) -> ModuleType:
-    """The module of a Python file, registered under a name unique to its resolved path.
-
-    Registered in ``sys.modules`` so that pickling and ``dataclasses`` inside the file work;
-    a file that fails to import is unregistered again.
-    """
-    if not path.is_file():
-        raise ConfigError(f"benchmark.target={target}: the file {path} does not exist")
-    module_name = f"mfbench_user_function_{abs(hash(str(path.resolve())))}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except Exception as error:
-        sys.modules.pop(module_name, None)
-        raise ConfigError(f"benchmark.target={target}: importing {path} failed: {type(error).__name__}: "
-                          f"{error}") from error
-    return module
-
-
-def _module_by_name(target: str, module_name: str) -> ModuleType:
-    """An importable module (from the current directory or the Python path)."""
-    if not module_name:
-        raise ConfigError(f"benchmark.target={target!r}: write it as 'package.module.callable' or 'file.py:callable'")
-    try:
-        return importlib.import_module(module_name)
-    except ImportError as error:
-        raise ConfigError(f"benchmark.target={target}: cannot import {module_name!r} ({error}); the module must be "
-                          "importable from the current directory or the Python path, or use "
-                          "benchmark.target=path/to/file.py:callable") from None
 
 
 def _call(function: UserFunction, target: str, config: Mapping[str, Any], fidelity: int, seed: int) -> Mapping[str, Any]:
