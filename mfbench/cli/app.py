@@ -98,6 +98,7 @@ def simulate(config: Mapping[str, Any], choices: Mapping[str, str]) -> tuple[dic
         "space_exhausted": outcome.space_exhausted,
         "simulated_time": outcome.simulated_time,
         "num_results": len(outcome.recorder),
+        "num_nan_results": _count_nan(columns[benchmark.metric]),  # failed evaluations the run saw
         "num_trials_started": outcome.num_trials_started,
         "num_trials_completed": outcome.num_trials_completed,
         "best": _best(columns, benchmark, outcome.trial_configs),
@@ -191,6 +192,13 @@ def _finished_here(run_dir: Any, fingerprint: str, overwrite: bool) -> bool:
         return True
     raise FinishedRunExists(f"{run_dir.path} holds a finished run with a different configuration; choose another "
                             f"experiment_name=... tag, or pass overwrite=true to replace it")
+
+
+def _count_nan(values: Any) -> int:
+    """How many of a run's metric values are NaN (failed evaluations, ranked worst by the methods)."""
+    import numpy as np
+
+    return int(np.isnan(np.asarray(values, dtype=np.float64)).sum())
 
 
 def _best(columns: Mapping[str, Any], benchmark: Any, configs: Mapping[int, Any]) -> dict[str, Any] | None:
