@@ -123,7 +123,8 @@ def _decide(run: PlannedRun) -> None:
 
 
 def _skip_if_finished_in_old_folder(run: PlannedRun) -> None:
-    """Skip a run finished in the folder of its option (``table/``), where it stays: it moves there."""
+    """Skip a run finished in the folder of its option (``table/``): the plan (and so the sweep's
+    manifest and the status command) points to it there, where it stays."""
     old = old_run_dir(run.run_dir, run.benchmark_option, run.benchmark)
     if old is None or not old.is_dir():
         return
