@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from mfbench.analysis.report import Report
+from mfbench.config.benchmark_name import benchmark_name
+from mfbench.errors import ConfigError
 from mfbench.results.store import DONE_MARKER, METADATA_FILE, RESULTS_FILE, RunDirectory
 
 if TYPE_CHECKING:
@@ -403,7 +405,7 @@ def _record(path: Path, root: Path, meta: dict[str, Any], cols: dict[str, np.nda
     return {
         "path": str(path),
         "experiment": str(meta.get("experiment", "")),
-        "benchmark": str(meta["benchmark"]),
+        "benchmark": _benchmark_name(meta),
         "method": str(meta["method"]),
         "setup": setup,
         "seed": int(meta["seed"]),
@@ -420,6 +422,17 @@ def _record(path: Path, root: Path, meta: dict[str, Any], cols: dict[str, np.nda
         "global_optimum": _as_float(blackbox.get("global_optimum"), default=math.nan) if own_metric else math.nan,
         "best_in_table_definition": str(blackbox.get("best_in_table_definition", "")) if own_metric else "",
     }
+
+
+def _benchmark_name(meta: dict[str, Any]) -> str:
+    """The run's benchmark name; a table (function) run finished before they were named after their
+    file (``benchmark: table``) gets the name a run of today has, so an old study resumed since
+    is analysed as one benchmark (:mod:`mfbench.config.benchmark_name`)."""
+    config = meta.get("config") or {}
+    try:
+        return benchmark_name(str(meta["benchmark"]), config.get("benchmark") if isinstance(config, dict) else None)
+    except ConfigError:  # a name that is no folder name: it is one already (the metadata of a folder)
+        return str(meta["benchmark"])
 
 
 def _as_float(value: Any, default: float = math.inf) -> float:

@@ -35,6 +35,7 @@ def function_benchmark(
     n_workers: int = DEFAULT_N_WORKERS,
     max_wallclock_time: float | None = None,
     description: str | None = None,
+    name: str | None = None,
 ) -> Benchmark:
     """The benchmark of a Python callable (see :mod:`mfbench.blackbox.sources.user_function`).
 
@@ -61,7 +62,11 @@ def function_benchmark(
         max_wallclock_time: default simulated budget in seconds (default: 20 x the time of
             the midpoint configuration at the largest fidelity, seed 0).
         description: a sentence for the metadata.
+        name: the benchmark's name (run folder, metadata, analysis; default: the callable's
+            name); read from the config by :mod:`mfbench.config.benchmark_name`, a key here
+            only so that the config is checked against this signature. Nothing computed uses it.
     """
+    del name  # names the run folder only (see the docstring)
     declared = declare_function(FunctionSource(
         target=target, hyperparameters=hyperparameters, fidelities=fidelities, max_fidelity=max_fidelity,
         objectives=objectives, elapsed_time=elapsed_time, cost_per_fidelity=cost_per_fidelity,

@@ -38,6 +38,7 @@ def table_benchmark(
     cache: str = "auto",
     cache_dir: str | None = None,
     description: str | None = None,
+    name: str | None = None,
 ) -> Benchmark:
     """The benchmark of a long-format table (see :mod:`mfbench.blackbox.sources.user_table` for the defaults).
 
@@ -67,7 +68,11 @@ def table_benchmark(
         cache: ``auto`` (cache files of 8 MiB or more), ``always`` or ``never``.
         cache_dir: the cache root (default: ``$MFBENCH_CACHE`` or ``~/.cache/mfbench/blackboxes``).
         description: a sentence for the metadata (default: the sidecar's, else made up).
+        name: the benchmark's name (run folder, metadata, analysis; default: the file's stem);
+            read from the config by :mod:`mfbench.config.benchmark_name`, a key here only so
+            that the config is checked against this signature. Nothing computed uses it.
     """
+    del name  # names the run folder only (see the docstring)
     columns = TableColumns(
         metric=metric, fidelity=fidelity, elapsed_time=elapsed_time,
         elapsed_time_is_per_epoch=elapsed_time_is_per_epoch, cost_per_fidelity=cost_per_fidelity,

@@ -155,6 +155,6 @@ def open_tabular(name: str, task: str, cache_dir: str | os.PathLike[str] | None,
         "format_version": manifest["format_version"],
         "cache_dir": str(directory),
         "created": manifest.get("created"),
-        **{k: manifest[k] for k in ("description", "partial", "model") if k in manifest},
+        **{k: manifest[k] for k in ("description", "partial", "model", "seed_labels") if k in manifest},
     }
     return TabularBlackbox(space, manifest["fidelity"]["values"], manifest["objectives"], evaluations, description)

@@ -16,6 +16,7 @@ from typing import Any, Mapping
 
 from omegaconf import DictConfig
 
+from mfbench.config.benchmark_name import benchmark_name, benchmark_source
 from mfbench.config.resolve import instantiate, resolve_config
 from mfbench.results.markers import FINISHED_ALREADY, RunSkipped
 from mfbench.config.fingerprint import config_fingerprint
@@ -80,7 +81,8 @@ def simulate(config: Mapping[str, Any], choices: Mapping[str, str]) -> tuple[dic
     columns = outcome.recorder.to_columns()
     metadata = {
         "method": choices.get("method", "custom"),
-        "benchmark": choices.get("benchmark", "custom"),
+        "benchmark": benchmark_name(choices.get("benchmark", "custom"), config["benchmark"]),  # as its folder
+        "benchmark_source": benchmark_source(choices.get("benchmark", "custom"), config["benchmark"]),
         "seed": config["seed"],
         "experiment": config["experiment_name"],
         "n_workers": n_workers,
@@ -99,6 +101,7 @@ def simulate(config: Mapping[str, Any], choices: Mapping[str, str]) -> tuple[dic
         "space_exhausted": outcome.space_exhausted,
         "simulated_time": outcome.simulated_time,
         "num_results": len(outcome.recorder),
+        "num_nan_results": _count_nan(columns[benchmark.metric]),  # failed evaluations the run saw
         "num_trials_started": outcome.num_trials_started,
         "num_trials_completed": outcome.num_trials_completed,
         "best": _best(columns, benchmark, outcome.trial_configs),
@@ -140,6 +143,9 @@ def execute(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str])
     run_dir = RunDirectory(output_dir)
     if _finished_here(run_dir, fingerprint, config["overwrite"]):
         return run_dir.read_metadata(), FINISHED_ALREADY
+    old = _finished_in_old_folder(run_dir.path, config, choices, fingerprint)
+    if old is not None:
+        return RunDirectory(old).read_metadata(), FINISHED_ALREADY
     problem = run_dir.verify()
     if problem is not None:
         print(f"mfbench: the finished run in {run_dir.path} is corrupt ({problem}); redoing it, its files are "
@@ -158,6 +164,25 @@ def execute(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str])
     return metadata, COMPUTED
 
 
+def _finished_in_old_folder(path: Path, config: Mapping[str, Any], choices: Mapping[str, str],
+                            fingerprint: str) -> Path | None:
+    """Where this run finished before tables were named after their file (skip it), if it did.
+
+    Also refuses a folder that holds another benchmark of the same name (a same-stem file).
+    """
+    from mfbench.results.benchmark_folder import check_one_benchmark, finished_in_old_folder
+
+    option = choices.get("benchmark", "custom")
+    name = benchmark_name(option, config["benchmark"])
+    old = None if config["overwrite"] else finished_in_old_folder(path, option, name, fingerprint)
+    if old is not None:
+        print(f"mfbench: skipping, this run is already finished in {old} (where benchmark={option} runs were stored "
+              f"before they were named {name!r}; overwrite=true reruns it into {path})")
+        return old
+    check_one_benchmark(path, name, benchmark_source(option, config["benchmark"]))
+    return None
+
+
 def _finished_here(run_dir: Any, fingerprint: str, overwrite: bool) -> bool:
     """Whether ``run_dir`` holds this finished run (skip it); raises if it holds another one."""
     from mfbench.results.store import FinishedRunExists
@@ -170,6 +195,13 @@ def _finished_here(run_dir: Any, fingerprint: str, overwrite: bool) -> bool:
         return True
     raise FinishedRunExists(f"{run_dir.path} holds a finished run with a different configuration; choose another "
                             f"experiment_name=... tag, or pass overwrite=true to replace it")
+
+
+def _count_nan(values: Any) -> int:
+    """How many of a run's metric values are NaN (failed evaluations, ranked worst by the methods)."""
+    import numpy as np
+
+    return int(np.isnan(np.asarray(values, dtype=np.float64)).sum())
 
 
 def _best(columns: Mapping[str, Any], benchmark: Any, configs: Mapping[int, Any]) -> dict[str, Any] | None:

@@ -52,5 +52,8 @@ def format_summary(metadata: dict[str, Any], run_dir: str) -> str:
     )
     lines.append(f"  trials started: {metadata['num_trials_started']}, completed: "
                  f"{metadata['num_trials_completed']}, results: {metadata['num_results']}")
+    if metadata.get("num_nan_results"):  # only when there were any: most benchmarks never fail
+        lines.append(f"  NaN {metadata['metric']}: {metadata['num_nan_results']} of {metadata['num_results']} results "
+                     f"(failed evaluations, treated as the worst result)")
     lines.append(f"  files: {run_dir}/results.parquet, metadata.json")
     return "\n".join(lines)

@@ -14,6 +14,10 @@ from typing import Any, Mapping
 
 #: top-level keys that change how a run is shown or stored, not what it computes
 _NON_SEMANTIC = {"overwrite", "progress"}
+#: keys of the ``benchmark`` node that only name the run's folder (``benchmark.name`` of the
+#: table / function benchmarks): left out, so that a table run finished before the key
+#: existed keeps its fingerprint, and renaming a benchmark does not make it another run
+_NON_SEMANTIC_BENCHMARK = {"name"}
 
 #: ``_target_`` names that moved (old -> new); the objects they build are unchanged
 MOVED_TARGETS: dict[str, str] = {
@@ -29,6 +33,9 @@ MOVED_TARGETS: dict[str, str] = {
 def config_fingerprint(config: Mapping[str, Any]) -> str:
     """sha256 of the semantic part of a resolved config (what determines the results)."""
     semantic = {k: v for k, v in config.items() if k not in _NON_SEMANTIC}
+    benchmark = semantic.get("benchmark")
+    if isinstance(benchmark, Mapping):
+        semantic["benchmark"] = {k: v for k, v in benchmark.items() if k not in _NON_SEMANTIC_BENCHMARK}
     return hashlib.sha256(json.dumps(semantic, sort_keys=True, default=str).encode()).hexdigest()
 
 

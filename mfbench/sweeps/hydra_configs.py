@@ -75,8 +75,11 @@ def register_sweep_configs() -> None:
 
 def register_configs() -> None:
     """Everything Hydra must know before composing ``conf/config.yaml`` (idempotent): the
-    top-level schema and the sweeper and launcher configs."""
+    top-level schema, the resolver that names the run directory's benchmark folder, and the
+    sweeper and launcher configs."""
+    from mfbench.config.benchmark_name import register_resolver
     from mfbench.config.schema import register_schemas
 
     register_schemas()
+    register_resolver()
     register_sweep_configs()

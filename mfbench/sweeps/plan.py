@@ -7,7 +7,12 @@ run's :mod:`~mfbench.sweeps.run_status`, that decides its :class:`Action`:
 - finished with the same fingerprint: skip (never rewritten; ``overwrite=true`` reruns it);
 - finished with another fingerprint: a conflict, unless ``overwrite=true``;
 - running or queued in a live job: skip (it is being done);
-- failed, interrupted or missing: run.
+- failed, interrupted or missing: run, unless it finished in the folder the table (function)
+  benchmarks had before they were named after their file: skip it there
+  (:mod:`mfbench.results.benchmark_folder`).
+
+Two different tables (callables) with the same name in one sweep, or one that differs from
+what the finished runs of its folder read, make their runs invalid: the sweep is refused.
 """
 from __future__ import annotations
 
@@ -20,7 +25,9 @@ from typing import Any, Sequence
 from omegaconf import DictConfig, open_dict, read_write
 
 from mfbench.config.choices import UnknownName, unknown_name
+from mfbench.config.benchmark_name import benchmark_source
 from mfbench.sweeps.run_status import State, RunStatus, run_status, slurm_ids_of
+from mfbench.results.benchmark_folder import benchmark_folder, old_run_dir, recorded_source, same_name_message
 from mfbench.results.job_info import slurm_states
 
 
@@ -46,6 +53,8 @@ class PlannedRun:
         reason: why (for conflicts and invalid configs: the error message).
         unknown: for an invalid config, the unknown option, group or key that made it invalid
             (the sweeper words it as a single run does, once for all runs that share it).
+        benchmark: the benchmark's name (its folder, :mod:`mfbench.config.benchmark_name`).
+        benchmark_option: the chosen option of the group ``benchmark``.
     """
 
     overrides: list[str]
@@ -59,6 +68,8 @@ class PlannedRun:
     config: dict[str, Any] = field(default_factory=dict, repr=False)
     #: the composed sweep config, with its ``hydra`` node (a template for runs differing in scalars)
     composed: Any = field(default=None, repr=False)
+    benchmark: str = ""
+    benchmark_option: str = ""
 
     @property
     def run_dir(self) -> Path:
@@ -84,6 +95,7 @@ def _planned(sweep_config: DictConfig, overrides: Sequence[str]) -> PlannedRun:
     """The run of a composed sweep config (with its ``hydra`` node): directory, resolved config, fingerprint."""
     from hydra.core.hydra_config import HydraConfig
 
+    from mfbench.config.benchmark_name import benchmark_name
     from mfbench.config.fingerprint import config_fingerprint
     from mfbench.config.resolve import resolve_config
 
@@ -93,13 +105,15 @@ def _planned(sweep_config: DictConfig, overrides: Sequence[str]) -> PlannedRun:
         hydra_config.set_config(sweep_config)
         sweep_dir = str(sweep_config.hydra.sweep.dir)
         subdir = str(sweep_config.hydra.sweep.subdir)
+        option = str(sweep_config.hydra.runtime.choices.get("benchmark", "custom"))
         task_config = copy.deepcopy(sweep_config)
         with read_write(task_config), open_dict(task_config):
             del task_config["hydra"]
         config = resolve_config(task_config)
     finally:
         hydra_config.cfg = saved
-    planned = PlannedRun(list(overrides), sweep_dir, subdir, config_fingerprint(config), config=config)
+    planned = PlannedRun(list(overrides), sweep_dir, subdir, config_fingerprint(config), config=config,
+                         benchmark=benchmark_name(option, config["benchmark"]), benchmark_option=option)
     planned.composed = sweep_config
     return planned
 
@@ -160,6 +174,40 @@ def _decide(run: PlannedRun) -> None:
         run.action, run.reason = Action.SKIP_ACTIVE, status.detail
     else:
         run.action, run.reason = Action.RUN, status.state.value
+        if not overwrite:
+            _skip_if_finished_in_old_folder(run)
+
+
+def _skip_if_finished_in_old_folder(run: PlannedRun) -> None:
+    """Skip a run finished in the folder of its option (``table/``): the plan (and so the sweep's
+    manifest and the status command) points to it there, where it stays."""
+    old = old_run_dir(run.run_dir, run.benchmark_option, run.benchmark)
+    if old is None or not old.is_dir():
+        return
+    status = run_status(old)
+    if status.state is State.DONE and status.fingerprint == run.fingerprint:
+        run.subdir = str(old.relative_to(run.sweep_dir)) if old.is_relative_to(run.sweep_dir) else str(old)
+        run.status, run.action = status, Action.SKIP_DONE
+        run.reason = f"finished in {old} (the folder of benchmark={run.benchmark_option} runs before they were named)"
+
+
+def _refuse_shared_names(runs: Sequence[PlannedRun]) -> None:
+    """Make invalid the runs of two different benchmarks (tables, callables) that would share a folder."""
+    by_folder: dict[Path, dict[str, list[PlannedRun]]] = {}
+    for run in runs:
+        source = benchmark_source(run.benchmark_option, run.config.get("benchmark"))
+        folder = benchmark_folder(run.run_dir, run.benchmark) if source is not None else None
+        if folder is not None and source is not None:
+            by_folder.setdefault(folder, {}).setdefault(source, []).append(run)
+    for folder, sources in by_folder.items():
+        recorded = recorded_source(folder)  # what the runs finished there by earlier sweeps read
+        known = set(sources) | ({recorded[0]} if recorded is not None else set())
+        if len(known) < 2:
+            continue
+        runs_here = [run for runs in sources.values() for run in runs]
+        message = same_name_message(runs_here[0].benchmark, folder, sorted(known))
+        for run in runs_here:  # one invalid run refuses the sweep: the others say why too
+            run.action, run.reason = Action.INVALID, message
 
 
 def plan_sweep(config_loader: Any, master_config: DictConfig, jobs: Sequence[Sequence[str]]) -> list[PlannedRun]:
@@ -180,6 +228,7 @@ def plan_sweep(config_loader: Any, master_config: DictConfig, jobs: Sequence[Seq
             unknown = unknown_name(error)
             message = unknown.message() if unknown else str(error).strip() or type(error).__name__
             planned.append(PlannedRun(list(overrides), action=Action.INVALID, reason=message, unknown=unknown))
+    _refuse_shared_names([p for p in planned if p.action is not Action.INVALID])
     valid = [p for p in planned if p.action is not Action.INVALID]
     slurm = slurm_states(slurm_ids_of(p.run_dir for p in valid))
     for run in valid:

@@ -167,3 +167,19 @@ def test_cost_per_fidelity_must_be_finite_and_positive(tmp_path, cost):
     (tmp_path / "t.csv").write_text("x,epoch,loss\na,1,0.5\na,2,0.4\n")
     with pytest.raises(ConfigError, match="cost_per_fidelity must be a finite number of seconds > 0"):
         table_benchmark(str(tmp_path / "t.csv"), metric="loss", cost_per_fidelity=cost).open()
+
+
+def test_the_run_summary_counts_nan_metric_values(tmp_path):
+    from mfbench.cli.console import format_summary
+
+    path = write_small_csv(tmp_path / "small.csv")
+    rows = path.read_text().splitlines()
+    rows[1:19] = [",".join(r.split(",")[:5] + ["", r.split(",")[6]]) for r in rows[1:19]]  # a configuration fails
+    path.write_text("\n".join(rows) + "\n")
+    _, metadata = simulate(compose(["benchmark=table", f"benchmark.path={path}", *SMALL_CSV_OVERRIDES, *SHORT,
+                                    "method=random_search"]))
+    assert 0 < metadata["num_nan_results"] < metadata["num_results"]
+    summary = format_summary(metadata, str(tmp_path))
+    assert (f"  NaN val_loss: {metadata['num_nan_results']} of {metadata['num_results']} results (failed "
+            "evaluations, treated as the worst result)") in summary.splitlines()
+    assert "NaN" not in format_summary({**metadata, "num_nan_results": 0}, str(tmp_path))

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, NamedTuple
 
+import numpy as np
+
 from mfbench.blackbox.base import TabularBlackbox
 from mfbench.blackbox.cache import BlackboxDataError, cache_root, sha256_of
 from mfbench.blackbox.long_table import LongTable, LongTableSpec, read_header, read_long_table, table_format
@@ -49,6 +51,8 @@ CACHE_MIN_BYTES = 8 * 2**20
 TASK = "table"
 _HASHES = ".table-hashes"
 _CACHE_CHOICES = ("auto", "always", "never")
+#: NaN cells the load notice names (fewer than an error lists: the notice is one line)
+NAN_EXAMPLES = 3
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,34 @@ def open_user_table(path: str, columns: TableColumns, sidecar: bool = True, cach
     side = read_sidecar(file) if sidecar else None
     spec, metric = column_roles(file, read_header(file), side, columns)
     blackbox = open_table(file, spec, cache, cache_dir, side)
+    notice = nan_notice(file, blackbox, spec, metric)
+    if notice is not None:  # allowed (a failed evaluation), but a user should know their table has them
+        print(notice, file=sys.stderr)
     return UserTable(file, blackbox, spec, metric, side or {})
+
+
+def nan_notice(file: Path, blackbox: TabularBlackbox, spec: LongTableSpec, metric: str) -> str | None:
+    """One line on the NaN cells of the metric (None without any): how many, and the first few.
+
+    The cells are named as the table's error messages name them (configuration, seed label,
+    fidelity), from the blackbox itself, so a cached table says the same as a freshly read one.
+    """
+    values = blackbox.evaluations[..., blackbox.objective_index(metric)]  # (N, S, F)
+    missing = np.isnan(values)
+    count = int(missing.sum())
+    if count == 0:
+        return None
+    curves = int(missing.any(axis=2).sum())
+    hps = blackbox.config_space.hyperparameters
+    table = blackbox.config_space.table or []
+    seeds = blackbox.describe().get("seed_labels") or list(range(blackbox.num_seeds))
+    examples = []
+    for c, s, f in np.argwhere(missing)[:NAN_EXAMPLES]:
+        config = "{" + ", ".join(f"{hp.name}: {value!r}" for hp, value in zip(hps, table[c])) + "}"
+        seed = f" seed {seeds[s]!r}" if spec.seed is not None else ""
+        examples.append(f"{config}{seed} at {spec.fidelity}={blackbox.fidelity_values[f]}")
+    return (f"mfbench: {file.name}: {count} of {missing.size} {metric!r} cells are NaN, in {curves} curve(s) "
+            f"(failed evaluations: the methods treat them as the worst result), e.g. {'; '.join(examples)}")
 
 
 # ---------------------------------------------------------------------------- sidecar

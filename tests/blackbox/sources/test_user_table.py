@@ -102,3 +102,33 @@ def test_auto_caches_only_large_files(tmp_path, monkeypatch):
     monkeypatch.setattr(user_table, "CACHE_MIN_BYTES", 100)
     _small(tmp_path, cache_dir=str(cache))
     assert len([p for p in cache.iterdir() if p.name.startswith("table-")]) == 1
+
+
+# ------------------------------------------------------------------------ NaN notice
+def _with_nan_cells(path, lines: tuple[int, ...]):
+    """The small CSV with the val_loss of the given 0-based data lines emptied (failed evaluations)."""
+    rows = write_small_csv(path).read_text().splitlines()
+    for line in lines:
+        cells = rows[line + 1].split(",")
+        cells[5] = "" if line % 2 else "nan"
+        rows[line + 1] = ",".join(cells)
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("cache", ["never", "always"])
+def test_nan_metric_cells_are_one_notice_line(tmp_path, capsys, cache):
+    path = _with_nan_cells(tmp_path / "small.csv", (3, 10, 11, 40))  # 3 curves: lines 10 and 11 share one
+    open_user_table(str(path), TableColumns(metric="val_loss", elapsed_time="epoch_seconds",
+                                            elapsed_time_is_per_epoch=True), cache=cache, cache_dir=str(tmp_path))
+    notices = [line for line in capsys.readouterr().err.splitlines() if "NaN" in line]
+    assert notices == [
+        "mfbench: small.csv: 4 of 108 'val_loss' cells are NaN, in 3 curve(s) (failed evaluations: the methods "
+        "treat them as the worst result), e.g. {optimizer: 'adam', lr: 0.001, width: 32} seed 7 at epoch=4; "
+        "{optimizer: 'adam', lr: 0.001, width: 32} seed 9 at epoch=2; {optimizer: 'adam', lr: 0.001, width: 32} "
+        "seed 9 at epoch=3"]
+
+
+def test_a_table_without_nan_prints_nothing(tmp_path, capsys):
+    _small(tmp_path)
+    assert capsys.readouterr().err == ""
