@@ -32,6 +32,7 @@ def trainsize_toy_blackbox(
     dim: int = 2,
     penalty: float = 0.05,
     full_seconds: float = 100.0,
+    fidelity_is_cumulative: bool = False,
 ) -> SurrogateBlackbox:
     """The toy training-set-fraction blackbox (see the module docstring).
 
@@ -41,6 +42,8 @@ def trainsize_toy_blackbox(
         dim: number of hyperparameters ``x_i`` in ``[0, 1]``.
         penalty: ``c`` in ``loss = ... + c / s``.
         full_seconds: simulated seconds of one evaluation on the whole training set.
+        fidelity_is_cumulative: False (right for this model); True charges it as Syne Tune
+            0.13 charges YAHPO's trainsize, as if it were epochs (for comparisons).
 
     Returns:
         a deterministic (one seed) surrogate blackbox with objectives ``loss`` and
@@ -64,4 +67,4 @@ def trainsize_toy_blackbox(
         "global_optimum": penalty / fractions.values[-1],
     }
     return SurrogateBlackbox(space, fractions.levels(), ["loss", "elapsed_time"], predict, num_seeds=1,
-                             description=description, fidelity_is_cumulative=False)
+                             description=description, fidelity_is_cumulative=fidelity_is_cumulative)
