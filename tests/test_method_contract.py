@@ -10,7 +10,9 @@ default NB201 benchmark when its data is available) a short run must
 * resume paused trials from their checkpoint;
 * be reproducible: the same seed gives bit-identical results;
 * on a tiny finite space, end cleanly once every configuration was tried (also with the
-  simulator polling like the reference tuner).
+  simulator polling like the reference tuner);
+* cope with a non-cumulative fidelity (a training-set fraction, ``trainsize_toy``), where
+  every level a trial reports is charged in full.
 """
 from __future__ import annotations
 
@@ -51,6 +53,25 @@ def test_contract_on_analytic_benchmark(method: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("method", METHODS)
 def test_contract_on_tiny_finite_space(method: str, poll_interval: float, tmp_path: Path) -> None:
     _assert_all_passed(run_scenario(finite_space(poll_interval), [f"method={method}"], tmp_path, method))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_contract_on_non_cumulative_fidelity(method: str, tmp_path: Path) -> None:
+    # trainsize_toy: the fidelity is a training-set fraction, each level trained from scratch
+    # and charged in full (docs/simulator.md#non-cumulative); every method must cope
+    overrides = [f"stopping.max_num_evaluations={MAX_RESULTS}", "seed=3"]
+    metadata, columns = _run(tmp_path, method, "trainsize_toy", overrides, "trainsize")
+    _check_contract(metadata, columns, MAX_RESULTS)
+    assert len(columns["trial_id"]) == MAX_RESULTS
+    assert metadata["blackbox"]["fidelity_is_cumulative"] is False
+    # a result arrives at least its own evaluation's time after the trial's previous result
+    # (its start, for the first): no level is charged less than in full
+    trials = np.asarray(columns["trial_id"])
+    times, seconds = np.asarray(columns["sim_time"]), np.asarray(columns["elapsed_time"])
+    for trial in np.unique(trials):
+        mine = trials == trial
+        gaps = np.diff(times[mine], prepend=0.0)
+        assert np.all(gaps >= seconds[mine] - 1e-9), f"trial {trial} was charged less than its evaluations"
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -9,6 +9,10 @@ segment's remaining results lazily. Semantics follow the reference simulator
 * the table seed of a trial is drawn once, from the run's own random stream;
 * pause/resume keeps the checkpoint: a resumed trial reports only fidelities above the
   one it paused at, and its elapsed time is offset by the time already spent;
+* a blackbox whose fidelity is not cumulative (``fidelity_is_cumulative = False``, e.g. a
+  training-set fraction) has each fidelity evaluated from scratch: a segment still reports
+  every fidelity above the checkpoint up to the milestone, and each is charged its whole
+  tabulated elapsed time, one after the other;
 * the scheduler's decision time is *not* charged to the simulated clock unless
   ``charge_decision_time=True`` (then runs are no longer bit-reproducible);
 * the run ends at the first limit of the stopping criterion; a result stamped after
@@ -158,6 +162,8 @@ class _Run:
         self.num_hyperparameters = len(problem.config_space.names)
         self.metric_index = self.blackbox.objective_index(benchmark.metric)
         self.elapsed_index = self.blackbox.objective_index(benchmark.elapsed_time_attr)
+        #: False: every fidelity is an evaluation from scratch, charged in full (see _start_segment)
+        self.cumulative = bool(getattr(self.blackbox, "fidelity_is_cumulative", True))
         self.seed_rng = problem.rng("simulator.table_seed")
         self.recorder = ResultRecorder(self.blackbox.objective_names, benchmark.fidelity_attr, problem.config_space)
         self.trials: dict[int, _Trial] = {}
@@ -252,6 +258,11 @@ class _Run:
         fidelities = self.fidelities[mask]
         objectives = self.blackbox.evaluate(trial.config, trial.table_seed, fidelities)
         elapsed = objectives[:, self.elapsed_index] - trial.last_elapsed
+        if not self.cumulative:
+            # each fidelity of the segment is its own evaluation from scratch, run one after the
+            # other and charged its whole elapsed time (at least the minimum step): the checkpoint
+            # saves the re-evaluation of the fidelities at or below it, not their time
+            elapsed = np.cumsum(np.maximum(objectives[:, self.elapsed_index], _MIN_ELAPSED_STEP))
         if elapsed[0] < _MIN_ELAPSED_STEP or (len(elapsed) > 1 and (elapsed[1:] - elapsed[:-1]).min() < _MIN_ELAPSED_STEP):
             elapsed = elapsed.copy()
             previous = 0.0

@@ -19,8 +19,10 @@ class Benchmark:
         metric: objective to optimise.
         mode: ``"min"`` or ``"max"``.
         fidelity_attr: name of the fidelity (e.g. ``"epoch"``), used in results.
-        elapsed_time_attr: objective holding the *cumulative* training time in simulated
-            seconds at each fidelity; this is what the simulator charges.
+        elapsed_time_attr: objective holding the training time in simulated seconds at each
+            fidelity; this is what the simulator charges. Cumulative (from the start of
+            training) unless the blackbox declares ``fidelity_is_cumulative = False``; then
+            the time of that fidelity's evaluation from scratch (docs/simulator.md#non-cumulative).
         n_workers: default number of parallel workers.
         max_wallclock_time: default simulated budget in seconds.
         max_fidelity: the largest fidelity a trial runs to (default: the blackbox's last).

@@ -26,6 +26,13 @@ class Blackbox(ABC):
     objective_names: list[str]
     #: number of table seeds (repetitions); a trial draws one for its lifetime
     num_seeds: int
+    #: True (epochs): one training run passes every fidelity, so the elapsed-time objective is
+    #: cumulative and a trial resumed at fidelity k continues from its checkpoint there.
+    #: False (a training-set fraction, a replication index): each fidelity is a separate
+    #: evaluation from scratch and the elapsed-time objective is the time of that evaluation
+    #: alone; the simulator charges every evaluated fidelity in full (docs/simulator.md).
+    #: A class default; set it per instance where one class serves both kinds.
+    fidelity_is_cumulative: bool = True
 
     @abstractmethod
     def evaluate(self, config: Mapping[str, Any], seed: int, fidelities: np.ndarray) -> np.ndarray:
@@ -70,7 +77,7 @@ class Blackbox(ABC):
 
     def describe(self) -> dict[str, Any]:
         """JSON-serialisable description written into every result's metadata."""
-        return {"kind": type(self).__name__}
+        return {"kind": type(self).__name__, "fidelity_is_cumulative": self.fidelity_is_cumulative}
 
     def best_in_table(self, metric: str, mode: str, max_fidelity: int | None = None) -> dict[str, Any]:
         """What a run's metadata records about the best value of ``metric`` in the table.
@@ -183,4 +190,7 @@ class TabularBlackbox(Blackbox):
             "num_fidelities": len(self.fidelity_values),
             "objectives": self.objective_names,
             **self._description,
+            # after the description: a table tabulated from a surrogate carries the surrogate's
+            # description, but how this table is charged is what its own attribute says
+            "fidelity_is_cumulative": self.fidelity_is_cumulative,
         }

@@ -39,7 +39,10 @@ def tabulate(blackbox: Blackbox, configs: list[dict[str, Any]]) -> TabularBlackb
     table = ConfigSpace(space.hyperparameters, table=[space.key(c) for c in configs])
     description = {**blackbox.describe(), "tabulated_from": "surrogate", "num_configs": len(configs)}
     description.pop("kind", None)
-    return TabularBlackbox(table, blackbox.fidelity_values, blackbox.objective_names, evaluations, description)
+    tabular = TabularBlackbox(table, blackbox.fidelity_values, blackbox.objective_names, evaluations, description)
+    # the table of a non-cumulative surrogate is charged as the surrogate would be
+    tabular.fidelity_is_cumulative = blackbox.fidelity_is_cumulative
+    return tabular
 
 
 def _as_tabular(blackbox: Blackbox, sample_configs: int | None, seed: int) -> TabularBlackbox:

@@ -28,6 +28,10 @@ class SurrogateBlackbox(Blackbox):
         predict: the model (see :data:`Predictor`).
         num_seeds: 1 for a deterministic model.
         description: what this surrogate is (goes into every run's metadata).
+        fidelity_is_cumulative: True when one training run passes every fidelity (epochs) and
+            the elapsed-time objective is cumulative; False when each fidelity is an evaluation
+            from scratch whose elapsed time is its own (YAHPO's ``trainsize``, ``repl``), see
+            :attr:`Blackbox.fidelity_is_cumulative`.
     """
 
     def __init__(
@@ -38,6 +42,7 @@ class SurrogateBlackbox(Blackbox):
         predict: Predictor,
         num_seeds: int = 1,
         description: Mapping[str, Any] | None = None,
+        fidelity_is_cumulative: bool = True,
     ) -> None:
         self.config_space = config_space
         self.fidelity_values = np.asarray(fidelity_values)
@@ -47,6 +52,7 @@ class SurrogateBlackbox(Blackbox):
         self.num_seeds = int(num_seeds)
         self._predict = predict
         self._description = dict(description or {})
+        self.fidelity_is_cumulative = bool(fidelity_is_cumulative)
 
     def evaluate(self, config: Mapping[str, Any], seed: int, fidelities: np.ndarray) -> np.ndarray:
         fidelities = np.asarray(fidelities)
@@ -76,4 +82,5 @@ class SurrogateBlackbox(Blackbox):
             "num_fidelities": len(self.fidelity_values),
             "objectives": self.objective_names,
             **self._description,
+            "fidelity_is_cumulative": self.fidelity_is_cumulative,
         }

@@ -447,7 +447,7 @@ class YahpoModel:
 
     def fidelity_value(self, fidelities: np.ndarray) -> np.ndarray:
         """The model's fidelity input for our fidelities (trainsize levels -> fractions)."""
-        return np.asarray(self.levels.value(fidelities) if self.levels is not None else fidelities, dtype=np.float64)
+        return np.asarray(self.levels.values_at(fidelities) if self.levels is not None else fidelities, dtype=np.float64)
 
     def inputs(self, config: Mapping[str, Any], fidelity: float, seed: int) -> dict[str, Any]:
         """The yahpo configuration of ``config``: the active hyperparameters, the instance, the fidelity, constants."""
@@ -580,11 +580,9 @@ def yahpo_blackbox(scenario: str = "lcbench", instance: str | int | None = None,
         description["fidelity_levels"] = list(levels.values)
     if constants:
         description["constants"] = constants
-    blackbox = SurrogateBlackbox(model.search_space, fidelities, info.targets, model, num_seeds=num_seeds,
-                                 description=description)
     # trainsize: each evaluation trains from scratch (the simulator charges whole evaluations)
-    blackbox.fidelity_is_cumulative = levels is None  # type: ignore[attr-defined]
-    return blackbox
+    return SurrogateBlackbox(model.search_space, fidelities, info.targets, model, num_seeds=num_seeds,
+                             description=description, fidelity_is_cumulative=levels is None)
 
 
 # --------------------------------------------------------------------------------- the converter

@@ -118,12 +118,12 @@ def test_trainsize_levels_default_custom_and_refused():
 def test_fidelity_levels_minimal_api():
     levels = FidelityLevels.parse({"kind": "linear", "low": 0.25, "high": 1.0, "num": 4})
     assert len(levels) == 4 and levels.levels().tolist() == [1, 2, 3, 4]
-    assert levels.value(2) == pytest.approx(0.5) and levels.value(np.array([1, 4])).tolist() == [0.25, 1.0]
+    assert levels.value(2) == pytest.approx(0.5) and levels.values_at(np.array([1, 4])).tolist() == [0.25, 1.0]
     assert FidelityLevels.geometric(1, 8, 4).values == pytest.approx((1, 2, 4, 8))
     for bad in ("0.5", {"kind": "cubic", "low": 0, "high": 1, "num": 2}, [0.0, 1.0]):
         with pytest.raises(ValueError):
             FidelityLevels.parse(bad)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="outside 1..4"):
+    with pytest.raises(ValueError, match="not one of the levels 1..4"):
         levels.value(5)
 
 
