@@ -38,6 +38,10 @@ def table_benchmark(
     cache: str = "auto",
     cache_dir: str | None = None,
     description: str | None = None,
+    surrogate: str | None = None,
+    surrogate_kwargs: dict[str, Any] | None = None,
+    config_space_surrogate: Any = None,
+    surrogate_seeds: str | None = None,
 ) -> Benchmark:
     """The benchmark of a long-format table (see :mod:`mfbench.blackbox.sources.user_table` for the defaults).
 
@@ -67,6 +71,8 @@ def table_benchmark(
         cache: ``auto`` (cache files of 8 MiB or more), ``always`` or ``never``.
         cache_dir: the cache root (default: ``$MFBENCH_CACHE`` or ``~/.cache/mfbench/blackboxes``).
         description: a sentence for the metadata (default: the sidecar's, else made up).
+        surrogate, surrogate_kwargs, config_space_surrogate, surrogate_seeds: a regression model
+            over the table, as for every :class:`~mfbench.benchmarks.base.Benchmark`.
     """
     columns = TableColumns(
         metric=metric, fidelity=fidelity, elapsed_time=elapsed_time,
@@ -92,6 +98,10 @@ def table_benchmark(
         max_wallclock_time=float(max_wallclock_time),
         max_fidelity=max_fidelity,
         description=description if description is not None else _description(table),
+        surrogate=surrogate,
+        surrogate_kwargs=surrogate_kwargs,
+        config_space_surrogate=config_space_surrogate,
+        surrogate_seeds=surrogate_seeds,
     )
 
 
