@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mfbench.api import compose, simulate
@@ -51,3 +52,17 @@ def test_a_bad_surrogate_option_on_the_command_line_is_a_config_error():
         simulate(compose(["benchmark=hartmann3", "benchmark.surrogate=knn",
                           "benchmark.config_space_surrogate={x9: float}", "stopping=evaluations",
                           "stopping.max_num_evaluations=1"]))
+
+
+def test_a_run_through_the_1nn_example_yaml_records_exactly_the_table_values():
+    from mfbench.blackbox.sources.nas201_offline import nas201_offline_blackbox
+
+    columns, metadata = simulate(compose(["benchmark=nas201_offline_cifar100_knn", "method=asha_prom",
+                                          "stopping=evaluations", "stopping.max_num_evaluations=60"]))
+    assert metadata["blackbox"]["kind"] == "surrogate" and metadata["blackbox"]["table"]["kind"] == "tabular"
+    table = nas201_offline_blackbox("cifar100")
+    names = table.config_space.names
+    for i in range(len(columns["trial_id"])):
+        config = {name: columns[f"config_{name}"][i] for name in names}
+        expected = table.evaluate(config, int(columns["table_seed"][i]), np.array([columns["hp_epoch"][i]]))[0]
+        assert [columns[name][i] for name in table.objective_names] == expected.tolist()

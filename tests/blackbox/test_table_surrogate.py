@@ -26,7 +26,8 @@ def _table(num_seeds: int = 2) -> TabularBlackbox:
 def test_one_nearest_neighbour_reproduces_every_table_value_at_every_seed():
     table = _table()
     surrogate = TableSurrogateBlackbox(table, "knn")
-    assert surrogate.num_seeds == 2 and surrogate.describe()["surrogate_kwargs"] == {"n_neighbors": 1}
+    assert surrogate.num_seeds == 2
+    assert surrogate.describe()["surrogate_kwargs"] == {"n_neighbors": 1, "algorithm": "kd_tree"}
     every = table.fidelity_values
     for index in range(6):
         config = table.config_space.config_at(index)
