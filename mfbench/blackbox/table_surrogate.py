@@ -95,7 +95,7 @@ import numpy as np
 from mfbench.blackbox.base import Blackbox, TabularBlackbox
 from mfbench.blackbox.sources.user_specs import hyperparameter_specs
 from mfbench.errors import ConfigError
-from mfbench.space import Categorical, ConfigSpace, Hyperparameter, Integer, hyperparameter_from_dict, \
+from mfbench.space import Categorical, ConfigSpace, Hyperparameter, hyperparameter_from_dict, \
     hyperparameter_to_dict
 
 #: ``benchmark.surrogate`` name -> (scikit-learn class, default kwargs); each must accept a
