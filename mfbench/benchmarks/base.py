@@ -7,6 +7,7 @@ from typing import Any, Callable, Literal
 import numpy as np
 
 from mfbench.blackbox.base import Blackbox
+from mfbench.errors import ConfigError
 
 
 @dataclass
@@ -27,6 +28,20 @@ class Benchmark:
         max_wallclock_time: default simulated budget in seconds.
         max_fidelity: the largest fidelity a trial runs to (default: the blackbox's last).
         description: a sentence saying what this benchmark is (goes into the metadata).
+        surrogate: a regression model fitted to the table (e.g. ``knn``, one of
+            :data:`mfbench.blackbox.table_surrogate.SURROGATES`), so that configurations that are
+            not in the table can be evaluated; None (default): the table itself. Tabulated
+            blackboxes only; see :mod:`mfbench.blackbox.table_surrogate` for the semantics.
+        surrogate_kwargs: the estimator's options (e.g. ``{n_neighbors: 3}``).
+        config_space_surrogate: domains replacing table hyperparameters' (specs as
+            :func:`mfbench.space.hyperparameter_from_dict`, list or ``{name: spec}``); the methods
+            search the resulting space.
+        surrogate_seeds: ``separate`` (default: one model per table seed) or ``merged``
+            (one model over every seed, Syne Tune's default).
+
+    The four surrogate options default to None, and a None-valued one is left out of the
+    config fingerprint (:data:`mfbench.config.fingerprint.OPTIONAL_KEYS`), so runs of before
+    they existed keep their fingerprint.
     """
 
     blackbox: Blackbox | Callable[[], Blackbox]
@@ -38,6 +53,10 @@ class Benchmark:
     max_wallclock_time: float = 3600.0
     max_fidelity: int | None = None
     description: str = ""
+    surrogate: str | None = None
+    surrogate_kwargs: dict[str, Any] | None = None
+    config_space_surrogate: Any = None
+    surrogate_seeds: str | None = None
     _opened: Blackbox | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -47,11 +66,27 @@ class Benchmark:
             raise ValueError(f"benchmark.n_workers must be >= 1, got {self.n_workers}")
         if not self.max_wallclock_time > 0:
             raise ValueError(f"benchmark.max_wallclock_time must be > 0 seconds, got {self.max_wallclock_time}")
+        if self.surrogate is None:
+            given = [name for name in ("surrogate_kwargs", "config_space_surrogate", "surrogate_seeds")
+                     if getattr(self, name) is not None]
+            if given:
+                raise ConfigError(f"benchmark.{given[0]} is set but benchmark.surrogate is not: add "
+                                  f"benchmark.surrogate=knn (or another model), or drop benchmark.{given[0]}")
+        else:  # bad names and options fail at start, not after the table is read
+            from mfbench.blackbox.table_surrogate import check_seed_mode, make_estimator
+
+            make_estimator(self.surrogate, self.surrogate_kwargs)
+            check_seed_mode(self.surrogate_seeds)
 
     def open(self) -> Blackbox:
-        """The blackbox, opened once; checks that metric and elapsed time exist."""
+        """The blackbox, opened once (and wrapped by the surrogate, if any); checks that metric and elapsed time exist."""
         if self._opened is None:
             blackbox = self.blackbox if isinstance(self.blackbox, Blackbox) else self.blackbox()
+            if self.surrogate is not None:
+                from mfbench.blackbox.table_surrogate import table_surrogate
+
+                blackbox = table_surrogate(blackbox, self.surrogate, self.surrogate_kwargs,
+                                           self.config_space_surrogate, self.surrogate_seeds)
             blackbox.objective_index(self.metric)
             blackbox.objective_index(self.elapsed_time_attr)
             if self.max_fidelity is not None and self.max_fidelity not in set(blackbox.fidelity_values.tolist()):

@@ -39,6 +39,10 @@ def table_benchmark(
     cache_dir: str | None = None,
     description: str | None = None,
     name: str | None = None,
+    surrogate: str | None = None,
+    surrogate_kwargs: dict[str, Any] | None = None,
+    config_space_surrogate: Any = None,
+    surrogate_seeds: str | None = None,
 ) -> Benchmark:
     """The benchmark of a long-format table (see :mod:`mfbench.blackbox.sources.user_table` for the defaults).
 
@@ -71,6 +75,8 @@ def table_benchmark(
         name: the benchmark's name (run folder, metadata, analysis; default: the file's stem);
             read from the config by :mod:`mfbench.config.benchmark_name`, a key here only so
             that the config is checked against this signature. Nothing computed uses it.
+        surrogate, surrogate_kwargs, config_space_surrogate, surrogate_seeds: a regression model
+            over the table, as for every :class:`~mfbench.benchmarks.base.Benchmark`.
     """
     del name  # names the run folder only (see the docstring)
     columns = TableColumns(
@@ -97,6 +103,10 @@ def table_benchmark(
         max_wallclock_time=float(max_wallclock_time),
         max_fidelity=max_fidelity,
         description=description if description is not None else _description(table),
+        surrogate=surrogate,
+        surrogate_kwargs=surrogate_kwargs,
+        config_space_surrogate=config_space_surrogate,
+        surrogate_seeds=surrogate_seeds,
     )
 
 

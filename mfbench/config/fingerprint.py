@@ -19,6 +19,15 @@ _NON_SEMANTIC = {"overwrite", "progress"}
 #: existed keeps its fingerprint, and renaming a benchmark does not make it another run
 _NON_SEMANTIC_BENCHMARK = {"name"}
 
+#: options added to a group node after runs were fingerprinted, whose ``None`` means the behaviour
+#: of before they existed: a key at ``None`` hashes like an absent key, so YAMLs can declare them
+#: (``benchmark.surrogate=knn`` then needs no ``+``) and the runs of before keep their fingerprint.
+#: Only these keys: dropping every ``None`` would change the fingerprint of every finished run
+#: whose config holds one (e.g. ``cache_dir: null``).
+OPTIONAL_KEYS: dict[str, frozenset[str]] = {
+    "benchmark": frozenset({"surrogate", "surrogate_kwargs", "config_space_surrogate", "surrogate_seeds"}),
+}
+
 #: ``_target_`` names that moved (old -> new); the objects they build are unchanged
 MOVED_TARGETS: dict[str, str] = {
     "mfbench.benchmark.Benchmark": "mfbench.benchmarks.base.Benchmark",
@@ -32,11 +41,19 @@ MOVED_TARGETS: dict[str, str] = {
 
 def config_fingerprint(config: Mapping[str, Any]) -> str:
     """sha256 of the semantic part of a resolved config (what determines the results)."""
-    semantic = {k: v for k, v in config.items() if k not in _NON_SEMANTIC}
+    semantic = {k: _without_unset_options(k, v) for k, v in config.items() if k not in _NON_SEMANTIC}
     benchmark = semantic.get("benchmark")
     if isinstance(benchmark, Mapping):
         semantic["benchmark"] = {k: v for k, v in benchmark.items() if k not in _NON_SEMANTIC_BENCHMARK}
     return hashlib.sha256(json.dumps(semantic, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _without_unset_options(group: str, node: Any) -> Any:
+    """``node`` without the :data:`OPTIONAL_KEYS` of ``group`` that are ``None``."""
+    optional = OPTIONAL_KEYS.get(group)
+    if not optional or not isinstance(node, Mapping):
+        return node
+    return {k: v for k, v in node.items() if not (k in optional and v is None)}
 
 
 def upgrade_targets(node: Any) -> Any:
