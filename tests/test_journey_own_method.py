@@ -54,7 +54,7 @@ def test_own_method_from_a_file_to_a_comparison(tmp_path: Path) -> None:
         done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=900)
         assert done.returncode == 0, f"{name}: {' '.join(command)}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         outputs[name] = done.stdout
-    assert "all 27 checks passed" in outputs["check"]
+    assert "all 36 checks passed" in outputs["check"]
 
     experiment = folder / "outputs" / "mine"
     for method in ("my_method", "asha_stop", "random_search"):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from mfbench.cli.check import ANALYTIC, CheckResult, finite_space, run_scenario, table_scenario
+from mfbench.cli.check import ANALYTIC, NON_CUMULATIVE, CheckResult, finite_space, run_scenario, table_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 CONF = REPO / "conf"
@@ -59,19 +59,7 @@ def test_contract_on_tiny_finite_space(method: str, poll_interval: float, tmp_pa
 def test_contract_on_non_cumulative_fidelity(method: str, tmp_path: Path) -> None:
     # trainsize_toy: the fidelity is a training-set fraction, each level trained from scratch
     # and charged in full (docs/simulator.md#non-cumulative); every method must cope
-    overrides = [f"stopping.max_num_evaluations={MAX_RESULTS}", "seed=3"]
-    metadata, columns = _run(tmp_path, method, "trainsize_toy", overrides, "trainsize")
-    _check_contract(metadata, columns, MAX_RESULTS)
-    assert len(columns["trial_id"]) == MAX_RESULTS
-    assert metadata["blackbox"]["fidelity_is_cumulative"] is False
-    # a result arrives at least its own evaluation's time after the trial's previous result
-    # (its start, for the first): no level is charged less than in full
-    trials = np.asarray(columns["trial_id"])
-    times, seconds = np.asarray(columns["sim_time"]), np.asarray(columns["elapsed_time"])
-    for trial in np.unique(trials):
-        mine = trials == trial
-        gaps = np.diff(times[mine], prepend=0.0)
-        assert np.all(gaps >= seconds[mine] - 1e-9), f"trial {trial} was charged less than its evaluations"
+    _assert_all_passed(run_scenario(NON_CUMULATIVE, [f"method={method}"], tmp_path, method))
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -139,8 +139,8 @@ def test_check_passes_the_example_and_lists_every_check(tmp_path: Path, monkeypa
     monkeypatch.chdir(folder)
     assert main(["--config-dir", "conf", "method=my_method"]) == 0
     out = capsys.readouterr().out
-    assert "method=my_method -> MedianStopping (" in out and "all 27 checks passed" in out
-    assert out.count("PASS") == 27 and "FAIL" not in out
+    assert "method=my_method -> MedianStopping (" in out and "all 36 checks passed" in out
+    assert out.count("PASS") == 36 and "FAIL" not in out
 
 
 def test_check_reports_a_broken_method_with_what_was_expected(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -153,7 +153,7 @@ def test_check_reports_a_broken_method_with_what_was_expected(tmp_path: Path, mo
     assert "ignoring seed=5" in out
     assert re.search(r"FAIL  runs to its end: NoDecision \(.*bad\.py\)\.on_result\(trial_id=0, fidelity=1, "
                      r"metric=.*\) returned None; expected a Decision", out)
-    assert "3 check(s) FAILED" in out
+    assert "4 check(s) FAILED" in out
     assert main(["method._target_=bad.py:NotAScheduler"]) == 1
     assert "must subclass mfbench.schedulers.base.Scheduler" in capsys.readouterr().out
 

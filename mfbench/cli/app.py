@@ -89,6 +89,7 @@ def simulate(config: Mapping[str, Any], choices: Mapping[str, str]) -> tuple[dic
         "metric": benchmark.metric,
         "mode": benchmark.mode,
         "fidelity_attr": benchmark.fidelity_attr,
+        "elapsed_time_attr": benchmark.elapsed_time_attr,
         "max_fidelity": problem.max_fidelity,
         "benchmark_description": benchmark.description,
         "blackbox": {**blackbox.describe(),  # and the table's best value, for the analysis' --regret table

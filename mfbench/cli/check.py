@@ -59,6 +59,8 @@ class Scenario:
         uses_budget: the run must use all ``max_results`` (the space is large enough).
         twice: run twice with the same seed; the runs must be bit-identical.
         finite_space: at most this many distinct configurations, and a clean end.
+        charged_whole: the fidelity is not cumulative: every result must come at least its own
+            evaluation's time after the trial's previous one (docs/simulator.md#non-cumulative).
     """
 
     title: str
@@ -68,6 +70,7 @@ class Scenario:
     uses_budget: bool = False
     twice: bool = False
     finite_space: int | None = None
+    charged_whole: bool = False
 
 
 ANALYTIC = Scenario(f"hartmann3, {MAX_RESULTS} results, seed 3, run twice", "hartmann3",
@@ -91,8 +94,13 @@ def table_scenario(benchmark: str) -> Scenario:
                     MAX_RESULTS)
 
 
+#: a fidelity that is a training-set fraction: each level trained from scratch and charged whole
+NON_CUMULATIVE = Scenario(f"trainsize_toy (non-cumulative fidelity), {MAX_RESULTS} results, seed 3", "trainsize_toy",
+                          (f"stopping.max_num_evaluations={MAX_RESULTS}", "seed=3"), MAX_RESULTS, uses_budget=True,
+                          charged_whole=True)
+
 #: what ``python -m mfbench.check`` runs
-DEFAULT_SCENARIOS = (ANALYTIC, finite_space(0), finite_space(5))
+DEFAULT_SCENARIOS = (ANALYTIC, finite_space(0), finite_space(5), NON_CUMULATIVE)
 
 
 @dataclass(frozen=True)
@@ -184,6 +192,9 @@ def run_scenario(scenario: Scenario, overrides: Sequence[str], workdir: Path,
     results += [result(name, *check(first, scenario)) for name, check in _CHECKS]
     if scenario.finite_space is not None:
         results.append(result("ends cleanly on an exhausted finite space", *_clean_end(first, scenario)))
+    if scenario.charged_whole:
+        results.append(result("each evaluation of a non-cumulative fidelity is charged whole",
+                              *_charged_whole(first, scenario)))
     if second is not None:
         results.append(result("is reproducible (same seed, bit-identical results)", *_reproducible(first, second)))
     return results
@@ -307,6 +318,20 @@ def _clean_end(run: _Run, scenario: Scenario) -> Verdict:
         return False, (f"expected the run to end once the space is exhausted ({' / '.join(CLEAN_END)}), it ended "
                        f"with {reason}: return None from suggest() when there will be no more work")
     return True, f"{distinct} configurations, stop reason {reason}"
+
+
+def _charged_whole(run: _Run, scenario: Scenario) -> Verdict:
+    if run.metadata["blackbox"].get("fidelity_is_cumulative", True):
+        return False, f"expected {scenario.benchmark} to declare a non-cumulative fidelity"
+    trials = np.asarray(run.columns["trial_id"])
+    times = np.asarray(run.columns["sim_time"], dtype=float)
+    seconds = np.asarray(run.columns[run.metadata["elapsed_time_attr"]], dtype=float)
+    for trial in np.unique(trials):
+        mine = trials == trial
+        if np.any(np.diff(times[mine], prepend=0.0) < seconds[mine] - 1e-9):
+            return False, (f"expected each result at least its evaluation's time after the trial's previous one; "
+                           f"trial {trial} was charged less (a simulator bug, not the method's: please report)")
+    return True, ""
 
 
 def _reproducible(first: _Run, second: _Run) -> Verdict:
