@@ -202,9 +202,9 @@ def read_task(path: Path, keys: list[str]) -> dict[str, np.ndarray]:
         present = set(data.keys())
         missing = [key for key in keys if key not in present]
         if missing or len(present) != n:
-            raise BlackboxDataError(f"{path} holds {len(present)} configurations, {len(missing)} of the {n} of the "
-                                    f"other data sets missing (e.g. {missing[:1]}): the files of {ARCHIVE} hold the "
-                                    f"same configurations; fetch it again: {REBUILD}")
+            raise BlackboxDataError(f"{path} holds {len(present)} configurations and lacks {len(missing)} of the "
+                                    f"{n} of the first data set (e.g. {missing[:1]}), but every data set of {ARCHIVE} "
+                                    f"holds the same ones: fetch it again: {REBUILD}")
         for i, key in enumerate(keys):
             group = data[key]
             for name in (*CURVES, *PER_SEED):
