@@ -56,6 +56,10 @@ def _private_blackbox_cache(tmp_path_factory):
         os.environ["MFBENCH_CACHE"] = previous
 
 
+#: configurations of the FCNet / LCBench tables written for the benchmark and method tests
+FCNET_FIXTURE_CONFIGS = 24
+LCBENCH_FIXTURE_CONFIGS = 8
+
 #: the YAHPO scenarios whose real models are vendored under tests/data/yahpo-<scenario>
 YAHPO_VENDORED = ("lcbench", "iaml_glmnet", "rbv2_rpart", "rbv2_xgboost")
 
@@ -65,8 +69,14 @@ def converted_fixtures(_private_blackbox_cache):
     """The vendored fixtures converted once into the private cache, for the benchmarks that need
     converted data: ``nas201`` from the 3 real NATS-Bench architectures (``allow_partial``) and
     the YAHPO scenarios from their real ONNX models (lcbench, iaml_glmnet, rbv2_rpart,
-    rbv2_xgboost). A missing fixture fails here (no skip)."""
-    from mfbench.blackbox.sources import nas201, yahpo
+    rbv2_xgboost); ``fcnet`` and ``lcbench`` from small files written in their original layouts
+    (:data:`FCNET_FIXTURE_CONFIGS` configurations of the 4 FCNet data sets; every LCBench task
+    with :data:`LCBENCH_FIXTURE_CONFIGS` configurations). A missing fixture fails here (no skip)."""
+    import tempfile
+
+    from mfbench.blackbox.sources import fcnet, lcbench, nas201, yahpo
+    from tests.blackbox.sources.fcnet_writer import write_fcnet_archive
+    from tests.blackbox.sources.lcbench_writer import write_lcbench_zip
 
     if not (_private_blackbox_cache / nas201.NAME).exists():
         nas201.convert(FIXTURES / "nats-tss-v1_0-3ffb9-simple", _private_blackbox_cache, allow_partial=True,
@@ -74,4 +84,12 @@ def converted_fixtures(_private_blackbox_cache):
     for scenario in YAHPO_VENDORED:
         if not (_private_blackbox_cache / yahpo.SCENARIOS[scenario].entry).exists():
             yahpo.convert(FIXTURES / f"yahpo-{scenario}", _private_blackbox_cache)
+    with tempfile.TemporaryDirectory() as scratch:
+        if not (_private_blackbox_cache / fcnet.NAME).exists():
+            write_fcnet_archive(Path(scratch) / fcnet.ARCHIVE, FCNET_FIXTURE_CONFIGS)
+            fcnet.convert(Path(scratch) / fcnet.ARCHIVE, _private_blackbox_cache, allow_partial=True)
+        if not (_private_blackbox_cache / lcbench.NAME).exists():
+            write_lcbench_zip(Path(scratch) / lcbench.ARCHIVE, (*lcbench.TASKS, *lcbench.OTHER_TASKS),
+                              LCBENCH_FIXTURE_CONFIGS)
+            lcbench.convert(Path(scratch) / lcbench.ARCHIVE, _private_blackbox_cache, allow_partial=True)
     return _private_blackbox_cache

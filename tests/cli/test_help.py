@@ -56,16 +56,20 @@ def _entries(section: str) -> list[str]:
 
 def test_help_says_which_benchmarks_need_a_download(tmp_path):
     data = _entries(_help(tmp_path).stdout.split("Benchmark data")[1].split("Presets")[0])
-    assert data[0] == ("download first: python -m mfbench.data download nas201 for nas201_cifar10, nas201_cifar100, "
+    assert data[0] == ("download first: python -m mfbench.data download fcnet for fcnet_naval, fcnet_parkinsons, "
+                       "fcnet_protein, fcnet_slice")
+    assert data[1] == ("download first: python -m mfbench.data download lcbench for lcbench, lcbench_<task> (34 tasks: "
+                       "3945, 7593, 34539, ..., 189909)")
+    assert data[2] == ("download first: python -m mfbench.data download nas201 for nas201_cifar10, nas201_cifar100, "
                        "nas201_imagenet16")
-    assert data[1] == ("download first: python -m mfbench.data download yahpo for yahpo, yahpo_iaml_glmnet, "
+    assert data[3] == ("download first: python -m mfbench.data download yahpo for yahpo, yahpo_iaml_glmnet, "
                        "yahpo_lcbench, yahpo_lcbench_<task> (34 tasks: 3945, 7593, 34539, ..., 189909), "
                        "yahpo_rbv2_rpart, yahpo_rbv2_xgboost")
-    assert data[2].startswith("no download: nas201_offline_cifar10, nas201_offline_cifar100, nas201_offline_cifar100_knn, "
-                               "nas201_offline_imagenet16:")
-    assert data[3] == ("your own data: function (benchmark.target=... benchmark.hyperparameters=...), "
+    assert data[4].startswith("no download: nas201_offline_cifar10, nas201_offline_cifar100, "
+                              "nas201_offline_cifar100_knn, nas201_offline_imagenet16:")
+    assert data[5] == ("your own data: function (benchmark.target=... benchmark.hyperparameters=...), "
                        "table (benchmark.path=...)")
-    assert data[4] == "nothing needed: function_example, hartmann3, hartmann6, trainsize_toy"
+    assert data[6] == "nothing needed: function_example, hartmann3, hartmann6, trainsize_toy"
 
 
 def test_hydra_help_stays_hydras(tmp_path):

@@ -142,8 +142,11 @@ def test_choices_and_help_come_from_the_registry(capsys):
             parser().parse_args([command, "--help"])
         help_of[command] = " ".join(capsys.readouterr().out.split())
         assert "{" + ",".join(registry.sources()) + "}" in help_of[command]
-    assert "--source SOURCE nas201: syne-tune (default) or nats-file" in help_of["download"]
-    assert "--allow-partial nas201: convert an incomplete NATS archive" in help_of["convert"]
+    # each source's part of the help, in the registry's (alphabetical) order
+    assert "--source SOURCE fcnet: ml4aad (default); lcbench: figshare (default); nas201: syne-tune (default) or " \
+           "nats-file" in help_of["download"]
+    assert "--allow-partial fcnet: " in help_of["convert"]
+    assert "nas201: convert an incomplete NATS archive" in help_of["convert"]
     assert "--task TASK nas201_offline: only this task" in help_of["convert"]
 
 

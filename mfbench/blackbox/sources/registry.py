@@ -69,6 +69,9 @@ class Remote:
             header is still checked where it sends one).
         manual: how to download by hand and convert, appended to every download error.
         convert_file: the converter reads the (single) downloaded file, not its folder.
+        direct: ``base`` is the URL of the (single) file itself, a download link that names no
+            file (figshare's ``ndownloader/files/<id>``); ``files`` then only names the
+            downloaded copy. ``--url`` replaces the link in the same way.
     """
 
     name: str
@@ -77,17 +80,20 @@ class Remote:
     sha256: tuple[str | None, ...] | None = None
     manual: str = ""
     convert_file: bool = False
+    direct: bool = False
 
     def __post_init__(self) -> None:
         if self.sha256 is not None and len(self.sha256) != len(self.files):
             raise ValueError(f"remote {self.name!r}: {len(self.sha256)} checksums for {len(self.files)} files")
         if self.convert_file and len(self.files) != 1:
             raise ValueError(f"remote {self.name!r}: convert_file needs exactly one file")
+        if self.direct and len(self.files) != 1:
+            raise ValueError(f"remote {self.name!r}: a direct link downloads exactly one file")
 
     def url(self, file: str, base: str | None = None) -> str:
         """The URL of ``file`` under ``base`` (default: :attr:`base`; ``--url`` gives a mirror)."""
         base = base or self.base
-        if len(self.files) == 1 and "?" in base:  # a download link with a query names the file itself
+        if len(self.files) == 1 and (self.direct or "?" in base):  # the link is the file's own URL
             return base
         return base.rstrip("/") + "/" + file
 

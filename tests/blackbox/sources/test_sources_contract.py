@@ -80,8 +80,35 @@ def _yahpo_inputs(tmp: Path) -> list[Input]:
     return [Input("yahpo_data", folder, subset=True)]
 
 
+def _fcnet_inputs(tmp: Path) -> list[Input]:
+    """The archive as downloaded, and the folder it extracts to (the same 24 configurations)."""
+    from mfbench.blackbox.sources.fcnet import ARCHIVE
+    from tests.blackbox.sources.fcnet_writer import write_fcnet_archive, write_fcnet_folder
+
+    write_fcnet_archive(tmp / "ml4aad" / ARCHIVE)
+    write_fcnet_folder(tmp / "extracted")
+    partial = {"allow_partial": True}
+    return [Input("ml4aad", tmp / "ml4aad", partial),
+            Input("extracted", tmp / "extracted" / "fcnet_tabular_benchmarks", partial, is_remote=False)]
+
+
+def _lcbench_inputs(tmp: Path) -> list[Input]:
+    """The zip as downloaded, and the JSON it holds (2 tasks x 3 configurations)."""
+    from mfbench.blackbox.sources.lcbench import ARCHIVE
+    from tests.blackbox.sources.lcbench_writer import write_lcbench_json, write_lcbench_zip
+
+    tasks = ("adult", "Fashion-MNIST")
+    write_lcbench_zip(tmp / "figshare" / ARCHIVE, tasks)
+    write_lcbench_json(tmp / "json" / "data_2k_lw.json", tasks)
+    partial = {"allow_partial": True}
+    return [Input("figshare", tmp / "figshare", partial),
+            Input("json", tmp / "json" / "data_2k_lw.json", partial, is_remote=False)]
+
+
 #: each registered source's inputs and the factory arguments that open what they give
 FIXTURES: dict[str, Fixture] = {
+    "fcnet": Fixture(_fcnet_inputs, {"task": "naval_propulsion"}),
+    "lcbench": Fixture(_lcbench_inputs, {"task": "Fashion-MNIST"}),
     "nas201": Fixture(_nas201_inputs, {"task": "cifar100"}),
     "nas201_offline": Fixture(lambda tmp: [Input("package", None, {"task": "cifar100"}, is_remote=False)],
                               {"task": "cifar100"}),
@@ -108,7 +135,7 @@ def test_declares_remotes_or_why_not(name):
         assert f"convert {name} --from" in remote.manual, f"{name}/{remote.name}: the manual hint names the command"
         assert len(remote.checksums()) == len(remote.files)
         assert all(sha is None or len(sha) == 64 for sha in remote.checksums())
-        assert remote.url(remote.files[-1]).endswith(remote.files[-1]) or "?" in remote.base
+        assert remote.url(remote.files[-1]).endswith(remote.files[-1]) or "?" in remote.base or remote.direct
 
 
 @pytest.mark.parametrize("name", list(SOURCES))
