@@ -18,6 +18,9 @@ Grouping options (both launchers):
         ``{timeout_min: 720, cpus_per_task: 4}``.
 Local launcher only:
     array_parallelism: at most this many local jobs at once (null: one per CPU).
+    jobs_per_cpu: a big sweep packs its cheap runs into at most about this many shared jobs
+        per parallel slot (``runs_per_job`` is then the smallest group), so a 1,000-run sweep
+        starts tens of Python processes, not hundreds; null: exactly ``runs_per_job`` per job.
 """
 from __future__ import annotations
 
@@ -47,6 +50,7 @@ if LocalQueueConf is not None:
         timeout_min: int = 24 * 60
         cpus_per_task: Optional[int] = 1
         array_parallelism: Optional[int] = None
+        jobs_per_cpu: Optional[int] = None
         runs_per_job: int = 1
         own_job: List[str] = field(default_factory=list)
         own_job_resources: Dict[str, Any] = field(default_factory=dict)

@@ -260,16 +260,22 @@ class _GroupingLauncher(BaseSubmititLauncher):
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
         assert self.config is not None
         runs = [(list(o), initial_job_idx + i) for i, o in enumerate(job_overrides)]
-        groups = group_runs([r[0] for r in runs], self.runs_per_job, self.own_job, self.runs_per_own_job)
+        shared = sum(not any(fnmatch.fnmatchcase(o, p) for o in r[0] for p in self.own_job) for r in runs)
+        per_job = self._runs_per_shared_job(shared)
+        groups = group_runs([r[0] for r in runs], per_job, self.own_job, self.runs_per_own_job)
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
         own = sum(g.own for g in groups)
         print(f"mfbench: launching {len(runs)} runs in {len(groups)} {self._EXECUTOR} jobs "
-              f"({own} own jobs of up to {self.runs_per_own_job} runs, up to {self.runs_per_job} runs per shared job); "
+              f"({own} own jobs of up to {self.runs_per_own_job} runs, up to {per_job} runs per shared job); "
               f"job logs in {Path(str(self.params['submitit_folder'])).parent}", flush=True)
         results: list[Optional[JobReturn]] = [None] * len(runs)
         self._submit_and_wait(groups, runs, results)
         return [r if r is not None else _failed(runs[i][0], "no result") for i, r in enumerate(results)]
+
+    def _runs_per_shared_job(self, shared: int) -> int:
+        """How many of the ``shared`` cheap runs go into one job (the launcher's ``runs_per_job``)."""
+        return self.runs_per_job
 
     def _submit_and_wait(self, groups: list[RunGroup], runs: list[tuple[list[str], int]],
                          results: list[Optional[JobReturn]]) -> None:
@@ -318,11 +324,26 @@ class LocalLauncher(_GroupingLauncher):
     #: the sweep display reads the runs' markers at most this often
     progress_poll_s = 1.0
 
-    def __init__(self, array_parallelism: Optional[int] = None, **params: Any) -> None:
+    def __init__(self, array_parallelism: Optional[int] = None, jobs_per_cpu: Optional[int] = None,
+                 **params: Any) -> None:
         super().__init__(**params)
         self.array_parallelism = int(array_parallelism or os.cpu_count() or 1)
         if self.array_parallelism < 1:
             raise ValueError(f"hydra.launcher.array_parallelism must be >= 1, got {array_parallelism}")
+        if jobs_per_cpu is not None and int(jobs_per_cpu) < 1:
+            raise ValueError(f"hydra.launcher.jobs_per_cpu must be >= 1 (or null), got {jobs_per_cpu}")
+        self.jobs_per_cpu = None if jobs_per_cpu is None else int(jobs_per_cpu)
+
+    def _runs_per_shared_job(self, shared: int) -> int:
+        """``runs_per_job``, or more when that would start more than ``jobs_per_cpu`` jobs per slot.
+
+        Every job is a fresh Python process (about a second of imports and composition here), so
+        a sweep of a thousand cheap runs spends more time starting processes than running; a few
+        jobs per slot keep the load balanced at the end of the sweep.
+        """
+        if self.jobs_per_cpu is None or shared == 0:
+            return self.runs_per_job
+        return max(self.runs_per_job, -(-shared // (self.jobs_per_cpu * self.array_parallelism)))
 
     def _submit_and_wait(self, groups: list[RunGroup], runs: list[tuple[list[str], int]],
                          results: list[Optional[JobReturn]]) -> None:

@@ -95,3 +95,14 @@ def test_slurm_launcher_collects_jobs_as_they_end_and_updates_the_display(tmp_pa
     assert "job 7_2 ended (?): CANCELLED; log: 7_2.err" in str(results[2]._return_value)
     assert progress.counts() == Counts(3, done=2, failed=1)
     assert (tmp_path / "seed=0" / "QUEUED").is_file()  # queued markers as before
+
+
+def test_a_big_local_sweep_packs_its_cheap_runs_into_a_few_jobs_per_slot() -> None:
+    from mfbench.sweeps.launcher import LocalLauncher
+
+    launcher = LocalLauncher(array_parallelism=2, jobs_per_cpu=4, runs_per_job=4)
+    assert launcher._runs_per_shared_job(6) == 4  # small sweeps: runs_per_job
+    assert launcher._runs_per_shared_job(1000) == 125  # 1,000 runs: 8 shared jobs, 4 per slot
+    assert LocalLauncher(array_parallelism=2, jobs_per_cpu=None, runs_per_job=4)._runs_per_shared_job(1000) == 4
+    with pytest.raises(ValueError, match="jobs_per_cpu must be >= 1"):
+        LocalLauncher(array_parallelism=2, jobs_per_cpu=0)
