@@ -7,6 +7,7 @@ Python API (the ``python -m mfbench.analysis`` command uses the same functions):
     curves = aggregate(results, statistic="iqm")          # or "mean", "median"; regret="table"
     fig = plot_anytime(curves.table, "hartmann3", "iqm", "best value so far")
     ranks = rank_analysis(results)                        # ranks over time, Friedman, Nemenyi CD
+    suite = suite_analysis(results, ranks)                # several benchmarks: ranks over instances
     results.trajectories                                  # long-format pandas DataFrame
 
 Attributes are imported on first use so that importing this package stays cheap.
@@ -27,6 +28,7 @@ _EXPORTS = {
     "final_table": "tables", "write_tables": "tables", "to_markdown": "tables", "to_latex": "tables",
     "plot_anytime": "plots", "plot_ranks": "plots", "plot_cd_diagram": "plots", "save_figure": "plots",
     "analyze": "pipeline", "Analysis": "pipeline",
+    "suite_analysis": "suite", "SuiteAnalysis": "suite", "normalised_regret": "suite", "plot_suite": "plots",
     "Report": "report", "Finding": "report",
 }
 

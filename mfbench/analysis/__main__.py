@@ -2,7 +2,9 @@
 
 Writes anytime curves per benchmark, ranks over time, a critical-difference diagram,
 rank statistics, final tables (Markdown, LaTeX, CSV), a long-format parquet of all
-trajectories and a report of everything noticed (see :mod:`mfbench.analysis.pipeline`).
+trajectories and a report of everything noticed; a study over several benchmarks is also
+analysed as a suite (ranks and tests over benchmark instances, a suite figure and summary
+table; see :mod:`mfbench.analysis.pipeline`).
 """
 from __future__ import annotations
 
@@ -47,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--alpha", type=float, default=0.05, help="significance level of the Nemenyi test")
     parser.add_argument("--formats", default="png,pdf", help="figure formats, comma-separated (default png,pdf)")
     parser.add_argument("--no-plots", action="store_true", help="write tables and data only")
+    parser.add_argument("--per-benchmark-figures", type=_switch, default=None, metavar="{auto,on,off}",
+                        help="an anytime figure per benchmark (default auto: when there are at most 8 benchmarks; "
+                             "a suite of more gets its suite figure only)")
     parser.add_argument("--setup-keys", default="method",
                         help="metadata keys labelling the compared setups, comma-separated (default method; "
                              "e.g. experiment,method to compare experiments)")
@@ -67,6 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             formats=[f.strip() for f in args.formats.split(",") if f.strip()],
             setup_keys=[k.strip() for k in args.setup_keys.split(",") if k.strip()],
             metric=args.metric, mode=args.mode, plots=not args.no_plots,
+            per_benchmark_figures=args.per_benchmark_figures,
         )
     except (FileNotFoundError, ValueError) as error:
         print(f"mfbench.analysis: error: {error}", file=sys.stderr)
@@ -82,6 +88,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("  final average ranks: " + ", ".join(f"{ranks.setups[i]} {ranks.average_ranks[i]:.2f}"
                                                     for i in order)
               + (f" (CD {ranks.cd:.2f}, Friedman p = {ranks.friedman.p_chi2:.3g})" if ranks.cd is not None else ""))
+    suite = analysis.suite
+    if suite is not None and suite.ranks.friedman is not None:  # a suite has >= 2 instances: always tested
+        average = suite.ranks.average_ranks
+        print(f"  suite of {len(suite.instances)} benchmarks, average ranks over instances: "
+              + ", ".join(f"{suite.setups[i]} {average[i]:.2f}" for i in average.argsort(kind="stable"))
+              + f" (CD {suite.ranks.cd:.2f}, Friedman p = {suite.ranks.friedman.p_chi2:.3g})")
     print(f"  {len(analysis.report.warnings)} warning(s), see {analysis.out / 'report.md'}")
     print(f"  wrote {len(analysis.files)} files to {analysis.out} in {time.perf_counter() - started:.1f} s")
     return 0

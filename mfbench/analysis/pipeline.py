@@ -12,6 +12,14 @@ Output folder (default ``<root>/analysis``):
   :data:`~mfbench.analysis.load.TRAJECTORY_COLUMNS`); ``runs.csv``: one row per run;
 - ``curves.parquet``: the aggregated curves;
 - ``report.md``: what was noticed (unfinished runs, missing seeds, NaN, ...).
+
+A study over several benchmarks is also analysed as a suite (:mod:`mfbench.analysis.suite`:
+one block per benchmark instance, seeds averaged), which adds ``suite.png|pdf`` (normalised
+regret and average rank over instances against the fraction of the budget),
+``cd_diagram_suite.png|pdf``, ``suite_over_time.csv``, ``suite_summary.csv|md|tex``,
+``suite_pairwise.csv`` and a suite section in ``statistics.json|md``. The anytime figures of
+each benchmark are then drawn only for up to :data:`PER_BENCHMARK_FIGURES` benchmarks unless
+asked for (``per_benchmark_figures``). A study of one benchmark is analysed as before.
 """
 from __future__ import annotations
 
@@ -28,6 +36,7 @@ from mfbench.analysis.aggregate import BAND_LABELS, Curves, RegretReference, Sta
 from mfbench.analysis.load import Results, load_results
 from mfbench.analysis.ranking import RankAnalysis, power_notes, rank_analysis
 from mfbench.analysis.report import Report
+from mfbench.analysis.suite import SuiteAnalysis, suite_analysis
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,13 +53,19 @@ class Analysis:
     report: Report
     out: Path
     files: list[Path] = field(default_factory=list)
+    suite: SuiteAnalysis | None = None
+
+
+#: Most benchmarks whose anytime figures are drawn by default: a suite of 34 tasks gets its suite
+#: figure instead of 34 more (``per_benchmark_figures=True`` / ``--per-benchmark-figures on`` draws them).
+PER_BENCHMARK_FIGURES = 8
 
 
 def analyze(root: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, statistic: Statistic = "iqm",
             regret: RegretReference | None = None, extend: bool = False, log_x: bool | None = None,
             log_y: bool | None = None, alpha: float = 0.05, formats: Sequence[str] = ("png", "pdf"),
             setup_keys: Sequence[str] = ("method",), metric: str | None = None, mode: str | None = None,
-            plots: bool = True) -> Analysis:
+            plots: bool = True, per_benchmark_figures: bool | None = None) -> Analysis:
     """Analyse every finished run below ``root`` and write the outputs to ``out``.
 
     Args:
@@ -69,17 +84,21 @@ def analyze(root: str | os.PathLike[str], out: str | os.PathLike[str] | None = N
         setup_keys: metadata keys that label the compared setups (default the method).
         metric, mode: analyse another objective than the runs' metric.
         plots: write figures (False: only tables and data).
+        per_benchmark_figures: draw the anytime figure of every benchmark (True), of none (False),
+            or (None) of each when there are at most :data:`PER_BENCHMARK_FIGURES` benchmarks; a
+            suite's figure is drawn whenever there are several.
     """
     from mfbench.analysis.plots import plot_anytime, safe_name, save_figure, setup_styles
-    from mfbench.analysis.tables import final_table, write_tables
+    from mfbench.analysis.tables import final_table, write_suite_tables, write_tables
 
     root = Path(root)
     out = Path(out) if out is not None else root / "analysis"
     results = load_results(root, metric=metric, mode=mode, setup_keys=setup_keys, exclude=[out])
     curves = aggregate(results, statistic=statistic, regret=regret, extend=extend)
     ranks = rank_analysis(results, alpha=alpha)
+    suite = suite_analysis(results, ranks, statistic) if len(results.benchmarks) > 1 else None
     report = Report()
-    for part in (results.report, curves.report, ranks.report):
+    for part in (results.report, curves.report, ranks.report) + ((suite.ranks.report,) if suite else ()):
         report.extend(part)
     references = curves.references if regret else None
     table = final_table(results, references)
@@ -87,8 +106,14 @@ def analyze(root: str | os.PathLike[str], out: str | os.PathLike[str] | None = N
     out.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
     styles = setup_styles(results.setups())
+    if per_benchmark_figures is None:
+        per_benchmark_figures = len(results.benchmarks) <= PER_BENCHMARK_FIGURES
+        if plots and not per_benchmark_figures:
+            report.info("figures", f"no anytime figure per benchmark: {len(results.benchmarks)} benchmarks (more than "
+                                   f"{PER_BENCHMARK_FIGURES}); the suite figure aggregates them. "
+                                   f"--per-benchmark-figures on draws them.")
     if plots:
-        for benchmark in results.benchmarks:
+        for benchmark in (results.benchmarks if per_benchmark_figures else []):
             if (curves.table["benchmark"] == benchmark).any():
                 info = results.benchmark_info(benchmark)
                 line = None
@@ -104,6 +129,8 @@ def analyze(root: str | os.PathLike[str], out: str | os.PathLike[str] | None = N
                                    reference=line, styles=styles, title=title)
                 files += save_figure(fig, out / f"anytime_{safe_name(benchmark)}", formats)
         files += _rank_figures(ranks, styles, log_x, out, formats, report)
+        if suite is not None:
+            files += _suite_figures(suite, styles, log_x, out, formats)
 
     if not ranks.over_time.empty:
         path = out / "ranks_over_time.csv"
@@ -111,8 +138,16 @@ def analyze(root: str | os.PathLike[str], out: str | os.PathLike[str] | None = N
         files.append(path)
     metrics = _metric_phrase(results)
     stats = ranks.to_dict()
+    markdown = statistics_markdown(ranks, f"final best {metrics}")
+    if suite is not None:
+        stats["suite"] = suite.to_dict()
+        markdown += "\n" + suite_statistics_markdown(suite, f"final best {metrics}")
+        files += write_suite_tables(suite, out)
+        path = out / "suite_over_time.csv"
+        suite.over_time().to_csv(path, index=False)
+        files.append(path)
     for name, text in (("statistics.json", json.dumps(_jsonable(stats), indent=2) + "\n"),
-                       ("statistics.md", statistics_markdown(ranks, f"final best {metrics}"))):
+                       ("statistics.md", markdown)):
         (out / name).write_text(text, encoding="utf-8")
         files.append(out / name)
     modes = {b: ("min" if regret else results.benchmark_info(b)["mode"]) for b in results.benchmarks}
@@ -127,7 +162,7 @@ def analyze(root: str | os.PathLike[str], out: str | os.PathLike[str] | None = N
               f"{', regret w.r.t. ' + regret if regret else ''}.\n\n")
     (out / "report.md").write_text(header + report.to_markdown(), encoding="utf-8")
     files.append(out / "report.md")
-    return Analysis(results, curves, ranks, table, report, out, files)
+    return Analysis(results, curves, ranks, table, report, out, files, suite)
 
 
 #: How each regret reference is named in titles and captions.
@@ -203,6 +238,30 @@ def _rank_figures(ranks: RankAnalysis, styles: dict[str, dict[str, Any]], log_x:
     return files
 
 
+def _suite_figures(suite: SuiteAnalysis, styles: dict[str, dict[str, Any]], log_x: bool | None, out: Path,
+                   formats: Sequence[str]) -> list[Path]:
+    """The suite figure and the critical-difference diagram over instances."""
+    from mfbench.analysis.plots import plot_cd_diagram, plot_suite, save_figure
+
+    files = save_figure(plot_suite(suite, styles=styles, log_x=log_x is not False), out / "suite", formats)
+    title = f"Critical-difference diagram over {len(suite.instances)} benchmark instances, final average ranks"
+    files += save_figure(plot_cd_diagram(suite.ranks, title=title, styles=styles), out / "cd_diagram_suite", formats)
+    return files
+
+
+def suite_statistics_markdown(suite: SuiteAnalysis, quantity: str = "final best value") -> str:
+    """The suite's section of ``statistics.md``: its rank statistics over instances and why blocks are instances."""
+    body = statistics_markdown(suite.ranks, f"{quantity}, averaged over the seeds,")
+    body = body.replace("# Rank statistics at the end of the budget\n",
+                        f"# The suite: rank statistics over {len(suite.instances)} benchmark instances\n\n"
+                        "The ranks above count one block per (benchmark, seed). Seeds of one benchmark are not "
+                        "independent data sets, so a study over several benchmarks is also tested as Demšar (2006) "
+                        "tests classifiers over data sets: one block per benchmark instance, each method's final best "
+                        "averaged over its seeds there (the seeds on which every method ran), then ranked. These are "
+                        "the average ranks of suite_summary.md and of cd_diagram_suite.\n", 1)
+    return body
+
+
 def statistics_markdown(ranks: RankAnalysis, quantity: str = "final best value") -> str:
     """The rank statistics as Markdown, with one sentence on what each test means.
 
@@ -214,8 +273,8 @@ def statistics_markdown(ranks: RankAnalysis, quantity: str = "final best value")
         return "\n".join(lines) + (f"\nOne method ({', '.join(ranks.setups) or 'none'}) ran on every benchmark: "
                                    f"there is nothing to rank it against, so no ranks, Friedman or Nemenyi test and no "
                                    f"critical-difference diagram. Analyse a folder holding several methods.\n")
-    lines.append(f"{k} methods ranked by their {quantity} in each of {n} block{'s' if n != 1 else ''} (a block is one "
-                 f"seed of one benchmark on which every method ran). Rank 1 = best; ties share the average rank.\n")
+    lines.append(f"{k} methods ranked by their {quantity} in each of {n} block{'s' if n != 1 else ''} (a block is "
+                 f"{ranks.words['definition']}). Rank 1 = best; ties share the average rank.\n")
     if n == 0:
         return "\n".join(lines) + "\nNo block in which every method has a run: nothing to rank (see report.md).\n"
     lines += ["| method | average rank |", "|---|---:|"]

@@ -1,4 +1,4 @@
-"""Figures: anytime curves per benchmark, average rank over time, critical-difference diagram.
+"""Figures: anytime curves per benchmark, average rank over time, critical-difference diagram, a suite's curves.
 
 matplotlib is imported inside the functions with the non-interactive Agg backend, so
 figures can be written on machines without a display. Each setup keeps one colour and
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from mfbench.analysis.ranking import RankAnalysis
+    from mfbench.analysis.suite import SuiteAnalysis
 
 #: Most points drawn per curve; longer curves are sampled (exactly, as a step function).
 MAX_POINTS = 3000
@@ -316,12 +317,83 @@ def plot_cd_diagram(ranks: "RankAnalysis", title: str | None = None,
         xs = average[group]
         ax.plot([xs.min() - 0.03, xs.max() + 0.03], [y, y], color="k", linewidth=3.5, solid_capstyle="round")
     f = ranks.friedman
-    subtitle = (f"Friedman χ² = {f.chi2:.3g}, p = {f.p_chi2:.3g}; N = {f.n_blocks} blocks (benchmark x seed)"
+    subtitle = (f"Friedman χ² = {f.chi2:.3g}, p = {f.p_chi2:.3g}; N = {f.n_blocks} blocks ({ranks.words['short']})"
                 if f is not None else "")
     if power_notes(ranks):
         subtitle += "\nfew blocks: the tests have little power (see statistics.md)"
     ax.set_title((title or "Critical-difference diagram, final average ranks") + ("\n" + subtitle if subtitle else ""),
                  fontsize=11)
+    return fig
+
+
+def plot_suite(suite: "SuiteAnalysis", styles: dict[str, dict[str, Any]] | None = None, log_x: bool = True,
+               log_y: bool | None = None) -> "Figure":
+    """A suite's anytime curves, aggregated over its benchmark instances (:mod:`mfbench.analysis.suite`).
+
+    Left: the normalised regret (0 = the best value any run reached on the instance, 1 = the
+    worst best-so-far), the seed mean per instance summarised over instances with the suite's
+    statistic and its band. Right: the average rank over instances of the seed means (1 = best,
+    at the top). Both against the fraction of each instance's simulated budget, so instances
+    with different budgets share the axis. One figure however many instances: the per-benchmark
+    figures are optional (``analyze(per_benchmark_figures=...)``).
+
+    Args:
+        suite: from :func:`~mfbench.analysis.suite.suite_analysis`.
+        styles: from :func:`setup_styles`.
+        log_x: log-scaled fraction axis (the default: most happens early).
+        log_y: log-scaled regret axis; None decides from the data (:func:`auto_log`); zero
+            regret is then drawn at the bottom.
+
+    Returns:
+        The figure; ``fig.axes[0]`` the regret, ``fig.axes[1]`` the ranks.
+    """
+    plt = _pyplot()
+    styles = styles or setup_styles(suite.setups)
+    data = suite.over_time()
+    if log_y is None:
+        log_y = auto_log(data["center"].to_numpy(), ratio=30.0)
+    floor = None
+    if log_y:
+        values = data[["center", "lower"]].to_numpy(dtype=np.float64).ravel()
+        positive = values[values > 0]
+        floor = float(positive.min()) / 2 if positive.size else 1e-6
+    fig = plt.figure(figsize=(10.5, 4.6), dpi=150, layout="constrained")
+    regret_ax, rank_ax = fig.subplots(1, 2)
+    for setup in suite.setups:
+        curve = data[data["setup"] == setup]
+        style = styles.get(setup, {})
+        fraction = curve["fraction"].to_numpy(dtype=np.float64)
+        center, lower, upper = (curve[c].to_numpy(dtype=np.float64) for c in ("center", "lower", "upper"))
+        if floor is not None:
+            center, lower, upper = (np.maximum(v, floor) for v in (center, lower, upper))
+        regret_ax.step(fraction, center, where="post", label=setup, linewidth=1.8, **style)
+        if len(suite.instances) > 1:
+            regret_ax.fill_between(fraction, lower, upper, step="post", alpha=0.15, color=style.get("color"),
+                                   linewidth=0)
+        rank_ax.step(fraction, curve["average_rank"], where="post", linewidth=1.8, **style)
+    k = len(suite.setups)
+    rank_ax.set_ylim(k + 0.2, 0.8)
+    rank_ax.set_yticks(np.arange(1, k + 1))
+    rank_ax.set_ylabel("average rank over instances (1 = best)")
+    regret_ax.set_ylabel("normalised regret of best so far" + (", log scale" if log_y else ""))
+    if log_y:
+        regret_ax.set_yscale("log")
+        regret_ax.set_ylim(bottom=floor)
+    for ax in (regret_ax, rank_ax):
+        if log_x:
+            ax.set_xscale("log")
+        ax.set_xlabel("fraction of the simulated budget" + (", log scale" if log_x else ""))
+        ax.grid(True, which="major", alpha=0.3)
+    regret_ax.set_title(f"{STATISTIC_NAMES.get(suite.statistic, suite.statistic)} over instances, band: "
+                        f"{BAND_NAMES.get(suite.statistic, suite.statistic)}", fontsize=10)
+    rank_ax.set_title("ranks of the seed means per instance", fontsize=10)
+    seeds = (f"{suite.n_seeds.min()}" if suite.n_seeds.min() == suite.n_seeds.max()
+             else f"{suite.n_seeds.min()}-{suite.n_seeds.max()}")
+    fig.suptitle(f"Suite of {len(suite.instances)} benchmark instances, {seeds} seeds each (averaged per "
+                 f"instance)", fontsize=11)
+    handles, labels = regret_ax.get_legend_handles_labels()
+    columns = len(labels) if len(labels) <= 6 else -(-len(labels) // -(-len(labels) // 5))
+    fig.legend(handles, labels, loc="outside lower center", ncol=columns, fontsize=9, frameon=False)
     return fig
 
 

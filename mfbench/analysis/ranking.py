@@ -30,6 +30,19 @@ from mfbench.analysis.stats import (
 if TYPE_CHECKING:
     import pandas as pd
 
+#: What a block is, in the words of the texts that speak of blocks (statistics.md, the report,
+#: the CD diagram): ``"seed"``, one seed of one benchmark; ``"instance"``, one benchmark instance of
+#: a suite with its seeds averaged (Demšar 2006's data sets; :mod:`mfbench.analysis.suite`).
+BLOCK_WORDS: dict[str, dict[str, str]] = {
+    "seed": {"short": "benchmark x seed", "plural": "benchmarks x seeds",
+             "definition": "one seed of one benchmark on which every method ran",
+             "more": "Run more seeds or benchmarks."},
+    "instance": {"short": "benchmark instance", "plural": "benchmark instances",
+                 "definition": "one benchmark instance of the suite, each method's final best averaged over the "
+                               "seeds on which every method ran",
+                 "more": "Add benchmark instances (more seeds do not add blocks)."},
+}
+
 
 @dataclass
 class RankAnalysis:
@@ -37,8 +50,10 @@ class RankAnalysis:
 
     Attributes:
         setups: the ``k`` compared setups (sorted).
-        blocks: ``N`` rows with columns ``benchmark``, ``seed``.
-        final_values: shape ``(N, k)``, each run's best metric at the end of the budget.
+        blocks: ``N`` rows with columns ``benchmark``, ``seed`` (``unit="instance"``:
+            ``benchmark``, ``n_seeds``).
+        final_values: shape ``(N, k)``, each run's best metric at the end of the budget
+            (``unit="instance"``: its mean over the instance's seeds).
         final_ranks: shape ``(N, k)``, ranks within each block (1 = best, ties averaged).
         over_time: long format with columns ``scope`` (``"all"`` or a benchmark),
             ``fraction`` (of the simulated budget), ``setup``, ``average_rank``, ``n_blocks``.
@@ -48,6 +63,11 @@ class RankAnalysis:
         pvalues: pairwise Nemenyi p-values, shape ``(k, k)`` (None when not computed).
         cliques: groups of setups (indices into ``setups``) not significantly different.
         report: what was left out and why.
+        unit: what a block is, a key of :data:`BLOCK_WORDS`.
+        fractions: shape ``(T,)``, the time grid of ``values_over_time`` (fractions of the
+            budget); None when nothing was ranked.
+        values_over_time: shape ``(N, T, k)``, each ranked run's best metric so far on the
+            grid (the suite analysis aggregates it over instances); None when nothing was ranked.
     """
 
     setups: list[str]
@@ -62,6 +82,14 @@ class RankAnalysis:
     pvalues: np.ndarray | None = None
     cliques: list[list[int]] = field(default_factory=list)
     report: Report = field(default_factory=Report)
+    unit: str = "seed"
+    fractions: np.ndarray | None = None
+    values_over_time: np.ndarray | None = None
+
+    @property
+    def words(self) -> dict[str, str]:
+        """How the texts name a block of this analysis (:data:`BLOCK_WORDS`)."""
+        return BLOCK_WORDS[self.unit]
 
     @property
     def average_ranks(self) -> np.ndarray:
@@ -73,7 +101,10 @@ class RankAnalysis:
         out: dict[str, Any] = {
             "setups": self.setups,
             "n_blocks": int(len(self.blocks)),
-            "blocks": [{"benchmark": b, "seed": int(s)} for b, s in zip(self.blocks["benchmark"], self.blocks["seed"])],
+            "blocks": ([{"benchmark": b, "seed": int(s)} for b, s in zip(self.blocks["benchmark"], self.blocks["seed"])]
+                       if self.unit == "seed" else
+                       [{"benchmark": b, "n_seeds": int(n)} for b, n in zip(self.blocks["benchmark"],
+                                                                            self.blocks["n_seeds"])]),
             "average_ranks": dict(zip(self.setups, map(float, self.average_ranks))),
             "alpha": self.alpha,
         }
@@ -122,11 +153,12 @@ def rank_analysis(results: Results, alpha: float = 0.05, grid_size: int = 100) -
     values = _best_so_far_on_grid(results, blocks, fractions)
     ranks = _rank_within_blocks(values, blocks.modes)
     over_time = _average_ranks_over_time(results.benchmarks, block_frame, common, fractions, ranks)
-    analysis = RankAnalysis(common, block_frame, values[:, -1, :], ranks[:, -1, :], over_time, alpha, report=report)
+    analysis = RankAnalysis(common, block_frame, values[:, -1, :], ranks[:, -1, :], over_time, alpha, report=report,
+                            fractions=fractions, values_over_time=values)
     if len(blocks.keys) < 2:
         report.warn("ranks", "one block only: no Friedman test or critical difference (run more seeds).")
         return analysis
-    _test_final_ranks(analysis)
+    fill_tests(analysis)
     for note in power_notes(analysis):
         report.warn("power", note)
     return analysis
@@ -137,7 +169,7 @@ FEW_BLOCKS = 10
 
 
 def power_notes(analysis: RankAnalysis) -> list[str]:
-    """Warnings that the tests have too few blocks (benchmark x seed) to find differences.
+    """Warnings that the tests have too few blocks (benchmark x seed, or instances) to find differences.
 
     With fewer than :data:`FEW_BLOCKS` blocks the Friedman chi-square approximation is
     poor and both tests have little power; with fewer than
@@ -148,15 +180,16 @@ def power_notes(analysis: RankAnalysis) -> list[str]:
     if analysis.cd is None or k < 2:
         return []
     notes = []
+    words = analysis.words
     needed = blocks_for_a_difference(k, analysis.alpha)
     if n < needed:
         notes.append(f"with {n} blocks the critical difference {analysis.cd:.3g} exceeds {k - 1}, the largest "
                      f"possible difference of average ranks of {k} methods: no pair can be declared different. "
-                     f"Use at least {needed} blocks (benchmarks x seeds).")
+                     f"Use at least {needed} blocks ({words['plural']}).")
     if n < FEW_BLOCKS:
-        notes.append(f"only {n} blocks (benchmarks x seeds): the tests have little power, so a difference they do "
+        notes.append(f"only {n} blocks ({words['plural']}): the tests have little power, so a difference they do "
                      f"not find may well exist; Demšar (2006) asks for more than {FEW_BLOCKS} blocks for the "
-                     f"Friedman test's chi-square approximation. Run more seeds or benchmarks.")
+                     f"Friedman test's chi-square approximation. {words['more']}")
     return notes
 
 
@@ -312,7 +345,7 @@ def _average_ranks_over_time(benchmarks: list[str], block_frame: "pd.DataFrame",
     return pd.concat(frames, ignore_index=True)
 
 
-def _test_final_ranks(analysis: RankAnalysis) -> None:
+def fill_tests(analysis: RankAnalysis) -> None:
     """Fill in the Friedman test, Nemenyi ``q_alpha``, critical difference, p-values and cliques.
 
     Needs ``N >= 2`` blocks and ``k >= 2`` setups (``final_ranks`` of shape ``(N, k)``).

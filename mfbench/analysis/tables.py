@@ -3,7 +3,8 @@
 One row per (benchmark, setup): number of seeds, mean ± standard error, median and IQM
 of the runs' final best metric (or regret), and the real (wall-clock) seconds the runs
 took. Written as CSV (full precision), Markdown and LaTeX (best entry per benchmark in
-bold).
+bold). A suite (several benchmarks) gets a summary table too (:func:`write_suite_tables`):
+average rank over instances, wins / ties / losses, and the pairwise wins / ties / losses.
 """
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ import numpy as np
 
 from mfbench.analysis.iqm import iqm
 from mfbench.analysis.load import Results
+from mfbench.analysis.plots import STATISTIC_NAMES
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from mfbench.analysis.suite import SuiteAnalysis
 
 #: Columns of :func:`final_table`.
 TABLE_COLUMNS = ("benchmark", "setup", "n_seeds", "mean", "se", "median", "iqm", "real_seconds_mean",
@@ -165,4 +169,86 @@ def write_tables(table: "pd.DataFrame", modes: dict[str, str], out: Path, stem: 
     table.to_csv(paths[0], index=False)
     paths[1].write_text(to_markdown(table, modes, quantity, caption), encoding="utf-8")
     paths[2].write_text(to_latex(table, modes, quantity, caption), encoding="utf-8")
+    return paths
+
+
+#: Columns of the suite summary in its Markdown and LaTeX forms, with their headings.
+_SUITE_HEADERS = (("setup", "method"), ("average_rank", "average rank"), ("n_instances", "instances"),
+                  ("n_best", "best on"), ("wins", "wins"), ("ties", "ties"), ("losses", "losses"),
+                  ("final_normalised_regret", "final normalised regret"))
+
+
+def suite_caption(suite: "SuiteAnalysis") -> str:
+    """What the suite tables' numbers are, in one paragraph."""
+    n = len(suite.instances)
+    seeds = (f"{suite.n_seeds.min()}" if suite.n_seeds.min() == suite.n_seeds.max()
+             else f"{suite.n_seeds.min()}-{suite.n_seeds.max()}")
+    return (f"Suite of {n} benchmark instances ({seeds} seeds each, averaged per instance). Average rank: the mean "
+            f"over instances of each method's rank of its seed-mean final best (1 = best, ties share the average "
+            f"rank). Best on: instances where it ranks first (shared firsts count). Wins / ties / losses: summed over "
+            f"every other method and instance, comparing seed means. Final normalised regret: "
+            f"{STATISTIC_NAMES.get(suite.statistic, suite.statistic)} over instances of the seed-mean regret at the "
+            f"end of the budget, min-max normalised per instance (0 = the best value any run reached, 1 = the worst "
+            f"best-so-far).")
+
+
+def _suite_rows(suite: "SuiteAnalysis") -> list[list[str]]:
+    rows = []
+    for _, row in suite.summary_table().iterrows():
+        cells = []
+        for key, _heading in _SUITE_HEADERS:
+            value = row[key]
+            cells.append(str(value) if key == "setup" else
+                         f"{value:.3f}" if key in ("average_rank", "final_normalised_regret") else str(int(value)))
+        rows.append(cells)
+    return rows
+
+
+def _pairwise_cells(suite: "SuiteAnalysis") -> list[list[str]]:
+    """Rows of the pairwise matrix: ``wins/ties/losses`` of the row method against the column method."""
+    rows = []
+    for i, a in enumerate(suite.setups):
+        rows.append([a] + ["–" if i == j else f"{suite.wins[i, j]}/{suite.ties[i, j]}/{suite.wins[j, i]}"
+                           for j in range(len(suite.setups))])
+    return rows
+
+
+def suite_markdown(suite: "SuiteAnalysis") -> str:
+    """The suite summary and the pairwise wins / ties / losses as Markdown, under :func:`suite_caption`."""
+    headers = [heading for _, heading in _SUITE_HEADERS]
+    lines = [suite_caption(suite), "", "| " + " | ".join(headers) + " |",
+             "|---|" + "---:|" * (len(headers) - 1)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in _suite_rows(suite)]
+    lines += ["", f"Pairwise wins/ties/losses of the row method against the column method over "
+                  f"{len(suite.instances)} instances:", "",
+              "| | " + " | ".join(suite.setups) + " |", "|---|" + "---:|" * len(suite.setups)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in _pairwise_cells(suite)]
+    return "\n".join(lines) + "\n"
+
+
+def suite_latex(suite: "SuiteAnalysis") -> str:
+    """The suite summary and the pairwise matrix as two booktabs tabulars, the caption as ``%`` comments."""
+    headers = [_latex_escape(heading) for _, heading in _SUITE_HEADERS]
+    lines = [f"% {line}" for line in textwrap.wrap(suite_caption(suite), 98)]
+    lines += [r"\begin{tabular}{l" + "r" * (len(headers) - 1) + "}", r"\toprule", " & ".join(headers) + r" \\",
+              r"\midrule"]
+    lines += [" & ".join(_latex_escape(c) for c in cells) + r" \\" for cells in _suite_rows(suite)]
+    lines += [r"\bottomrule", r"\end{tabular}", "",
+              "% pairwise wins/ties/losses of the row method against the column method",
+              r"\begin{tabular}{l" + "r" * len(suite.setups) + "}", r"\toprule",
+              " & " + " & ".join(_latex_escape(s) for s in suite.setups) + r" \\", r"\midrule"]
+    lines += [" & ".join(_latex_escape(c).replace("–", "--") for c in cells) + r" \\"
+              for cells in _pairwise_cells(suite)]
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_suite_tables(suite: "SuiteAnalysis", out: Path) -> list[Path]:
+    """Write ``suite_summary.csv|md|tex`` and ``suite_pairwise.csv`` into ``out``; return their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "suite_summary.csv", out / "suite_summary.md", out / "suite_summary.tex", out / "suite_pairwise.csv"]
+    suite.summary_table().to_csv(paths[0], index=False)
+    paths[1].write_text(suite_markdown(suite), encoding="utf-8")
+    paths[2].write_text(suite_latex(suite), encoding="utf-8")
+    suite.pairwise_table().to_csv(paths[3], index=False)
     return paths

@@ -10,6 +10,15 @@ callable) of a study into one folder; they are named after what they read instea
   ``path/file.py:objective`` -> ``objective``);
 - either, with ``benchmark.name=NAME``: ``NAME`` (for two files with the same stem).
 
+A YAHPO Gym benchmark is one instance (an OpenML task) of a scenario, and its YAML's instance
+is a key a sweep can vary (``benchmark=yahpo_rbv2_xgboost benchmark.blackbox.instance=29,1220``),
+so its name ends with the instance, and for ``benchmark=yahpo`` with the scenario too
+(``yahpo_rbv2_xgboost_1220``, ``yahpo_lcbench_7593``): two instances never share a folder. A
+part the option already names is not repeated (``yahpo_lcbench_3945`` stays as it is, and so
+does a name read back from a run's metadata). Runs finished before this naming live in the
+option's folder (``yahpo_rbv2_xgboost/``); :mod:`mfbench.results.benchmark_folder` finds them
+there by their fingerprint, which the name is no part of.
+
 A derived name is made filesystem-safe (every character but letters, digits, ``.``, ``_``
 and ``-`` becomes ``_``); an explicit one must already be. The run directory of
 ``conf/config.yaml`` gets the name from the resolver ``${mfbench_benchmark_name:<option>}``
@@ -35,6 +44,12 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 _SAFE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 #: the OmegaConf resolver ``conf/config.yaml`` names the run directory with
 RESOLVER = "mfbench_benchmark_name"
+#: ``_target_`` prefixes of YAHPO Gym benchmarks (of the node, or of its ``blackbox``): the
+#: generic ``benchmark=yahpo`` factory and the two YAHPO data sources' blackbox factories
+YAHPO_TARGETS = ("mfbench.benchmarks.yahpo.", "mfbench.blackbox.sources.yahpo.",
+                 "mfbench.blackbox.sources.yahpo_lcbench.")
+#: the keys of a YAHPO node (or of its ``blackbox``) that name the benchmark's instance, in name order
+INSTANCE_KEYS = ("scenario", "instance")
 
 
 def benchmark_name(option: str, node: Mapping[str, Any] | None) -> str:
@@ -51,11 +66,36 @@ def benchmark_name(option: str, node: Mapping[str, Any] | None) -> str:
     explicit = node.get(NAME_KEY)
     if explicit is not None:
         return check_name(str(explicit))
-    source = node.get(GENERIC_OPTIONS[option]) if option in GENERIC_OPTIONS else None
+    if option not in GENERIC_OPTIONS:
+        return option + instance_suffix(option, node)
+    source = node.get(GENERIC_OPTIONS[option])
     if not isinstance(source, str) or not source:  # a missing path (``???``): its error comes later, at resolve
         return option
     derived = table_stem(source) if option == "table" else callable_name(source)
     return safe_name(derived) or option
+
+
+def instance_suffix(option: str, node: Mapping[str, Any]) -> str:
+    """``"_<scenario>_<instance>"`` of a YAHPO benchmark node, without the parts ``option`` names already.
+
+    ``""`` for any other benchmark (its option names it), and for a part that is unset
+    (``instance: null``, the scenario's default: the option plus the scenario names it).
+    A part counts as named when it is one or more whole ``_``-separated words of the option
+    (``rbv2_xgboost`` in ``yahpo_rbv2_xgboost``, ``3945`` in ``yahpo_lcbench_3945``, not
+    ``29`` in ``yahpo_lcbench_2900``).
+    """
+    blackbox = node.get("blackbox")
+    blackbox = blackbox if isinstance(blackbox, Mapping) else {}
+    if not any(str(where.get("_target_") or "").startswith(YAHPO_TARGETS) for where in (node, blackbox)):
+        return ""
+    suffix = ""
+    for key in INSTANCE_KEYS:
+        value = node.get(key)
+        value = blackbox.get(key) if value is None else value
+        if value is None or value == "" or f"_{value}_" in f"_{option}{suffix}_":
+            continue
+        suffix += f"_{safe_name(str(value))}"
+    return suffix
 
 
 def table_stem(path: str) -> str:
@@ -97,8 +137,13 @@ def _resolve(option: str, *, _root_: Any) -> str:
     """
     from omegaconf import OmegaConf
 
-    node = {key: OmegaConf.select(_root_, f"benchmark.{key}", default=None, throw_on_missing=False)
-            for key in (NAME_KEY, *GENERIC_OPTIONS.values())}
+    def select(key: str) -> Any:
+        return OmegaConf.select(_root_, f"benchmark.{key}", default=None, throw_on_missing=False)
+
+    # only the keys the name is made of: the rest of the node may hold values missing until the run
+    keys = (NAME_KEY, *GENERIC_OPTIONS.values(), "_target_", *INSTANCE_KEYS)
+    node: dict[str, Any] = {key: select(key) for key in keys}
+    node["blackbox"] = {key: select(f"blackbox.{key}") for key in ("_target_", *INSTANCE_KEYS)}
     return benchmark_name(option, node)
 
 

@@ -7,16 +7,16 @@ stem would share a folder and be analysed as one benchmark: :func:`check_one_ben
 refuses that, from the ``benchmark_source`` every finished run records in its metadata.
 
 Before that naming, every table run lived in ``<experiment>/table/...`` (every function run
-in ``function/...``). Such a finished run is not recomputed: :func:`finished_in_old_folder`
-finds it there by its config fingerprint (unchanged: ``benchmark.name`` is not part of it),
-and the run is skipped where it lies.
+in ``function/...``), and every YAHPO run in the folder of its option (``yahpo_rbv2_xgboost/``,
+now ``yahpo_rbv2_xgboost_29/``: the name ends with the instance). Such a finished run is not
+recomputed: :func:`finished_in_old_folder` finds it there by its config fingerprint
+(unchanged: the name is not part of it), and the run is skipped where it lies.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from mfbench.config.benchmark_name import GENERIC_OPTIONS
 from mfbench.errors import ConfigError
 from mfbench.results.store import METADATA_FILE, RunDirectory
 
@@ -86,12 +86,13 @@ def check_one_benchmark(run_dir: str | Path, name: str, source: str | None) -> N
 
 
 def old_run_dir(run_dir: str | Path, option: str, name: str) -> Path | None:
-    """Where the run lived before generic benchmarks were named: the ``<option>`` folder instead of ``<name>``.
+    """Where the run lived before its benchmark was named: the ``<option>`` folder instead of ``<name>``.
 
-    None when the name is the option anyway (every benchmark YAML of its own) or the
-    layout has no folder of that name.
+    None when the name is the option anyway (every benchmark YAML of its own but YAHPO's) or
+    the layout has no folder of that name. Generic benchmarks (tables, callables) and YAHPO
+    instances are named after more than their option (:mod:`mfbench.config.benchmark_name`).
     """
-    if option not in GENERIC_OPTIONS or name == option:
+    if name == option:
         return None
     run_dir = Path(run_dir)
     folder = benchmark_folder(run_dir, name)
