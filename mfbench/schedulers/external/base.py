@@ -61,6 +61,8 @@ class ProposalFilter:
         self.space = problem.config_space
         # points_to_evaluate=[]: the library chooses the first configuration, not our midpoint
         self._seen = RandomSearcher(problem=problem, points_to_evaluate=[])
+        # our own mask of evaluated table rows, for the nearest-unseen-row search
+        self._seen_rows = np.zeros(len(self.space.table), dtype=bool) if self.space.table is not None else None
 
     @property
     def exhausted(self) -> bool:
@@ -83,9 +85,9 @@ class ProposalFilter:
         if self.exhausted:
             return None
         target = self._encode_partial(config)
-        if self.space.table is not None:
+        if self._seen_rows is not None:
             encoded = self.space.encode_table()
-            unseen = np.flatnonzero(~self._seen._seen_rows)  # type: ignore[operator]
+            unseen = np.flatnonzero(~self._seen_rows)
             distances = ((encoded[unseen] - target) ** 2).sum(axis=1)
             return self.space.config_at(int(unseen[int(np.argmin(distances))]))
         if self.space.is_finite and self.space.size <= _MAX_ENUMERATED:
@@ -97,6 +99,8 @@ class ProposalFilter:
     def mark(self, config: Config) -> None:
         """Record ``config`` as evaluated (it must be legal)."""
         self._seen.mark_seen(config)
+        if self._seen_rows is not None:
+            self._seen_rows[self.space.index_of(config)] = True
 
     def _encode_partial(self, config: Config) -> np.ndarray:
         # a proposal may hold values our encoding cannot place (e.g. outside the bounds
