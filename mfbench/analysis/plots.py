@@ -44,6 +44,14 @@ def setup_styles(setups: Sequence[str]) -> dict[str, dict[str, Any]]:
             for i, s in enumerate(setups)}
 
 
+def _log_floor(data: Any, default: float) -> float:
+    """Where a log y-axis bottoms out: half the smallest positive centre or lower band value
+    (a zero regret cannot be drawn on a log axis), ``default`` if there is none."""
+    values = data[["center", "lower"]].to_numpy(dtype=np.float64).ravel()
+    positive = values[values > 0]
+    return float(positive.min()) / 2 if positive.size else default
+
+
 def auto_log(values: np.ndarray, ratio: float = 100.0) -> bool:
     """True if the positive ``values`` span more than ``ratio`` (then a log axis helps)."""
     values = np.asarray(values, dtype=np.float64)
@@ -130,11 +138,7 @@ def plot_anytime(curves: "pd.DataFrame", benchmark: str, statistic: str, ylabel:
         log_x = auto_log(data["time"].to_numpy())
     if log_y is None:
         log_y = auto_log(data["center"].to_numpy(), ratio=30.0)
-    floor = None
-    if log_y:
-        values = data[["center", "lower"]].to_numpy(dtype=np.float64).ravel()
-        positive = values[values > 0]
-        floor = float(positive.min()) / 2 if positive.size else 1e-12
+    floor = _log_floor(data, 1e-12) if log_y else None
 
     lines = []  # (setup, time, center, lower, upper, n) as drawn
     for setup in setups:
@@ -352,11 +356,7 @@ def plot_suite(suite: "SuiteAnalysis", styles: dict[str, dict[str, Any]] | None 
     data = suite.over_time()
     if log_y is None:
         log_y = auto_log(data["center"].to_numpy(), ratio=30.0)
-    floor = None
-    if log_y:
-        values = data[["center", "lower"]].to_numpy(dtype=np.float64).ravel()
-        positive = values[values > 0]
-        floor = float(positive.min()) / 2 if positive.size else 1e-6
+    floor = _log_floor(data, 1e-6) if log_y else None
     fig = plt.figure(figsize=(10.5, 4.6), dpi=150, layout="constrained")
     regret_ax, rank_ax = fig.subplots(1, 2)
     for setup in suite.setups:
