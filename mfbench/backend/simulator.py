@@ -207,7 +207,7 @@ class _Run:
                 raise self._bad_resume(suggestion, next_id, trial)
         else:
             config = suggestion.config
-            if config.__class__ is not dict and not isinstance(config, dict) or not self._in_space(config):
+            if not isinstance(config, dict) or not self._in_space(config):
                 raise self._contract_error(f"suggest(trial_id={next_id})", f"asked to start {config!r}",
                                            f"a dict of the search space's values for {self.space.names} (a "
                                            "configuration from problem.config_space.sample(rng) or a Searcher)")
@@ -257,8 +257,9 @@ class _Run:
         mask = (self.fidelities > trial.last_fidelity) & (self.fidelities <= milestone)
         fidelities = self.fidelities[mask]
         objectives = self.blackbox.evaluate(trial.config, trial.table_seed, fidelities)
-        elapsed = objectives[:, self.elapsed_index] - trial.last_elapsed
-        if not self.cumulative:
+        if self.cumulative:
+            elapsed = objectives[:, self.elapsed_index] - trial.last_elapsed
+        else:
             # each fidelity of the segment is its own evaluation from scratch, run one after the
             # other and charged its whole elapsed time (at least the minimum step): the checkpoint
             # saves the re-evaluation of the fidelities at or below it, not their time

@@ -63,15 +63,18 @@ class RunGroup:
 
 
 def group_runs(job_overrides: Sequence[Sequence[str]], runs_per_job: int, own_job: Sequence[str],
-               runs_per_own_job: int = 1) -> list[RunGroup]:
+               runs_per_own_job: int = 1, max_shared_jobs: int | None = None) -> list[RunGroup]:
     """Pack runs into jobs: ``own_job`` matches ``runs_per_own_job`` at a time, the others
-    ``runs_per_job`` at a time.
+    ``runs_per_job`` at a time (more, when that would make more than ``max_shared_jobs`` jobs).
 
     Args:
         job_overrides: the overrides of each run, in launch order.
         runs_per_job: how many non-matching runs share a job (>= 1).
         own_job: ``fnmatch`` patterns; runs with an override matching one get jobs of their own.
         runs_per_own_job: how many matching runs share one of those jobs (>= 1).
+        max_shared_jobs: at most about this many shared jobs: every job is a fresh Python process
+            (about a second of imports and composition), so a sweep of a thousand cheap runs
+            would spend more time starting processes than running; None: no limit.
 
     Returns:
         The groups, own jobs first (in order: they are the long ones, so the cheap shared
@@ -88,6 +91,8 @@ def group_runs(job_overrides: Sequence[Sequence[str]], runs_per_job: int, own_jo
     def packed(indices: list[int], size: int, is_own: bool) -> list[RunGroup]:
         return [RunGroup(tuple(indices[i:i + size]), is_own) for i in range(0, len(indices), size)]
 
+    if max_shared_jobs is not None and shared:
+        runs_per_job = max(runs_per_job, -(-len(shared) // max_shared_jobs))
     return packed(own, runs_per_own_job, True) + packed(shared, runs_per_job, False)
 
 
@@ -260,9 +265,9 @@ class _GroupingLauncher(BaseSubmititLauncher):
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
         assert self.config is not None
         runs = [(list(o), initial_job_idx + i) for i, o in enumerate(job_overrides)]
-        shared = sum(not any(fnmatch.fnmatchcase(o, p) for o in r[0] for p in self.own_job) for r in runs)
-        per_job = self._runs_per_shared_job(shared)
-        groups = group_runs([r[0] for r in runs], per_job, self.own_job, self.runs_per_own_job)
+        groups = group_runs([r[0] for r in runs], self.runs_per_job, self.own_job, self.runs_per_own_job,
+                            self._max_shared_jobs())
+        per_job = max((len(g.indices) for g in groups if not g.own), default=self.runs_per_job)
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
         own = sum(g.own for g in groups)
@@ -273,9 +278,9 @@ class _GroupingLauncher(BaseSubmititLauncher):
         self._submit_and_wait(groups, runs, results)
         return [r if r is not None else _failed(runs[i][0], "no result") for i, r in enumerate(results)]
 
-    def _runs_per_shared_job(self, shared: int) -> int:
-        """How many of the ``shared`` cheap runs go into one job (the launcher's ``runs_per_job``)."""
-        return self.runs_per_job
+    def _max_shared_jobs(self) -> int | None:
+        """At most this many shared jobs (None: exactly ``runs_per_job`` runs per shared job)."""
+        return None
 
     def _submit_and_wait(self, groups: list[RunGroup], runs: list[tuple[list[str], int]],
                          results: list[Optional[JobReturn]]) -> None:
@@ -334,16 +339,10 @@ class LocalLauncher(_GroupingLauncher):
             raise ValueError(f"hydra.launcher.jobs_per_cpu must be >= 1 (or null), got {jobs_per_cpu}")
         self.jobs_per_cpu = None if jobs_per_cpu is None else int(jobs_per_cpu)
 
-    def _runs_per_shared_job(self, shared: int) -> int:
-        """``runs_per_job``, or more when that would start more than ``jobs_per_cpu`` jobs per slot.
-
-        Every job is a fresh Python process (about a second of imports and composition here), so
-        a sweep of a thousand cheap runs spends more time starting processes than running; a few
-        jobs per slot keep the load balanced at the end of the sweep.
-        """
-        if self.jobs_per_cpu is None or shared == 0:
-            return self.runs_per_job
-        return max(self.runs_per_job, -(-shared // (self.jobs_per_cpu * self.array_parallelism)))
+    def _max_shared_jobs(self) -> int | None:
+        """``jobs_per_cpu`` shared jobs per parallel slot: few process start-ups, and still enough
+        jobs to keep the load balanced at the end of the sweep."""
+        return None if self.jobs_per_cpu is None else self.jobs_per_cpu * self.array_parallelism
 
     def _submit_and_wait(self, groups: list[RunGroup], runs: list[tuple[list[str], int]],
                          results: list[Optional[JobReturn]]) -> None:

@@ -101,8 +101,12 @@ def test_a_big_local_sweep_packs_its_cheap_runs_into_a_few_jobs_per_slot() -> No
     from mfbench.sweeps.launcher import LocalLauncher
 
     launcher = LocalLauncher(array_parallelism=2, jobs_per_cpu=4, runs_per_job=4)
-    assert launcher._runs_per_shared_job(6) == 4  # small sweeps: runs_per_job
-    assert launcher._runs_per_shared_job(1000) == 125  # 1,000 runs: 8 shared jobs, 4 per slot
-    assert LocalLauncher(array_parallelism=2, jobs_per_cpu=None, runs_per_job=4)._runs_per_shared_job(1000) == 4
+    cheap = [["method=asha_stop", f"seed={s}"] for s in range(1000)]
+    assert launcher._max_shared_jobs() == 8
+    assert len(group_runs(cheap[:6], 4, [], max_shared_jobs=8)) == 2  # small sweeps: runs_per_job
+    groups = group_runs(cheap, 4, [], max_shared_jobs=8)  # 1,000 runs: 8 shared jobs, 4 per slot
+    assert len(groups) == 8 and {len(g.indices) for g in groups} == {125}
+    assert LocalLauncher(array_parallelism=2, jobs_per_cpu=None, runs_per_job=4)._max_shared_jobs() is None
+    assert len(group_runs(cheap, 4, [])) == 250
     with pytest.raises(ValueError, match="jobs_per_cpu must be >= 1"):
         LocalLauncher(array_parallelism=2, jobs_per_cpu=0)
