@@ -56,8 +56,12 @@ def cache_root(cache_dir: str | os.PathLike[str] | None = None) -> Path:
         return Path(cache_dir).expanduser()
     if os.environ.get(ENV_VAR):
         return Path(os.environ[ENV_VAR]).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(xdg).expanduser() / "mfbench" / "blackboxes"
+    return _user_cache() / "blackboxes"
+
+
+def _user_cache() -> Path:
+    """``$XDG_CACHE_HOME/mfbench`` (``~/.cache/mfbench`` by default)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")).expanduser() / "mfbench"
 
 
 def sha256_of(path: str | os.PathLike[str], chunk: int = 1 << 22) -> str:
@@ -189,9 +193,8 @@ def _stamp_path(directory: Path) -> Path:
     """The stamp beside the data if we may write there, else in the user's own cache."""
     if os.access(directory, os.W_OK):
         return directory / STAMP
-    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     key = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:24]
-    return Path(xdg).expanduser() / "mfbench" / "verified" / f"{key}.json"
+    return _user_cache() / "verified" / f"{key}.json"
 
 
 def _read_stamp(path: Path) -> dict[str, Any]:
