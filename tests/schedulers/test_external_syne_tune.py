@@ -29,6 +29,7 @@ from syne_tune.optimizer.scheduler import (  # noqa: E402
 from mfbench.schedulers.external.syne_tune_current import (  # noqa: E402
     SCHEDULERS,
     SyneTuneScheduler,
+    check_version,
     from_syne_tune_config,
     to_syne_tune_config,
     to_syne_tune_space,
@@ -101,6 +102,13 @@ def test_missing_library_fails_at_once_with_the_pip_command(monkeypatch: pytest.
     for scheduler in SCHEDULERS:
         with pytest.raises(ConfigError, match=r"pip install 'mfbench\[synetune\]'"):
             SyneTuneScheduler(_problem(MIXED), scheduler=scheduler)  # type: ignore[arg-type]
+
+
+def test_an_older_syne_tune_is_refused_with_the_pip_command() -> None:
+    with pytest.raises(ConfigError, match=r"syne-tune 0\.13\.0 is installed.*pip install 'mfbench\[synetune\]'"):
+        check_version("0.13.0", "syne_tune_asha")
+    check_version("0.16.0", "syne_tune_asha")
+    check_version("1.0.0", "syne_tune_asha")
 
 
 @pytest.mark.parametrize(
@@ -184,6 +192,28 @@ def test_runs_stop_trials_and_are_reproducible(scheduler_name: str, mode: str) -
     lengths = [len(decisions) for _, decisions in first]
     assert min(lengths) == 1 and max(lengths) == 27  # some stopped at the first rung, some ran to the end
     assert all(d[-1] is Decision.STOP and all(x is Decision.CONTINUE for x in d[:-1]) for _, d in first)
+
+
+def test_syne_tune_alone_depends_on_numpys_global_state() -> None:
+    """Why the adapter swaps the global state: a seeded 0.16 ASHA still draws from it."""
+    from syne_tune.backend.trial_status import Trial
+    from syne_tune.optimizer.baselines import ASHA
+
+    def suggestions(global_seed: int) -> list[dict]:
+        np.random.seed(global_seed)
+        asha = ASHA(to_syne_tune_space(MIXED), metric="loss", time_attr="fidelity", max_t=27, random_seed=0)
+        out = []
+        for tid in range(12):
+            config = asha.suggest().config
+            asha.on_trial_add(Trial(trial_id=tid, config=config, creation_time=None))
+            asha.on_trial_result(Trial(trial_id=tid, config=config, creation_time=None),
+                                 {"loss": float(tid), "fidelity": 1})
+            out.append(config)
+        return out
+
+    first, second = suggestions(1), suggestions(2)
+    assert first[:5] == second[:5]  # its first draws come from its seeded random state
+    assert first[5:] != second[5:]  # then from numpy's global one
 
 
 def test_reproducible_whatever_numpys_global_state_and_leaves_it_alone() -> None:

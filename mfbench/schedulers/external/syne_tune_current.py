@@ -52,6 +52,8 @@ TIME_ATTR = "fidelity"
 _CREATION_TIME = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 SCHEDULERS = ("asha", "bohb")
+#: the oldest Syne Tune whose scheduler API (``baselines.ASHA`` / ``BOHB``, ``suggest()``) this drives
+MIN_VERSION = (0, 16)
 
 
 class _DropPointsToEvaluateWarning(logging.Filter):
@@ -128,6 +130,19 @@ def to_syne_tune_config(space: ConfigSpace, config: Config) -> dict[str, Any]:
     return out
 
 
+def check_version(version: str, method: str) -> None:
+    """Refuse a Syne Tune older than 0.16 (e.g. the 0.13 reference), whose scheduler API differs."""
+    try:
+        major, minor = (int(part) for part in version.split(".")[:2])
+    except ValueError:
+        return  # a development version: let the API speak for itself
+    if (major, minor) < MIN_VERSION:
+        raise ConfigError(
+            f"method {method} drives Syne Tune >= {'.'.join(map(str, MIN_VERSION))}, but syne-tune {version} is "
+            f"installed (0.13 and earlier have another scheduler API); install it with: pip install 'mfbench[{EXTRA}]'"
+        )
+
+
 class SyneTuneScheduler(Scheduler):
     """A Syne Tune >= 0.16 multi-fidelity scheduler, driven like its own ``Tuner`` drives it.
 
@@ -160,6 +175,7 @@ class SyneTuneScheduler(Scheduler):
             raise ConfigError(f"method.scheduler must be one of {SCHEDULERS}, got {scheduler!r}")
         method = f"syne_tune_{scheduler}"
         syne_tune = require("syne_tune", EXTRA, method)
+        check_version(str(getattr(syne_tune, "__version__", "0")), method)
         baselines = require("syne_tune.optimizer.baselines", EXTRA, method)
         self._status = require("syne_tune.optimizer.scheduler", EXTRA, method)
         self._trial_cls = require("syne_tune.backend.trial_status", EXTRA, method).Trial
