@@ -120,6 +120,7 @@ def test_an_older_syne_tune_is_refused_with_the_pip_command() -> None:
         ({"reduction_factor": 1}, "method.reduction_factor"),
         ({"brackets": 0}, "method.brackets"),
         ({"searcher_kwargs": {"top_n_percent": 20}}, "scheduler=bohb only"),
+        ({"scheduler": "bohb", "searcher_kwargs": {"top_percent": 20}}, r"unknown option\(s\) \['top_percent'\]"),
     ],
 )
 def test_bad_options_are_config_errors(kwargs: dict[str, Any], match: str) -> None:

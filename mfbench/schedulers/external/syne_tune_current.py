@@ -52,6 +52,9 @@ TIME_ATTR = "fidelity"
 _CREATION_TIME = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 SCHEDULERS = ("asha", "bohb")
+#: the kernel-density options of ``baselines.BOHB`` that ``searcher_kwargs`` may set
+BOHB_OPTIONS = ("num_min_data_points", "top_n_percent", "min_bandwidth", "num_candidates", "bandwidth_factor",
+                "random_fraction")
 #: the oldest Syne Tune whose scheduler API (``baselines.ASHA`` / ``BOHB``, ``suggest()``) this drives
 MIN_VERSION = (0, 16)
 
@@ -190,6 +193,9 @@ class SyneTuneScheduler(Scheduler):
             raise ConfigError(f"method.brackets must be >= 1, got {brackets}")
         if searcher_kwargs and scheduler != "bohb":
             raise ConfigError(f"method.searcher_kwargs is for scheduler=bohb only, got {searcher_kwargs!r} with {scheduler}")
+        unknown = sorted(set(searcher_kwargs or {}) - set(BOHB_OPTIONS))
+        if unknown:
+            raise ConfigError(f"method.searcher_kwargs: unknown option(s) {unknown}; BOHB takes {list(BOHB_OPTIONS)}")
         self.name = method
         self.version = str(getattr(syne_tune, "__version__", "unknown"))
         self.space = problem.config_space
