@@ -274,12 +274,46 @@ def _no_duplicates(run: _Run, scenario: Scenario) -> Verdict:
     for trial, key in configs.items():
         by_key.setdefault(key, []).append(trial)
     twice = [(key, trials) for key, trials in by_key.items() if len(trials) > 1]
+    if twice and run.metadata["scheduler"].get("restarts_at_higher_fidelity"):
+        return _restarts_at_higher_fidelity(run, twice, len(configs), len(by_key))
     if twice:
         key, trials = twice[0]
         return False, (f"expected each configuration in at most one trial; trials {trials} evaluated {key} "
                        f"({len(twice)} such configurations): resume a paused trial instead of starting its "
                        f"configuration again, and let a Searcher propose (it never repeats one)")
     return True, f"{len(configs)} trials, {len(by_key)} configurations"
+
+
+def _restarts_at_higher_fidelity(run: _Run, repeated: list[tuple[tuple, list[int]]], n_trials: int,
+                                 n_configs: int) -> Verdict:
+    """Repeats of a method that declares ``restarts_at_higher_fidelity`` in ``describe()``.
+
+    Such a method (SMAC's Hyperband: a promoted configuration is a new trial trained from
+    scratch to a higher budget) may start a configuration again, but only after its earlier
+    trial's last result, and to a higher fidelity than that trial reached (unless the run
+    ended while the new trial still ran: its last decision is then ``continue``).
+    """
+    fidelity_attr = run.metadata["fidelity_attr"]
+    first: dict[int, float] = {}
+    last: dict[int, float] = {}
+    top: dict[int, float] = {}
+    decision: dict[int, str] = {}
+    for trial, fidelity, time, said in zip(run.columns["trial_id"], run.columns[fidelity_attr],
+                                           run.columns["sim_time"], run.columns["decision"]):
+        first.setdefault(trial, time)
+        last[trial], decision[trial] = time, said
+        top[trial] = max(top.get(trial, fidelity), fidelity)
+    for key, trials in repeated:
+        ordered = sorted(trials)
+        for earlier, later in zip(ordered, ordered[1:]):
+            if first[later] <= last[earlier] or (top[later] <= top[earlier] and decision[later] != "continue"):
+                return False, (f"expected a configuration started again (the method declares "
+                               f"restarts_at_higher_fidelity) only after its earlier trial's last result and to a "
+                               f"higher fidelity; trials {earlier} and {later} evaluated {key}, up to fidelity "
+                               f"{top[earlier]} (last result at {last[earlier]:g} s) and {top[later]} (first "
+                               f"result at {first[later]:g} s)")
+    return True, (f"{n_trials} trials, {n_configs} configurations, {len(repeated)} of them started again at a "
+                  f"higher fidelity (the method restarts promoted configurations from scratch)")
 
 
 def _arrival_order(run: _Run, scenario: Scenario) -> Verdict:
