@@ -109,6 +109,54 @@ def fidelity_for_budget(fidelities: np.ndarray, budget: float) -> int:
     return int(fidelities[min(index, len(fidelities) - 1)])
 
 
+def _ordered_acquisition_maximizer(scenario: Any) -> Any:
+    """The facade's ``LocalAndSortedRandomSearch``, its local search started in a fixed order.
+
+    SMAC's ``LocalSearch._get_init_points_from_previous_configs`` documents that it drops
+    repeated start points "reading from left to right", but returns ``list(set(...))``:
+    the order then follows ``Configuration.__hash__`` (a hash of its repr string), which
+    Python randomises per process (PYTHONHASHSEED), and each start point draws its own
+    neighbourhood seed in that order. So the same seed gave different runs in different
+    processes. This subclass keeps the documented order (first occurrence, with the same
+    random draws), which makes runs bit-identical across processes; nothing else changes.
+    Arguments are the facade's (``get_acquisition_maximizer``: 10,000 challengers, 10 local
+    searches).
+    """
+    from smac.acquisition.maximizer import LocalAndSortedRandomSearch
+    from smac.acquisition.maximizer.local_search import LocalSearch
+    from smac.utils.configspace import convert_configurations_to_array
+
+    class OrderedLocalSearch(LocalSearch):
+        def _get_init_points_from_previous_configs(
+            self, previous_configs: list, n_points: int, additional_start_points: list | None
+        ) -> list:
+            # SMAC 2.4.1's code, with an order-keeping de-duplication at the end
+            assert self._acquisition_function is not None
+            if self._acquisition_function.model is not None:
+                conf_array = convert_configurations_to_array(previous_configs)
+                costs = self._acquisition_function.model.predict_marginalized(conf_array)[0]
+                if len(costs.shape) == 2 and costs.shape[1] > 1:
+                    weights = np.array([self._rng.rand() for _ in range(costs.shape[1])])
+                    costs = costs @ (weights / np.sum(weights))
+                random = self._rng.rand(len(costs))
+                indices = np.lexsort((random.flatten(), costs.flatten()))
+                sorted_by_cost = [previous_configs[i] for i in indices][:n_points]
+            else:
+                sorted_by_cost = []
+            extra = [point[1] for point in additional_start_points] if additional_start_points is not None else []
+            return list(dict.fromkeys([*sorted_by_cost, *extra]))
+
+    class OrderedLocalAndSortedRandomSearch(LocalAndSortedRandomSearch):
+        def __init__(self, configspace: Any, seed: int) -> None:
+            super().__init__(configspace=configspace, challengers=10000, local_search_iterations=10, seed=seed)
+            # the local search LocalAndSortedRandomSearch builds (its defaults), reordered
+            self._local_search = OrderedLocalSearch(
+                configspace=configspace, max_steps=None, n_steps_plateau_walk=10, seed=seed, n_jobs=1
+            )
+
+    return OrderedLocalAndSortedRandomSearch(scenario.configspace, scenario.seed)
+
+
 class NoNewConfiguration(Exception):
     """SMAC's intensifier needs a new configuration (a new bracket) and none can be given."""
 
@@ -246,6 +294,7 @@ class SMACHyperband(Scheduler):
                     max_incumbents=10,
                     incumbent_selection=incumbent_selection,
                 ),
+                acquisition_maximizer=_ordered_acquisition_maximizer(scenario),
                 config_selector=LegalConfigSelector(scenario, retrain_after=8, max_new_config_tries=16),
                 logging_level=False,  # leave the process's logging configuration alone
                 overwrite=True,  # never look for (or ask about) an earlier SMAC run
@@ -286,17 +335,9 @@ class SMACHyperband(Scheduler):
     def suggest(self, trial_id: int) -> TrialSuggestion | None:
         if self._ended:
             return None
-        try:
-            info = self.facade.ask()
-        except NoNewConfiguration:
-            # SMAC's trial generator ended with the exception. Its state (brackets, stages,
-            # run history) is intact: a fresh generator continues from it (what SMAC does
-            # when it continues a run), and yields promotions once running stages are told
-            self.facade.optimizer._trial_generator = iter(self.facade.intensifier)
-            if self._selector_ended:  # the config selector's generator ended too
-                self.facade.intensifier.config_selector = self.facade.intensifier.config_selector
-                self._selector_ended = False
-            if self.trials:
+        info = self._ask()
+        if info is None:
+            if self.trials:  # running stages may still promote once they are told
                 return TrialSuggestion.wait()
             self._ended = True  # nothing running, no new bracket possible: no work ever again
             return None
@@ -307,6 +348,27 @@ class SMACHyperband(Scheduler):
         self._started.add(info.config)
         self.trials[trial_id] = (info, milestone)
         return TrialSuggestion.start(config, milestone)
+
+    def _ask(self) -> Any | None:
+        """SMAC's next trial, or None when it needs a new bracket that cannot be filled.
+
+        SMAC's successive halving moves configurations that finished a stage into the next
+        stage while it scans its brackets, and yields their trials on its *next* scan; a
+        scan that ends in a new bracket that cannot be filled (:class:`NoNewConfiguration`)
+        ends SMAC's trial generator before that. Its state (brackets, stages, run history)
+        is intact, so a fresh generator continues from it (what SMAC does when it continues
+        a run) and is asked once more: that scan yields the promotions, if any.
+        """
+        for _ in range(2):
+            try:
+                return self.facade.ask()
+            except NoNewConfiguration:
+                # SMBO keeps its trial generator private; iter(intensifier) is how SMBO makes it
+                self.facade.optimizer._trial_generator = iter(self.facade.intensifier)
+                if self._selector_ended:  # the config selector's generator ended too: a fresh one
+                    self.facade.intensifier.config_selector = self.facade.intensifier.config_selector
+                    self._selector_ended = False
+        return None
 
     def on_result(self, trial_id: int, fidelity: int, metric: float) -> Decision:
         info, milestone = self.trials[trial_id]
