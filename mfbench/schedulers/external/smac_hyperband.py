@@ -24,7 +24,12 @@ Mapping (docs/third-party.md#smac3):
   :meth:`ProposalFilter.legalise` (off the table or already drawn -> the nearest unseen
   one), before SMAC's intensifier records it, so SMAC's run history and model hold exactly
   what is evaluated. ``describe()`` declares ``restarts_at_higher_fidelity`` so the
-  contract check accepts such repeats only at a higher fidelity.
+  contract check accepts such repeats only at a higher fidelity;
+* on a finite space, a bracket needing more new configurations than are left is skipped,
+  and when none fits SMAC waits for its running stages (:class:`NoNewConfiguration`);
+* SMAC's local search keeps its start points in their documented order rather than in
+  ``set`` order, which follows Python's per-process string hashing: with that, the same
+  seed gives bit-identical runs in any process (:func:`_ordered_acquisition_maximizer`).
 """
 from __future__ import annotations
 
