@@ -51,7 +51,9 @@ _METHOD = "dehb_official"
 
 
 def to_configspace(space: ConfigSpace, seed: int) -> Any:
-    """Our hyperparameters as a ``ConfigSpace.ConfigurationSpace`` (our order), seeded with ``seed``.
+    """Our hyperparameters as a ``ConfigSpace.ConfigurationSpace`` seeded with ``seed``.
+
+    ConfigSpace orders hyperparameters by name (so do DEHB's vectors); values map back by name.
 
     Categorical -> ``CategoricalHyperparameter`` (same choices, same order), Integer ->
     ``UniformIntegerHyperparameter`` and Float -> ``UniformFloatHyperparameter`` (same bounds,

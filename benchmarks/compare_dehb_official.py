@@ -1,0 +1,133 @@
+#!/usr/bin/env python
+"""Cross-implementation check: the authors' DEHB (``method=dehb_official``) against our ``dehb``.
+
+Both run as ``python -m mfbench`` subprocesses on the same benchmark, seeds, workers and budget
+(the benchmark's defaults unless overridden), decision time not charged (the default). Per
+method: the final best metric (mean ± standard error over seeds 0..N-1), Welch's
+``z = (official - ours) / se`` in the direction of the mode (``z > 2``: the official DEHB worse
+beyond noise, ``z < -2``: better), trials started, results, and the time per run (in-run
+seconds: building the method to the end of the simulation, from ``metadata.json``; and the
+process's wall seconds). The interpreter must have the ``dehb`` extra installed
+(``pip install 'mfbench[dehb]'``).
+
+    python benchmarks/compare_dehb_official.py --seeds 20
+    python benchmarks/compare_dehb_official.py --seeds 20 --out benchmarks/results/third_party/dehb_vs_official.md
+
+The per-seed values go to a JSON file beside the report.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compare_with_syne_tune import _timed_subprocess, mean_se, z_worse  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+METHODS = ("dehb", "dehb_official")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--benchmark", default="nas201_offline_cifar100")
+    p.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1")
+    p.add_argument("--first-seed", type=int, default=0)
+    p.add_argument("--python", default=sys.executable, help="interpreter with mfbench[dehb] installed")
+    p.add_argument("--out", type=Path, default=REPO / "benchmarks/results/third_party/dehb_vs_official.md")
+    return p.parse_args(argv)
+
+
+def run_one(python: str, benchmark: str, method: str, seed: int) -> dict[str, Any]:
+    """One run's final best, counts, in-run and process seconds, and the scheduler's facts."""
+    with tempfile.TemporaryDirectory(prefix="mfbench-dehb-cmp-") as tmp:
+        cmd = [python, "-m", "mfbench", f"method={method}", f"benchmark={benchmark}", f"seed={seed}",
+               "progress=false", f"hydra.run.dir={tmp}/run"]
+        done, wall, cpu = _timed_subprocess(cmd, cwd=REPO)
+        if done is None or done.returncode != 0:
+            raise SystemExit(f"run failed ({' '.join(cmd)}):\n{'' if done is None else done.stderr[-3000:]}")
+        metadata = json.loads((Path(tmp) / "run" / "metadata.json").read_text(encoding="utf-8"))
+    return {
+        "seed": seed,
+        "final_best": metadata["best"]["value"],
+        "real_time_s": metadata["real_time"]["seconds"],
+        "num_results": metadata["num_results"],
+        "num_trials": metadata["num_trials_started"],
+        "process_wall_s": wall,
+        "process_cpu_s": cpu,
+        "scheduler": metadata["scheduler"],
+        "mode": metadata["mode"],
+    }
+
+
+def report(args: argparse.Namespace, runs: dict[str, list[dict[str, Any]]], command: str) -> str:
+    sign = 1.0 if runs[METHODS[0]][0]["mode"] == "min" else -1.0
+    best = {m: [r["final_best"] for r in runs[m]] for m in METHODS}
+    z = z_worse(best["dehb_official"], best["dehb"], sign)
+    official = runs["dehb_official"][0]["scheduler"]
+    lines = [
+        f"# The authors' DEHB (`dehb_official`, dehb {official['library_version']}) against our `dehb`",
+        "",
+        f"{args.benchmark}, the benchmark's defaults (workers, budget), seeds {args.first_seed}.."
+        f"{args.first_seed + args.seeds - 1}, decision time not charged. Command:",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+        f"z = (official - ours) / se in the direction of the mode: {z:+.2f} "
+        f"({'beyond noise' if abs(z) > 2 else 'within noise'}; > 2: the official DEHB worse).",
+        "",
+        "| method | final best (mean ± se) | trials started | results | in-run s / run | process wall s / run |",
+        "|---|---|---|---|---|---|",
+    ]
+    for method in METHODS:
+        rs = runs[method]
+        mean, se = mean_se(best[method])
+        lines.append(
+            f"| `{method}` | {mean:.4f} ± {se:.4f} | {np.mean([r['num_trials'] for r in rs]):.0f} | "
+            f"{np.mean([r['num_results'] for r in rs]):.0f} | {np.mean([r['real_time_s'] for r in rs]):.2f} | "
+            f"{np.mean([r['process_wall_s'] for r in rs]):.1f} |"
+        )
+    facts = [r["scheduler"] for r in runs["dehb_official"]]
+    lines += [
+        "",
+        f"`dehb_official` per run (mean): {np.mean([f['asks'] for f in facts]):.0f} DEHB jobs asked, "
+        f"{np.mean([f['answered_from_known'] for f in facts]):.1f} told at once from a trial's earlier results, "
+        f"{np.mean([f['resumed_jobs'] for f in facts]):.1f} served by resuming a paused trial, "
+        f"{np.mean([f['replaced_proposals'] for f in facts]):.1f} replaced (off the table); "
+        f"DEHB fidelities {[round(b, 2) for b in official['dehb_fidelities']]} run to the levels {official['levels']}.",
+        "",
+        "Per seed (final best):",
+        "",
+        "| seed | `dehb` | `dehb_official` |",
+        "|---|---|---|",
+    ]
+    for ours, theirs in zip(runs["dehb"], runs["dehb_official"]):
+        lines.append(f"| {ours['seed']} | {ours['final_best']:.4f} | {theirs['final_best']:.4f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    command = "python benchmarks/compare_dehb_official.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    runs: dict[str, list[dict[str, Any]]] = {m: [] for m in METHODS}
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
+        for method in METHODS:  # interleaved, so both see the same machine load
+            result = run_one(args.python, args.benchmark, method, seed)
+            runs[method].append(result)
+            print(f"{method} seed {seed}: best {result['final_best']:.4f}, in-run {result['real_time_s']:.2f} s, "
+                  f"{result['num_trials']} trials", flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(report(args, runs, command), encoding="utf-8")
+    args.out.with_suffix(".json").write_text(json.dumps(runs, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
