@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import tempfile
 from pathlib import Path
@@ -40,6 +41,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--first-seed", type=int, default=0)
     p.add_argument("--python", default=sys.executable, help="interpreter with mfbench[dehb] installed")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks/results/third_party/dehb_vs_official.md")
+    p.add_argument("--from-json", action="store_true",
+                   help="rewrite the report from the per-seed JSON beside --out (no runs); keeps its command line")
     return p.parse_args(argv)
 
 
@@ -83,7 +86,8 @@ def report(args: argparse.Namespace, runs: dict[str, list[dict[str, Any]]], comm
         f"z = (official - ours) / se in the direction of the mode: {z:+.2f} "
         f"({'beyond noise' if abs(z) > 2 else 'within noise'}; > 2: the official DEHB worse).",
         "",
-        "| method | final best (mean ± se) | trials started | results | in-run s / run | process wall s / run |",
+        "| method | final best (mean ± se) | trials started | results | in-run s / run (mean, median) "
+        "| process wall s / run |",
         "|---|---|---|---|---|---|",
     ]
     for method in METHODS:
@@ -91,7 +95,8 @@ def report(args: argparse.Namespace, runs: dict[str, list[dict[str, Any]]], comm
         mean, se = mean_se(best[method])
         lines.append(
             f"| `{method}` | {mean:.4f} ± {se:.4f} | {np.mean([r['num_trials'] for r in rs]):.0f} | "
-            f"{np.mean([r['num_results'] for r in rs]):.0f} | {np.mean([r['real_time_s'] for r in rs]):.2f} | "
+            f"{np.mean([r['num_results'] for r in rs]):.0f} | {np.mean([r['real_time_s'] for r in rs]):.2f}, "
+            f"{np.median([r['real_time_s'] for r in rs]):.2f} | "
             f"{np.mean([r['process_wall_s'] for r in rs]):.1f} |"
         )
     facts = [r["scheduler"] for r in runs["dehb_official"]]
@@ -100,6 +105,8 @@ def report(args: argparse.Namespace, runs: dict[str, list[dict[str, Any]]], comm
         f"`dehb_official` per run (mean): {np.mean([f['asks'] for f in facts]):.0f} DEHB jobs asked, "
         f"{np.mean([f['answered_from_known'] for f in facts]):.1f} told at once from a trial's earlier results, "
         f"{np.mean([f['resumed_jobs'] for f in facts]):.1f} served by resuming a paused trial, "
+        f"{np.mean([f.get('waited_on_running', math.nan) for f in facts]):.1f} waited for their configuration's "
+        f"running trial, "
         f"{np.mean([f['replaced_proposals'] for f in facts]):.1f} replaced (off the table); "
         f"DEHB fidelities {[round(b, 2) for b in official['dehb_fidelities']]} run to the levels {official['levels']}.",
         "",
@@ -116,6 +123,11 @@ def report(args: argparse.Namespace, runs: dict[str, list[dict[str, Any]]], comm
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     command = "python benchmarks/compare_dehb_official.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    if args.from_json:
+        stored = json.loads(args.out.with_suffix(".json").read_text(encoding="utf-8"))
+        args.out.write_text(report(args, stored["runs"], stored["command"]), encoding="utf-8")
+        print(f"rewrote {args.out}")
+        return
     runs: dict[str, list[dict[str, Any]]] = {m: [] for m in METHODS}
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         for method in METHODS:  # interleaved, so both see the same machine load
@@ -125,7 +137,8 @@ def main(argv: list[str] | None = None) -> None:
                   f"{result['num_trials']} trials", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report(args, runs, command), encoding="utf-8")
-    args.out.with_suffix(".json").write_text(json.dumps(runs, indent=1) + "\n", encoding="utf-8")
+    args.out.with_suffix(".json").write_text(json.dumps({"command": command, "runs": runs}, indent=1) + "\n",
+                                             encoding="utf-8")
     print(f"wrote {args.out}")
 
 

@@ -156,6 +156,31 @@ def test_one_trial_per_configuration_and_dehb_is_told_the_value_at_the_mapped_le
         assert fitness == pytest.approx(_grid_objective(from_configspace(GRID, configuration), level))
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_one_worker_drives_dehb_exactly_like_its_own_run(tmp_path: Path) -> None:
+    """With one worker DEHB's run() asks, evaluates and tells strictly in turn; the adapter must
+    produce the same job sequence and tell the same values (promotions served by resuming or
+    from known values included), so DEHB's history is identical."""
+    dehb = _dehb()
+    problem = _problem(GRID, n_workers=1)
+    scheduler = DEHBOfficialScheduler(problem)
+    log = _drive(scheduler, _grid_objective, max_results=1500)
+    ours = scheduler.dehb.history
+    assert len(ours) >= 100 and any(kind == "resume" for kind, *_ in log)  # promotions were served by resuming
+
+    def objective(configuration: Any, fidelity: float, **kwargs: Any) -> dict[str, float]:
+        level = fidelity_level(problem.fidelities, fidelity)
+        return {"fitness": _grid_objective(from_configspace(GRID, configuration), level), "cost": float(level)}
+
+    reference = dehb.DEHB(
+        cs=to_configspace(GRID, scheduler.cs_seed), f=objective, min_fidelity=1, max_fidelity=27, eta=3,
+        mutation_factor=0.5, crossover_prob=0.5, seed=scheduler.seed, n_workers=1, save_freq="end",
+        output_path=str(tmp_path), log_level="WARNING",
+    )
+    reference.run(fevals=len(ours))
+    assert [h[:5] for h in reference.history[: len(ours)]] == [h[:5] for h in ours]
+
+
 def test_maximised_metric_is_told_as_a_loss() -> None:
     _dehb()
     scheduler = DEHBOfficialScheduler(_problem(GRID, mode="max"))

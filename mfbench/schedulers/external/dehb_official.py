@@ -160,6 +160,7 @@ class DEHBOfficialScheduler(Scheduler):
         self.version = importlib.metadata.version("dehb")
         rng = problem.rng(_METHOD)
         seed, cs_seed = (int(s) for s in rng.integers(0, 2**31 - 1, size=2))
+        self.seed, self.cs_seed = seed, cs_seed  # DEHB's and the ConfigSpace's (tests rebuild DEHB from them)
         # DEHB logs through loguru (0.1.1 also points its stdout sink at INFO on import): keep it quiet
         loguru.logger.disable("dehb")
         # its log file goes to output_path; a temporary directory, removed with this scheduler
@@ -202,6 +203,7 @@ class DEHBOfficialScheduler(Scheduler):
         self.asks = 0
         self.answered_from_known = 0  # jobs told at once from values a trial already reported
         self.resumed_jobs = 0  # jobs served by resuming a paused trial
+        self.waited_on_running = 0  # jobs for a configuration whose trial was running (served later)
         self.replaced = 0  # off-table proposals replaced by the nearest unseen configuration
         self.gave_up = 0  # suggest calls that hit MAX_ASKS_PER_SUGGEST
 
@@ -261,6 +263,7 @@ class DEHBOfficialScheduler(Scheduler):
             "asks": self.asks,
             "answered_from_known": self.answered_from_known,
             "resumed_jobs": self.resumed_jobs,
+            "waited_on_running": self.waited_on_running,
             "replaced_proposals": self.replaced,
             "gave_up": self.gave_up,
         }
@@ -310,6 +313,7 @@ class DEHBOfficialScheduler(Scheduler):
             return None
         trial.jobs.append((job, level))
         if trial.running:  # served when it reaches the level, or resumed once it pauses
+            self.waited_on_running += 1
             return None
         self.resumed_jobs += 1
         if known in self._to_resume:
@@ -356,7 +360,9 @@ class DEHBOfficialScheduler(Scheduler):
         the replacement's vector is written there.
         """
         configspace = require("ConfigSpace", "dehb", _METHOD)
-        vector = self.dehb.configspace_to_vector(configspace.Configuration(self.dehb.cs, values=config))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            vector = self.dehb.configspace_to_vector(configspace.Configuration(self.dehb.cs, values=config))
         self.dehb.config_repository.configs[job["config_id"]].config = np.asarray(vector, dtype=float)
 
 
