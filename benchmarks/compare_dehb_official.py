@@ -41,16 +41,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--first-seed", type=int, default=0)
     p.add_argument("--python", default=sys.executable, help="interpreter with mfbench[dehb] installed")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks/results/third_party/dehb_vs_official.md")
+    p.add_argument("--ours-overrides", nargs="*", default=[], help="extra overrides of our dehb's runs")
+    p.add_argument("--official-overrides", nargs="*", default=[], help="extra overrides of dehb_official's runs")
     p.add_argument("--from-json", action="store_true",
                    help="rewrite the report from the per-seed JSON beside --out (no runs); keeps its command line")
     return p.parse_args(argv)
 
 
-def run_one(python: str, benchmark: str, method: str, seed: int) -> dict[str, Any]:
+def run_one(python: str, benchmark: str, method: str, seed: int, overrides: list[str]) -> dict[str, Any]:
     """One run's final best, counts, in-run and process seconds, and the scheduler's facts."""
     with tempfile.TemporaryDirectory(prefix="mfbench-dehb-cmp-") as tmp:
         cmd = [python, "-m", "mfbench", f"method={method}", f"benchmark={benchmark}", f"seed={seed}",
-               "progress=false", f"hydra.run.dir={tmp}/run"]
+               "progress=false", f"hydra.run.dir={tmp}/run", *overrides]
         done, wall, cpu = _timed_subprocess(cmd, cwd=REPO)
         if done is None or done.returncode != 0:
             raise SystemExit(f"run failed ({' '.join(cmd)}):\n{'' if done is None else done.stderr[-3000:]}")
@@ -77,7 +79,10 @@ def report(args: argparse.Namespace, runs: dict[str, list[dict[str, Any]]], comm
         f"# The authors' DEHB (`dehb_official`, dehb {official['library_version']}) against our `dehb`",
         "",
         f"{args.benchmark}, the benchmark's defaults (workers, budget), seeds {args.first_seed}.."
-        f"{args.first_seed + args.seeds - 1}, decision time not charged. Command:",
+        f"{args.first_seed + args.seeds - 1}, decision time not charged"
+        + (f"; overrides of `dehb`: `{' '.join(args.ours_overrides)}`" if args.ours_overrides else "")
+        + (f"; overrides of `dehb_official`: `{' '.join(args.official_overrides)}`" if args.official_overrides else "")
+        + ". Command:",
         "",
         "```",
         command,
@@ -125,19 +130,24 @@ def main(argv: list[str] | None = None) -> None:
     command = "python benchmarks/compare_dehb_official.py " + " ".join(sys.argv[1:] if argv is None else argv)
     if args.from_json:
         stored = json.loads(args.out.with_suffix(".json").read_text(encoding="utf-8"))
+        args.ours_overrides = stored.get("ours_overrides", [])
+        args.official_overrides = stored.get("official_overrides", [])
         args.out.write_text(report(args, stored["runs"], stored["command"]), encoding="utf-8")
         print(f"rewrote {args.out}")
         return
     runs: dict[str, list[dict[str, Any]]] = {m: [] for m in METHODS}
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         for method in METHODS:  # interleaved, so both see the same machine load
-            result = run_one(args.python, args.benchmark, method, seed)
+            overrides = args.ours_overrides if method == "dehb" else args.official_overrides
+            result = run_one(args.python, args.benchmark, method, seed, overrides)
             runs[method].append(result)
             print(f"{method} seed {seed}: best {result['final_best']:.4f}, in-run {result['real_time_s']:.2f} s, "
                   f"{result['num_trials']} trials", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report(args, runs, command), encoding="utf-8")
-    args.out.with_suffix(".json").write_text(json.dumps({"command": command, "runs": runs}, indent=1) + "\n",
+    args.out.with_suffix(".json").write_text(json.dumps({"command": command, "ours_overrides": args.ours_overrides,
+                                                         "official_overrides": args.official_overrides, "runs": runs},
+                                                        indent=1) + "\n",
                                              encoding="utf-8")
     print(f"wrote {args.out}")
 

@@ -224,3 +224,13 @@ def test_a_failed_trial_is_told_the_worst_value() -> None:
     scheduler.on_trial_end(0, TrialStatus.FAILED)  # failed before its first result
     (_, _, fitness, *_), = scheduler.dehb.history
     assert fitness == math.inf
+
+
+def test_grace_period_sets_dehbs_lowest_rung_and_is_checked() -> None:
+    _dehb()
+    default = DEHBOfficialScheduler(_problem(GRID, max_t=200))
+    assert default.levels == [3, 8, 23, 67, 200]  # min 1: 200 * 3^-k for k = 4..0
+    six_rungs = DEHBOfficialScheduler(_problem(GRID, max_t=200), grace_period=0.8)
+    assert six_rungs.levels == [1, 3, 8, 23, 67, 200]
+    with pytest.raises(ConfigError, match="grace_period"):
+        DEHBOfficialScheduler(_problem(GRID, max_t=200), grace_period=200)

@@ -128,7 +128,10 @@ class DEHBOfficialScheduler(Scheduler):
 
     Args:
         problem: the run's problem.
-        grace_period: DEHB's ``min_fidelity`` (None: the benchmark's lowest fidelity).
+        grace_period: DEHB's ``min_fidelity`` (None: the benchmark's lowest fidelity). DEHB
+            anchors its fidelities at the maximum (``max * eta^-k`` down to ``>= min``), so a
+            value below the lowest fidelity is allowed: 0.8 gives 6 rungs on NB201 (0.82, 2.47,
+            ... 200, run to 1, 3, 8, 23, 67, 200), like our ``dehb``'s 1, 3, 9, 27, 81, 200.
         reduction_factor: DEHB's ``eta``.
         mutation_factor: DE's ``mutation_factor`` (``F`` of rand/1).
         crossover_probability: DE's ``crossover_prob`` (binomial crossover).
@@ -139,7 +142,7 @@ class DEHBOfficialScheduler(Scheduler):
     def __init__(
         self,
         problem: Problem,
-        grace_period: int | None = None,
+        grace_period: float | None = None,
         reduction_factor: float = 3,
         mutation_factor: float = 0.5,
         crossover_probability: float = 0.5,
@@ -149,7 +152,7 @@ class DEHBOfficialScheduler(Scheduler):
         super().__init__(problem)
         dehb = require("dehb", "dehb", _METHOD)
         loguru = require("loguru", "dehb", _METHOD)
-        min_fidelity = problem.min_fidelity if grace_period is None else int(grace_period)
+        min_fidelity = problem.min_fidelity if grace_period is None else float(grace_period)
         if not 0 < min_fidelity < problem.max_fidelity:
             raise ConfigError(
                 f"method.grace_period ({min_fidelity}) must be positive and below the maximum fidelity "
