@@ -130,7 +130,7 @@ def report(args: argparse.Namespace, runs: dict[str, list[dict[str, Any]]], comm
         reaching = [r["num_at_max"] for r in rs if "num_at_max" in r]
         lines.append(
             f"| `{method}` | {mean:.4f} ± {se:.4f} | {at_max_cell} | {np.mean([r['num_trials'] for r in rs]):.0f} | "
-            f"{np.mean(reaching) if reaching else math.nan:.1f} | "
+            f"{f'{np.mean(reaching):.1f}' if reaching else 'n/a'} | "
             f"{np.mean([r['num_results'] for r in rs]):.0f} | {np.mean([r['real_time_s'] for r in rs]):.2f}, "
             f"{np.median([r['real_time_s'] for r in rs]):.2f} | "
             f"{np.mean([r['process_wall_s'] for r in rs]):.1f} |"
