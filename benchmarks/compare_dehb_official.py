@@ -13,7 +13,11 @@ process's wall seconds). The interpreter must have the ``dehb`` extra installed
     python benchmarks/compare_dehb_official.py --seeds 20
     python benchmarks/compare_dehb_official.py --seeds 20 --out benchmarks/results/third_party/dehb_vs_official.md
 
-The per-seed values go to a JSON file beside the report.
+The per-seed values go to a JSON file beside the report. ``benchmarks/compare_methods.py`` is
+the generic side-by-side of two methods; this one adds what explains a DEHB gap: the best at
+the maximum fidelity, trials by the highest fidelity they reached, DEHB's own counters
+(jobs asked, served from known values or by resuming), per-side overrides (rung-grid
+controls) and the interpreter's package versions (the numpy<2 venv of dehb 0.1.2).
 """
 from __future__ import annotations
 
