@@ -20,12 +20,15 @@ timing), with the local launcher (``hydra/launcher=local``, every core) and ``pr
 1. the sweep's planning alone (``hydra.sweeper.dry_run=true``: Python start-up, composing the
    runs, reading the run directories), wall time;
 2. the whole sweep (planning included), wall time;
-3. from the runs' ``metadata.json``: each run's own real time (``real_time.seconds``: opening
+3. the CPU seconds of the sweep and all its processes (``getrusage``): on a shared machine
+   they change much less than wall time; CPU seconds / cores is about the wall time the sweep
+   takes on otherwise idle cores;
+4. from the runs' ``metadata.json``: each run's own real time (``real_time.seconds``: opening
    the benchmark, the simulation, the method's decisions) and decision time, summed per method;
    what the sweep spent besides (wall x cores - runs' own time) is the fixed cost: start-ups,
    composition, markers, result writing;
-4. with ``--stages`` (default on): wall-clock timers around the stages of every process of the
-   sweep (:mod:`throughput_stages`), summed over the jobs.
+5. with the stage timers (default on; ``--no-stages``): wall-clock timers around the stages
+   of every process of the sweep (:mod:`throughput_stages`), summed over the jobs.
 
 ``--baseline DIR`` runs the same measurements with the code of another checkout (e.g. a
 ``git worktree`` of ``main``), interleaved with this one's (baseline first), so that a busy,
@@ -43,6 +46,7 @@ import collections
 import datetime
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -80,16 +84,26 @@ def _env(code: Path, cache: Path, timers: Path | None) -> dict[str, str]:
     return env
 
 
-def _timed(args: list[str], work: Path, env: dict[str, str]) -> tuple[float, str, str]:
-    """Run ``python -m mfbench ARGS`` in ``work``: ``(wall seconds, load before, load after)``."""
+def _cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(args: list[str], work: Path, env: dict[str, str]) -> tuple[float, float, str, str]:
+    """Run ``python -m mfbench ARGS`` in ``work``: ``(wall s, CPU s, load before, load after)``.
+
+    The CPU seconds are those of the command and every process it started and waited for (the
+    sweep's jobs): unlike wall time, they hardly depend on what else the machine runs.
+    """
     load_before = _load()
+    cpu = _cpu_of_children()
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "mfbench", *args], cwd=work, env=env, capture_output=True,
                           text=True, check=False)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"the sweep failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    return seconds, load_before, _load()
+    return seconds, _cpu_of_children() - cpu, load_before, _load()
 
 
 def _grid(study: str, args: argparse.Namespace) -> list[str]:
@@ -105,9 +119,9 @@ def measure(study: str, code: Path, args: argparse.Namespace, work: Path) -> dic
     sweep = f"study_{study}_{label}"
     env = _env(code, cache, None)
     common = ["-m", *_grid(study, args), "hydra/launcher=local", "progress=false", f"hydra.sweep.dir={sweep}"]
-    planning, plan_load, _ = _timed([*common, "hydra.sweeper.dry_run=true"], work, env)
+    planning, planning_cpu, plan_load, _ = _timed([*common, "hydra.sweeper.dry_run=true"], work, env)
     timers = work / f"timers_{sweep}" if args.stages else None
-    total, load_before, load_after = _timed(common, work, _env(code, cache, timers))
+    total, total_cpu, load_before, load_after = _timed(common, work, _env(code, cache, timers))
     by_method: dict[str, dict[str, float]] = collections.defaultdict(lambda: collections.defaultdict(float))
     runs = 0
     for path in (work / sweep).glob("*/*/seed_*/metadata.json"):
@@ -121,10 +135,12 @@ def measure(study: str, code: Path, args: argparse.Namespace, work: Path) -> dic
     cores = os.cpu_count() or 1
     result = {
         "code": str(code), "study": study, "runs": runs, "cores": cores,
-        "planning_s": planning, "planning_load": plan_load,
-        "total_s": total, "load_before": load_before, "load_after": load_after,
+        "planning_s": planning, "planning_cpu_s": planning_cpu, "planning_load": plan_load,
+        "total_s": total, "total_cpu_s": total_cpu, "idle_wall_s": total_cpu / cores,
+        "load_before": load_before, "load_after": load_after,
         "runs_own_s": in_runs,
         "fixed_per_run_s": (total * cores - in_runs) / max(runs, 1),
+        "fixed_cpu_per_run_s": (total_cpu - in_runs) / max(runs, 1),
         "by_method": {k: dict(v) for k, v in sorted(by_method.items())},
     }
     if timers is not None:
@@ -154,15 +170,21 @@ def _report(study: str, results: list[dict[str, Any]], args: argparse.Namespace)
 
     row("runs finished", "runs", "{}")
     row("planning alone, wall s (dry run)", "planning_s")
+    row("planning alone, CPU s", "planning_cpu_s")
     row("load at planning", "planning_load", "{}")
     row("whole sweep, wall s", "total_s")
+    row("whole sweep, CPU s (all its processes)", "total_cpu_s")
+    row(f"whole sweep, CPU s / {this['cores']} cores (about its wall time on idle cores)", "idle_wall_s")
     row("load before sweep", "load_before", "{}")
     row("load after sweep", "load_after", "{}")
     row("runs' own real time, summed, s", "runs_own_s")
     row("fixed cost per run, s (wall x cores - runs' own) / runs", "fixed_per_run_s", "{:.3f}")
+    row("fixed CPU per run, s (CPU - runs' own) / runs", "fixed_cpu_per_run_s", "{:.3f}")
     verdict = "meets" if this["total_s"] < target else "misses"
-    lines += ["", f"This checkout {verdict} the target ({this['total_s']:.0f} s vs {target:.0f} s) at load "
-              f"{this['load_after']}.", "", "## Per method (this checkout)", "",
+    lines += ["", f"This checkout {verdict} the target in wall time ({this['total_s']:.0f} s vs {target:.0f} s) at "
+              f"load {this['load_after']}; its CPU time / cores is {this['idle_wall_s']:.0f} s (the wall time to "
+              f"expect on otherwise idle cores, if the runs keep every core busy).", "",
+              "## Per method (this checkout)", "",
               "| method | runs | own real time s (sum) | per run s | decisions s (sum) | share of runs' time |",
               "|---|---:|---:|---:|---:|---:|"]
     for method, entry in sorted(this["by_method"].items(), key=lambda kv: -kv[1]["run_seconds"]):
@@ -170,26 +192,30 @@ def _report(study: str, results: list[dict[str, Any]], args: argparse.Namespace)
                      f"{entry['run_seconds'] / entry['runs']:.3f} | {entry['decision_seconds']:.1f} | "
                      f"{entry['run_seconds'] / max(this['runs_own_s'], 1e-9):.0%} |")
     if "stages" in this:
-        lines += ["", "## Where the time goes (wall-clock timers, summed over the jobs)", "",
-                  "Nested stages are indented; a stage missing from a checkout has no timer there. Timers "
-                  "count wall time, so on a loaded machine every stage includes waiting for a core.", ""]
-        header = "| stage | " + " | ".join(f"{name} s (calls)" for name, _ in columns) + " |"
-        lines += [header, "|---|" + "---:|" * len(columns)]
+        lines += ["", "## Where the time goes (stage timers, summed over the jobs)", "",
+                  "CPU seconds of the job processes in each stage (nested stages indented), then wall seconds, "
+                  "which on a loaded machine include waiting for a core; calls in brackets. A stage missing "
+                  "from a checkout has no timer there.", ""]
+        header = "| stage | " + " | ".join(f"{name}: CPU s | wall s (calls)" for name, _ in columns) + " |"
+        lines += [header, "|---|" + "---:|---:|" * len(columns)]
         stages = [stage for _, _, stage in throughput_stages.STAGES] + ["process, all in"]
         for stage in stages:
             cells = []
             for _, result in columns:
-                jobs = result["stages"]["jobs"]
-                calls = result["stages"]["job_calls"].get(stage)
-                cells.append(f"{jobs[stage]:.1f} ({calls})" if stage in jobs and calls is not None else
-                             (f"{jobs[stage]:.1f}" if stage in jobs else "-"))
-            if any(cell != "-" for cell in cells):
+                timers = result["stages"]
+                if stage in timers["jobs"]:
+                    calls = timers["job_calls"].get(stage)
+                    cells.append(f"{timers['jobs_cpu'].get(stage, 0.0):.1f} | {timers['jobs'][stage]:.1f}"
+                                 + (f" ({calls})" if calls else ""))
+                else:
+                    cells.append("- | -")
+            if any(cell != "- | -" for cell in cells):
                 lines.append(f"| {stage.replace('  ', '&nbsp;&nbsp;')} | " + " | ".join(cells) + " |")
-        lines.append("| job processes | " + " | ".join(str(r["stages"]["job_processes"]) for _, r in columns) + " |")
-        lines += ["", "In the sweep's own process:", ""]
+        lines.append("| job processes | " + " | ".join(f"{r['stages']['job_processes']} |" for _, r in columns))
+        lines += ["", "In the sweep's own process (CPU s / wall s):", ""]
         for name, result in columns:
-            own = result["stages"]["sweep_process"]
-            parts = ", ".join(f"{stage.strip()} {seconds:.1f} s" for stage, seconds in own.items())
+            own, cpu = result["stages"]["sweep_process"], result["stages"]["sweep_process_cpu"]
+            parts = ", ".join(f"{stage.strip()} {cpu.get(stage, 0.0):.1f} / {seconds:.1f}" for stage, seconds in own.items())
             lines.append(f"- {name}: {parts}")
     return "\n".join(lines) + "\n"
 

@@ -5,8 +5,10 @@ imports this module first on ``PYTHONPATH``, and sets ``MFBENCH_STAGE_TIMERS`` t
 every process of the sweep (the sweep itself and each submitit job) then wraps the functions
 of :data:`STAGES` that exist in the code it runs (so the same timers work on an older
 checkout: a stage it lacks is skipped) and writes ``<pid>.json`` there when it exits:
-``{"argv": [...], "seconds": {stage: s}, "calls": {stage: n}}``. Only the outermost call of a
-recursive function counts. Nothing of mfbench imports this module.
+``{"argv": [...], "seconds": {stage: wall s}, "cpu": {stage: this process's CPU s}, "calls":
+{stage: n}}``. Only the outermost call of a recursive function counts. A job runs its runs in
+one thread, so its CPU seconds per stage hardly depend on the load of the machine; its wall
+seconds do. Nothing of mfbench imports this module.
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ STAGES: tuple[tuple[str, str, str], ...] = (
 )
 
 _SECONDS: dict[str, float] = collections.defaultdict(float)
+_CPU: dict[str, float] = collections.defaultdict(float)
 _CALLS: collections.Counter[str] = collections.Counter()
 _DEPTH: collections.Counter[str] = collections.Counter()
 _STARTED = time.perf_counter()
@@ -53,13 +56,14 @@ def _timed(function: Callable[..., Any], stage: str) -> Callable[..., Any]:
     @functools.wraps(function)
     def timed(*args: Any, **kwargs: Any) -> Any:
         _DEPTH[stage] += 1
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         try:
             return function(*args, **kwargs)
         finally:
             _DEPTH[stage] -= 1
             if _DEPTH[stage] == 0:
                 _SECONDS[stage] += time.perf_counter() - started
+                _CPU[stage] += time.process_time() - cpu
                 _CALLS[stage] += 1
     return timed
 
@@ -82,9 +86,10 @@ def _install() -> None:
 
 def _dump() -> None:
     _SECONDS["process, all in"] = time.perf_counter() - _STARTED
+    _CPU["process, all in"] = time.process_time()
     folder = os.environ["MFBENCH_STAGE_TIMERS"]
     with open(os.path.join(folder, f"{os.getpid()}.json"), "w", encoding="utf-8") as out:
-        json.dump({"argv": sys.argv, "seconds": dict(_SECONDS), "calls": dict(_CALLS)}, out)
+        json.dump({"argv": sys.argv, "seconds": dict(_SECONDS), "cpu": dict(_CPU), "calls": dict(_CALLS)}, out)
 
 
 def activate() -> None:
@@ -118,7 +123,9 @@ def sitecustomize_folder(folder: str) -> str:
 def summed(folder: str) -> dict[str, Any]:
     """The timers of every process of a sweep: the sweep's own, and the jobs' summed."""
     sweep: dict[str, float] = {}
+    sweep_cpu: dict[str, float] = {}
     jobs: dict[str, float] = collections.defaultdict(float)
+    jobs_cpu: dict[str, float] = collections.defaultdict(float)
     calls: dict[str, int] = collections.defaultdict(int)
     processes = 0
     for name in sorted(os.listdir(folder)):
@@ -133,7 +140,9 @@ def summed(folder: str) -> dict[str, Any]:
             processes += 1
             for stage, seconds in record["seconds"].items():
                 jobs[stage] += seconds
+                jobs_cpu[stage] += record["cpu"].get(stage, 0.0)
                 calls[stage] += record["calls"].get(stage, 0)
         else:
-            sweep = record["seconds"]
-    return {"sweep_process": sweep, "jobs": dict(jobs), "job_calls": dict(calls), "job_processes": processes}
+            sweep, sweep_cpu = record["seconds"], record["cpu"]
+    return {"sweep_process": sweep, "sweep_process_cpu": sweep_cpu, "jobs": dict(jobs), "jobs_cpu": dict(jobs_cpu),
+            "job_calls": dict(calls), "job_processes": processes}

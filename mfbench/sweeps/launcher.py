@@ -141,6 +141,9 @@ class RunGroupTask:
         for result in returns:
             if result.status is JobStatus.FAILED and not isinstance(result._return_value, RunError):
                 result.return_value = RunError(_first_line(str(result._return_value)) or repr(result._return_value))
+            # the launching process reads a run's status and return value only: its two configs would
+            # cost a pickling here and an unpickling there per run (the sweep's process is busy enough)
+            result.cfg = result.hydra_cfg = None
         return returns
 
     def checkpoint(self) -> Any:
