@@ -48,6 +48,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -89,21 +90,31 @@ def _cpu_of_children() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _timed(args: list[str], work: Path, env: dict[str, str]) -> tuple[float, float, str, str]:
-    """Run ``python -m mfbench ARGS`` in ``work``: ``(wall s, CPU s, load before, load after)``.
+def _timed(args: list[str], work: Path, env: dict[str, str],
+           limit_s: float | None = None) -> tuple[float, float, str, str, bool]:
+    """Run ``python -m mfbench ARGS`` in ``work``: ``(wall s, CPU s, load before, load after, stopped)``.
 
     The CPU seconds are those of the command and every process it started and waited for (the
-    sweep's jobs): unlike wall time, they hardly depend on what else the machine runs.
+    sweep's jobs): unlike wall time, they hardly depend on what else the machine runs. After
+    ``limit_s`` the sweep gets SIGTERM (it stops its jobs and keeps the finished runs):
+    ``stopped`` is then True.
     """
     load_before = _load()
     cpu = _cpu_of_children()
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "mfbench", *args], cwd=work, env=env, capture_output=True,
-                          text=True, check=False)
+    process = subprocess.Popen([sys.executable, "-m", "mfbench", *args], cwd=work, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stopped = False
+    try:
+        out, err = process.communicate(timeout=limit_s)
+    except subprocess.TimeoutExpired:
+        stopped = True
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate()
     seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"the sweep failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    return seconds, _cpu_of_children() - cpu, load_before, _load()
+    if process.returncode != 0 and not stopped:
+        raise SystemExit(f"the sweep failed ({process.returncode}):\n{out[-2000:]}\n{err[-2000:]}")
+    return seconds, _cpu_of_children() - cpu, load_before, _load(), stopped
 
 
 def _grid(study: str, args: argparse.Namespace) -> list[str]:
@@ -119,9 +130,10 @@ def measure(study: str, code: Path, args: argparse.Namespace, work: Path) -> dic
     sweep = f"study_{study}_{label}"
     env = _env(code, cache, None)
     common = ["-m", *_grid(study, args), "hydra/launcher=local", "progress=false", f"hydra.sweep.dir={sweep}"]
-    planning, planning_cpu, plan_load, _ = _timed([*common, "hydra.sweeper.dry_run=true"], work, env)
+    planning, planning_cpu, plan_load, _, _ = _timed([*common, "hydra.sweeper.dry_run=true"], work, env)
     timers = work / f"timers_{sweep}" if args.stages else None
-    total, total_cpu, load_before, load_after = _timed(common, work, _env(code, cache, timers))
+    total, total_cpu, load_before, load_after, stopped = _timed(common, work, _env(code, cache, timers),
+                                                                args.limit)
     by_method: dict[str, dict[str, float]] = collections.defaultdict(lambda: collections.defaultdict(float))
     runs = 0
     for path in (work / sweep).glob("*/*/seed_*/metadata.json"):
@@ -134,7 +146,7 @@ def measure(study: str, code: Path, args: argparse.Namespace, work: Path) -> dic
     in_runs = sum(m["run_seconds"] for m in by_method.values())
     cores = os.cpu_count() or 1
     result = {
-        "code": str(code), "study": study, "runs": runs, "cores": cores,
+        "code": str(code), "study": study, "runs": runs, "cores": cores, "stopped_after_limit": stopped,
         "planning_s": planning, "planning_cpu_s": planning_cpu, "planning_load": plan_load,
         "total_s": total, "total_cpu_s": total_cpu, "idle_wall_s": total_cpu / cores,
         "load_before": load_before, "load_after": load_after,
@@ -169,6 +181,7 @@ def _report(study: str, results: list[dict[str, Any]], args: argparse.Namespace)
         lines.append(f"| {what} | " + " | ".join(values) + ratio + " |")
 
     row("runs finished", "runs", "{}")
+    row("stopped at --limit (runs unfinished)", "stopped_after_limit", "{}")
     row("planning alone, wall s (dry run)", "planning_s")
     row("planning alone, CPU s", "planning_cpu_s")
     row("load at planning", "planning_load", "{}")
@@ -191,6 +204,17 @@ def _report(study: str, results: list[dict[str, Any]], args: argparse.Namespace)
         lines.append(f"| {method} | {entry['runs']:.0f} | {entry['run_seconds']:.1f} | "
                      f"{entry['run_seconds'] / entry['runs']:.3f} | {entry['decision_seconds']:.1f} | "
                      f"{entry['run_seconds'] / max(this['runs_own_s'], 1e-9):.0%} |")
+    per_method_cpu = this.get("stages", {}).get("runs_by_method") or {}
+    if per_method_cpu:
+        total_cpu = sum(entry["cpu_s"] for entry in per_method_cpu.values())
+        lines += ["", "CPU seconds of each run in its job, all in (composition, the run, result writing), "
+                  "from the stage timers: unlike the wall times above, hardly inflated by a busy machine.", "",
+                  "| method | runs | CPU s (sum) | CPU s per run | wall s per run | share of the runs' CPU |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        for method, entry in sorted(per_method_cpu.items(), key=lambda kv: -kv[1]["cpu_s"]):
+            lines.append(f"| {method} | {entry['runs']:.0f} | {entry['cpu_s']:.1f} | "
+                         f"{entry['cpu_s'] / entry['runs']:.3f} | {entry['wall_s'] / entry['runs']:.3f} | "
+                         f"{entry['cpu_s'] / max(total_cpu, 1e-9):.0%} |")
     if "stages" in this:
         lines += ["", "## Where the time goes (stage timers, summed over the jobs)", "",
                   "CPU seconds of the job processes in each stage (nested stages indented), then wall seconds, "
@@ -229,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tutorial-seeds", type=int, default=30, help="tutorial: seeds per method")
     parser.add_argument("--baseline", type=Path, help="another checkout: measured too, before this one")
     parser.add_argument("--no-stages", dest="stages", action="store_false", help="no stage timers")
+    parser.add_argument("--limit", type=float, default=None,
+                        help="stop a sweep after this many seconds (SIGTERM) and report its finished runs")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "throughput")
     args = parser.parse_args(argv)
     studies = list(STUDIES) if args.study == "both" else [args.study]

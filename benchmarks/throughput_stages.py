@@ -6,7 +6,7 @@ every process of the sweep (the sweep itself and each submitit job) then wraps t
 of :data:`STAGES` that exist in the code it runs (so the same timers work on an older
 checkout: a stage it lacks is skipped) and writes ``<pid>.json`` there when it exits:
 ``{"argv": [...], "seconds": {stage: wall s}, "cpu": {stage: this process's CPU s}, "calls":
-{stage: n}}``. Only the outermost call of a recursive function counts. A job runs its runs in
+{stage: n}, "runs": [{"method", "cpu", "wall"} per run the job ran]}``. Only the outermost call of a recursive function counts. A job runs its runs in
 one thread, so its CPU seconds per stage hardly depend on the load of the machine; its wall
 seconds do. Nothing of mfbench imports this module.
 """
@@ -47,6 +47,9 @@ STAGES: tuple[tuple[str, str, str], ...] = (
 _SECONDS: dict[str, float] = collections.defaultdict(float)
 _CPU: dict[str, float] = collections.defaultdict(float)
 _CALLS: collections.Counter[str] = collections.Counter()
+#: every run a job ran: its method (from its overrides), CPU and wall seconds (all in)
+_RUNS: list[dict[str, Any]] = []
+_RUN_STAGE = "job: one run, all in (run_one)"
 _DEPTH: collections.Counter[str] = collections.Counter()
 _STARTED = time.perf_counter()
 _installed = False
@@ -65,6 +68,10 @@ def _timed(function: Callable[..., Any], stage: str) -> Callable[..., Any]:
                 _SECONDS[stage] += time.perf_counter() - started
                 _CPU[stage] += time.process_time() - cpu
                 _CALLS[stage] += 1
+                if stage == _RUN_STAGE and len(args) > 1:  # run_one(self, overrides, ...)
+                    method = next((o.split("=", 1)[1] for o in args[1] if str(o).startswith("method=")), "?")
+                    _RUNS.append({"method": method, "cpu": time.process_time() - cpu,
+                                  "wall": time.perf_counter() - started})
     return timed
 
 
@@ -89,7 +96,8 @@ def _dump() -> None:
     _CPU["process, all in"] = time.process_time()
     folder = os.environ["MFBENCH_STAGE_TIMERS"]
     with open(os.path.join(folder, f"{os.getpid()}.json"), "w", encoding="utf-8") as out:
-        json.dump({"argv": sys.argv, "seconds": dict(_SECONDS), "cpu": dict(_CPU), "calls": dict(_CALLS)}, out)
+        json.dump({"argv": sys.argv, "seconds": dict(_SECONDS), "cpu": dict(_CPU), "calls": dict(_CALLS),
+                   "runs": _RUNS}, out)
 
 
 def activate() -> None:
@@ -127,6 +135,7 @@ def summed(folder: str) -> dict[str, Any]:
     jobs: dict[str, float] = collections.defaultdict(float)
     jobs_cpu: dict[str, float] = collections.defaultdict(float)
     calls: dict[str, int] = collections.defaultdict(int)
+    by_method: dict[str, dict[str, float]] = collections.defaultdict(lambda: collections.defaultdict(float))
     processes = 0
     for name in sorted(os.listdir(folder)):
         if not name.endswith(".json"):
@@ -142,7 +151,13 @@ def summed(folder: str) -> dict[str, Any]:
                 jobs[stage] += seconds
                 jobs_cpu[stage] += record["cpu"].get(stage, 0.0)
                 calls[stage] += record["calls"].get(stage, 0)
+            for run in record.get("runs", []):
+                entry = by_method[run["method"]]
+                entry["runs"] += 1
+                entry["cpu_s"] += run["cpu"]
+                entry["wall_s"] += run["wall"]
         else:
             sweep, sweep_cpu = record["seconds"], record["cpu"]
     return {"sweep_process": sweep, "sweep_process_cpu": sweep_cpu, "jobs": dict(jobs), "jobs_cpu": dict(jobs_cpu),
-            "job_calls": dict(calls), "job_processes": processes}
+            "job_calls": dict(calls), "job_processes": processes,
+            "runs_by_method": {method: dict(entry) for method, entry in sorted(by_method.items())}}
