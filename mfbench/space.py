@@ -273,10 +273,12 @@ class ConfigSpace:
         return np.asarray(rows, dtype=np.float64).reshape(len(rows), self.encoded_dim)
 
     def encode_table(self) -> np.ndarray:
-        """Encoding of every table row, shape ``(size, encoded_dim)`` (cached)."""
+        """Encoding of every table row, shape ``(size, encoded_dim)`` (cached, read-only: the
+        space of a stored table is shared by the runs of a process)."""
         cached = getattr(self, "_encoded_table", None)
         if cached is None:
             cached = self.encode_many(self.enumerate())
+            cached.flags.writeable = False
             self._encoded_table = cached
         return cached
 

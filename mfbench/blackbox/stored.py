@@ -124,6 +124,13 @@ def write_tabular(
 def open_tabular(name: str, task: str, cache_dir: str | os.PathLike[str] | None, rebuild: str) -> TabularBlackbox:
     """Open one task of a stored tabular blackbox, memory-mapped (no copy).
 
+    The opened blackbox is kept for the life of the process and returned again while the
+    directory's files are unchanged (same manifest, same size and modification time of the
+    arrays): the runs a job runs one after the other share it (building the config table and
+    its index costs more than a cheap run's decisions). Its arrays are read-only and its
+    caches (``best_in_table``, the config index) are functions of the table, so a run cannot
+    tell a shared blackbox from a fresh one.
+
     Args:
         name: the blackbox name.
         task: one of the manifest's tasks.
@@ -137,6 +144,9 @@ def open_tabular(name: str, task: str, cache_dir: str | os.PathLike[str] | None,
     manifest = read_manifest(directory, name, rebuild, kind="tabular")
     if task not in manifest["tasks"]:
         raise BlackboxDataError(f"blackbox {name!r} has no task {task!r}; its tasks are {manifest['tasks']}")
+    key = _open_key(directory, task, manifest)
+    if key in _OPENED:
+        return _OPENED[key]
     hyperparameters = tuple(hyperparameter_from_dict(spec) for spec in manifest["hyperparameters"])
     configurations = np.load(directory / CONFIGURATIONS)
     evaluations = np.load(directory / task_file(task), mmap_mode="r")
@@ -157,4 +167,23 @@ def open_tabular(name: str, task: str, cache_dir: str | os.PathLike[str] | None,
         "created": manifest.get("created"),
         **{k: manifest[k] for k in ("description", "partial", "model", "seed_labels") if k in manifest},
     }
-    return TabularBlackbox(space, manifest["fidelity"]["values"], manifest["objectives"], evaluations, description)
+    blackbox = TabularBlackbox(space, manifest["fidelity"]["values"], manifest["objectives"], evaluations, description)
+    _OPENED.clear()  # one table at a time: a job that moves on to another benchmark frees the last one
+    _OPENED[key] = blackbox
+    return blackbox
+
+
+#: the last stored table opened in this process (see :func:`open_tabular`), by :func:`_open_key`
+_OPENED: dict[tuple[Any, ...], TabularBlackbox] = {}
+
+
+def _open_key(directory: Path, task: str, manifest: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What identifies an opened table: the directory, the task, the manifest (it holds every
+    file's size and checksum) and the size and modification time of the two arrays read."""
+    import json
+
+    stats = []
+    for name in (CONFIGURATIONS, task_file(task)):
+        stat = (directory / name).stat()
+        stats.append((name, stat.st_size, stat.st_mtime_ns, stat.st_ino))
+    return str(directory.resolve()), task, json.dumps(manifest, sort_keys=True, default=str), tuple(stats)

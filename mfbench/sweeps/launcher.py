@@ -41,6 +41,7 @@ from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 from hydra_plugins.hydra_submitit_launcher.submitit_launcher import BaseSubmititLauncher
 from omegaconf import OmegaConf, open_dict
 
+from mfbench.sweeps.derive import SweepConfigs
 from mfbench.sweeps.progress import SweepProgress, outcome_of
 
 log = logging.getLogger(__name__)
@@ -125,9 +126,10 @@ class RunGroupTask:
 
         limit_threads(self.cpus or allocated_cpus() or 1, force=True)
         job_id = submitit.JobEnvironment().job_id
+        configs = self.launcher.run_configs()  # one composition per group combination in this job
         returns = []
         for overrides, num in self.runs:
-            result = self.launcher.run_one(overrides, num, job_id, self.singleton_state)
+            result = self.launcher.run_one(overrides, num, job_id, self.singleton_state, configs)
             returns.append(result)
             error = result._return_value if result.status is JobStatus.FAILED else None
             if isinstance(error, BaseException):  # into this job's log, which the reports point to
@@ -139,6 +141,9 @@ class RunGroupTask:
         for result in returns:
             if result.status is JobStatus.FAILED and not isinstance(result._return_value, RunError):
                 result.return_value = RunError(_first_line(str(result._return_value)) or repr(result._return_value))
+            # the launching process reads a run's status and return value only: its two configs would
+            # cost a pickling here and an unpickling there per run (the sweep's process is busy enough)
+            result.cfg = result.hydra_cfg = None
         return returns
 
     def checkpoint(self) -> Any:
@@ -188,8 +193,19 @@ class _GroupingLauncher(BaseSubmititLauncher):
             self.progress.poll()
 
     # ------------------------------------------------------------------ in the job
-    def run_one(self, overrides: list[str], num: int, job_id: str, singleton_state: Dict[type, Singleton]) -> JobReturn:
-        """Compose and run one run in this process (like Hydra's submitit launcher does)."""
+    def run_configs(self) -> SweepConfigs:
+        """The composer of this job's runs (:class:`~mfbench.sweeps.derive.SweepConfigs`)."""
+        assert self.hydra_context is not None and self.config is not None
+        return SweepConfigs(self.hydra_context.config_loader, self.config)
+
+    def run_one(self, overrides: list[str], num: int, job_id: str, singleton_state: Dict[type, Singleton],
+                configs: Optional[SweepConfigs] = None) -> JobReturn:
+        """Compose and run one run in this process (like Hydra's submitit launcher does).
+
+        ``configs`` composes the run (once per group combination in a job, the other runs of
+        the family derived from it, which is what Hydra's composition would give them); None:
+        Hydra composes it.
+        """
         from hydra.core.utils import run_job, setup_globals
 
         from mfbench.results.markers import RunTerminated
@@ -198,7 +214,10 @@ class _GroupingLauncher(BaseSubmititLauncher):
         Singleton.set_state(singleton_state)
         setup_globals()
         try:
-            sweep_config = self.hydra_context.config_loader.load_sweep_config(self.config, overrides)
+            if configs is None:
+                sweep_config = self.hydra_context.config_loader.load_sweep_config(self.config, overrides)
+            else:
+                sweep_config = configs.of(overrides)
             with open_dict(sweep_config.hydra.job) as job:
                 job.id = job_id
                 job.num = num

@@ -1,6 +1,7 @@
 """Compose every run of a sweep and decide, before anything is launched, what to do with it.
 
-Each run's config is composed exactly as its job will compose it, which gives its run
+Each run's config is composed exactly as its job will compose it (once per group combination,
+the other runs derived from it: :class:`~mfbench.sweeps.derive.SweepConfigs`), which gives its run
 directory (``hydra.sweep.dir``/``hydra.sweep.subdir``) and its config fingerprint; with the
 run's :mod:`~mfbench.sweeps.run_status`, that decides its :class:`Action`:
 
@@ -16,16 +17,16 @@ what the finished runs of its folder read, make their runs invalid: the sweep is
 """
 from __future__ import annotations
 
-import copy
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from omegaconf import DictConfig, open_dict, read_write
+from omegaconf import DictConfig
 
 from mfbench.config.choices import UnknownName, unknown_name
 from mfbench.config.benchmark_name import benchmark_source
+from mfbench.sweeps.derive import SweepConfigs
 from mfbench.sweeps.run_status import State, RunStatus, run_status, slurm_ids_of
 from mfbench.results.benchmark_folder import benchmark_folder, old_run_dir, recorded_source, same_name_message
 from mfbench.results.job_info import slurm_states
@@ -49,6 +50,7 @@ class PlannedRun:
         subdir: the run directory relative to ``sweep_dir`` (``hydra.sweep.subdir``).
         fingerprint: the config fingerprint (None if the config is invalid).
         status: the run directory's state when planned.
+        config: the resolved config (plain containers, without the ``hydra`` node).
         action: what the sweep does with it.
         reason: why (for conflicts and invalid configs: the error message).
         unknown: for an invalid config, the unknown option, group or key that made it invalid
@@ -66,8 +68,6 @@ class PlannedRun:
     reason: str = ""
     unknown: UnknownName | None = None
     config: dict[str, Any] = field(default_factory=dict, repr=False)
-    #: the composed sweep config, with its ``hydra`` node (a template for runs differing in scalars)
-    composed: Any = field(default=None, repr=False)
     benchmark: str = ""
     benchmark_option: str = ""
 
@@ -92,7 +92,11 @@ def compose_run(config_loader: Any, master_config: DictConfig, overrides: Sequen
 
 
 def _planned(sweep_config: DictConfig, overrides: Sequence[str]) -> PlannedRun:
-    """The run of a composed sweep config (with its ``hydra`` node): directory, resolved config, fingerprint."""
+    """The run of a composed sweep config (with its ``hydra`` node): directory, resolved config, fingerprint.
+
+    ``sweep_config`` is only read (it may be a template shared with other runs, see
+    :class:`~mfbench.sweeps.derive.SweepConfigs`).
+    """
     from hydra.core.hydra_config import HydraConfig
 
     from mfbench.config.benchmark_name import benchmark_name
@@ -102,59 +106,20 @@ def _planned(sweep_config: DictConfig, overrides: Sequence[str]) -> PlannedRun:
     hydra_config = HydraConfig.instance()
     saved = hydra_config.cfg
     try:
-        hydra_config.set_config(sweep_config)
+        # the ${hydra:...} resolver reads the live config (HydraConfig.set_config would copy
+        # the hydra node for every run: only reading it here, a copy is not needed)
+        hydra_config.cfg = sweep_config
         sweep_dir = str(sweep_config.hydra.sweep.dir)
         subdir = str(sweep_config.hydra.sweep.subdir)
         option = str(sweep_config.hydra.runtime.choices.get("benchmark", "custom"))
-        task_config = copy.deepcopy(sweep_config)
-        with read_write(task_config), open_dict(task_config):
-            del task_config["hydra"]
-        config = resolve_config(task_config)
+        # resolve_config resolves the task's keys alone (as the job's task function gets them);
+        # no choices: the method's identity is checked by the job, as it was when planning
+        # resolved a copy without the hydra node
+        config = resolve_config(sweep_config, {})
     finally:
         hydra_config.cfg = saved
-    planned = PlannedRun(list(overrides), sweep_dir, subdir, config_fingerprint(config), config=config,
-                         benchmark=benchmark_name(option, config["benchmark"]), benchmark_option=option)
-    planned.composed = sweep_config
-    return planned
-
-
-def _split_scalars(overrides: Sequence[str]) -> tuple[tuple[str, ...], dict[str, Any]] | None:
-    """``(template key, {scalar key: value})``, or None when an override is anything but a plain
-    ``key=value`` of :data:`SCALAR_KEYS`. Runs with equal template keys differ only in the
-    values of the same scalar keys: the other overrides, and which scalars are set, agree.
-
-    Values are parsed by Hydra's override grammar, as a composition would parse them.
-    """
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.core.override_parser.types import OverrideType
-
-    parser = OverridesParser.create()
-    rest, scalars = [], {}
-    for text in overrides:
-        key = text.split("=", 1)[0]
-        if key in SCALAR_KEYS:
-            override = parser.parse_override(text)
-            if override.type is not OverrideType.CHANGE or override.is_sweep_override():
-                return None
-            scalars[key] = override.value()
-        else:
-            rest.append(text)
-    return (*rest, "|", *sorted(scalars)), scalars
-
-
-def _derived(template: PlannedRun, overrides: Sequence[str], scalars: dict[str, Any]) -> PlannedRun:
-    """A run that differs from ``template`` (already composed) only in scalar top-level values.
-
-    Hydra's own composition would only set those keys on the same composed tree; doing it here
-    saves composing every seed of a grid again (tens of milliseconds each).
-    """
-    sweep_config = copy.deepcopy(template.composed)
-    with read_write(sweep_config), open_dict(sweep_config):
-        for key, value in scalars.items():
-            sweep_config[key] = value  # hydra.overrides.task stays the template's: only the job reads it
-    derived = _planned(sweep_config, overrides)
-    derived.composed = None  # only templates keep their tree (memory: one per group combination)
-    return derived
+    return PlannedRun(list(overrides), sweep_dir, subdir, config_fingerprint(config), config=config,
+                      benchmark=benchmark_name(option, config["benchmark"]), benchmark_option=option)
 
 
 def _decide(run: PlannedRun) -> None:
@@ -213,17 +178,10 @@ def _refuse_shared_names(runs: Sequence[PlannedRun]) -> None:
 def plan_sweep(config_loader: Any, master_config: DictConfig, jobs: Sequence[Sequence[str]]) -> list[PlannedRun]:
     """Compose all ``jobs`` (lists of overrides) and decide what to do with each."""
     planned = []
-    templates: dict[tuple[str, ...], PlannedRun] = {}  # composed runs, by their non-scalar overrides
+    configs = SweepConfigs(config_loader, master_config)  # composes one run per group combination
     for overrides in jobs:
-        split = _split_scalars(overrides)
         try:
-            if split is not None and split[0] in templates:
-                planned.append(_derived(templates[split[0]], overrides, split[1]))
-                continue
-            run = compose_run(config_loader, master_config, overrides)
-            planned.append(run)
-            if split is not None:
-                templates[split[0]] = run
+            planned.append(_planned(configs.of(overrides), overrides))
         except Exception as error:  # reported together, before anything is launched
             unknown = unknown_name(error)
             message = unknown.message() if unknown else str(error).strip() or type(error).__name__

@@ -136,3 +136,18 @@ def test_a_read_only_cache_keeps_its_stamp_in_the_users_cache(tmp_path, monkeypa
     open_tabular("toy", "t", str(tmp_path / "shared"), "rebuild")
     assert not (tmp_path / "shared" / "toy" / cache.STAMP).exists()
     assert len(list((tmp_path / "xdg" / "mfbench" / "verified").glob("*.json"))) == 1
+
+
+def test_a_process_reopening_an_unchanged_table_shares_it_and_a_rewritten_one_is_read_again(tmp_path):
+    _write(tmp_path)
+    first = open_tabular("toy", "t", str(tmp_path), "REBUILD")
+    assert open_tabular("toy", "t", str(tmp_path), "REBUILD") is first  # the runs of one job share it
+    encoded = first.config_space.encode_table()
+    with pytest.raises(ValueError, match="read-only"):  # shared: no run may change it for the next ones
+        encoded[0, 0] = 0.5
+    configurations = np.array([[1, 2], [1, 8], [0, 4]], dtype=np.float64)  # another table, same shapes
+    write_tabular("toy", tmp_path, HPS, configurations, "epoch", [1, 2], ["loss", "time"],
+                  {"t": lambda out: out.__setitem__(..., 7.0)}, 2, {"kind": "test"})
+    again = open_tabular("toy", "t", str(tmp_path), "REBUILD")
+    assert again is not first and again.config_space.table[0] == ("b", 2)
+    np.testing.assert_array_equal(again.evaluate({"op": "b", "width": 8}, 0, np.array([2])), [[7.0, 7.0]])
