@@ -120,6 +120,71 @@ def standardized_targets(losses: np.ndarray) -> np.ndarray:
     return (targets - targets.mean()) / (std if std > 0 else 1.0)
 
 
+def block_posterior_model(model: Any, extra_inputs: Any = None, extra_targets: Any = None) -> Any:
+    """The exact GP posterior of ``model`` for many small joint blocks, as a BoTorch ``Model``.
+
+    MF-MES evaluates the posterior on ``batch x q x D`` inputs with a tiny ``q`` (a candidate and
+    its projection to the target fidelity). GPyTorch evaluates every batch element against the
+    whole training set *jointly* (a ``(n + q) x (n + q)`` kernel per element), which made
+    scoring ~6x slower than one flat evaluation. This model gives the same posterior (the same
+    formulas: ``mean = m(x) + k(x, X) alpha``, ``cov = k(x, x') - v(x)^T v(x')`` with
+    ``v = L^{-1} k(X, x)``) from one flat ``(batch q) x n`` cross-covariance, one Cholesky
+    factor of the training covariance, and the small ``q x q`` blocks. ``extra_inputs``
+    ``(p, D)`` with ``extra_targets`` ``(p,)`` are appended to the training data (the kriging
+    believer: the running evaluations at their posterior mean); ``model``'s hyperparameters are
+    used unchanged.
+    """
+    import torch
+    from botorch.models.model import Model
+    from botorch.posteriors.gpytorch import GPyTorchPosterior
+    from gpytorch.distributions import MultivariateNormal
+    from linear_operator import to_linear_operator
+    from linear_operator.operators import DiagLinearOperator, MatmulLinearOperator
+    from linear_operator.utils.cholesky import psd_safe_cholesky
+
+    train_x = model.train_inputs[0]
+    train_y = model.train_targets
+    if extra_inputs is not None and len(extra_inputs):
+        train_x = torch.cat([train_x, extra_inputs])
+        train_y = torch.cat([train_y, extra_targets])
+    noise = model.likelihood.noise.squeeze(-1)
+    with torch.no_grad():
+        k_train = model.covar_module(train_x).to_dense()
+        factor = psd_safe_cholesky(k_train + noise * torch.eye(len(train_x), dtype=train_x.dtype))
+        alpha = torch.cholesky_solve((train_y - model.mean_module(train_x)).unsqueeze(-1), factor).squeeze(-1)
+
+    class _BlockPosterior(Model):
+        _num_outputs = 1
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.train_inputs = (train_x,)
+
+        @property
+        def num_outputs(self) -> int:
+            return 1
+
+        def posterior(self, X: torch.Tensor, output_indices: Any = None, observation_noise: Any = False,
+                      posterior_transform: Any = None, **kwargs: Any) -> GPyTorchPosterior:
+            if posterior_transform is not None:
+                raise NotImplementedError("block_posterior_model: no posterior transform")
+            lead, q, width = X.shape[:-2], X.shape[-2], X.shape[-1]
+            flat = X.reshape(-1, width)
+            cross = model.covar_module(flat, train_x).to_dense()  # (B q, n)
+            mean = (model.mean_module(flat) + cross @ alpha).reshape(*lead, q)
+            v = torch.linalg.solve_triangular(factor, cross.T, upper=False).T.reshape(*lead, q, -1)
+            # lazy operators, as GPyTorch's posteriors hold: the max-value sampling asks for the
+            # variances of hundreds of points, which need only diagonals; and a block may be
+            # singular (a candidate at the target fidelity and its projection coincide), which a
+            # dense tensor would refuse
+            covar = to_linear_operator(model.covar_module(X)) + MatmulLinearOperator(-v, v.transpose(-1, -2))
+            if observation_noise is not False:
+                covar = covar + DiagLinearOperator(noise.expand(*lead, q))
+            return GPyTorchPosterior(MultivariateNormal(mean, covar))
+
+    return _BlockPosterior()
+
+
 class MultiFidelityMES:
     """A ``SingleTaskMultiFidelityGP`` refitted on demand and scored by cost-aware MF-MES.
 
@@ -214,16 +279,18 @@ class MultiFidelityMES:
         def project(z: torch.Tensor) -> torch.Tensor:
             return project_to_target_fidelity(z, target_fidelities={self.dim: 1.0}, d=width)
 
-        model, x_pending = self.model, None
-        if len(pending):
-            x_pending = torch.as_tensor(np.asarray(pending, dtype=np.float64))
-            if opts.num_fantasies == 0:
-                # kriging believer: one model conditioned on the posterior mean at the running
-                # evaluations; the variance reduction they bring is exact (it does not depend on
-                # the value), and one model costs 1/num_fantasies of BoTorch's fantasy batch
+        x_pending = torch.as_tensor(np.asarray(pending, dtype=np.float64)) if len(pending) else None
+        if opts.num_fantasies == 0:
+            # kriging believer: one model conditioned on the posterior mean at the running
+            # evaluations; the variance reduction they bring is exact (it does not depend on
+            # the value), and one model costs 1/num_fantasies of BoTorch's fantasy batch
+            believed = None
+            if x_pending is not None:
                 with torch.no_grad():
-                    believed = self.model.posterior(x_pending).mean
-                model, x_pending = self.model.condition_on_observations(x_pending, believed), None
+                    believed = self.model.posterior(x_pending).mean.squeeze(-1)
+            model, x_pending = block_posterior_model(self.model, x_pending, believed), None
+        else:
+            model = self.model  # BoTorch's fantasies need the GPyTorch model itself
         # the information gain is scored first, the cost applied after: a resumed trial's cost
         # is its increment, which X (configuration, target level) alone does not hold
         acquisition = qMultiFidelityMaxValueEntropy(

@@ -210,3 +210,27 @@ def test_same_seed_gives_identical_decisions_and_another_seed_differs() -> None:
             for seed in (5, 5, 6)]
     assert logs[0] == logs[1]
     assert logs[0] != logs[2]
+
+
+def test_the_block_posterior_is_the_gp_posterior_and_the_believer_is_conditioning_on_the_mean() -> None:
+    import torch
+
+    from mfbench.searchers.botorch_mf import block_posterior_model
+
+    with torch_session(0):
+        model = _fitted_model(np.random.default_rng(2)).model
+        x = torch.as_tensor(np.random.default_rng(3).uniform(size=(5, 1, 2, 3)))
+        for noise in (False, True):
+            exact = model.posterior(x, observation_noise=noise)
+            block = block_posterior_model(model).posterior(x, observation_noise=noise)
+            assert torch.allclose(block.mean, exact.mean, atol=1e-9)
+            assert torch.allclose(block.distribution.covariance_matrix, exact.distribution.covariance_matrix,
+                                  atol=1e-9)
+        pending = torch.as_tensor(np.random.default_rng(4).uniform(size=(2, 3)))
+        with torch.no_grad():
+            believed = model.posterior(pending).mean
+        conditioned = model.condition_on_observations(pending, believed).posterior(x)
+        block = block_posterior_model(model, pending, believed.squeeze(-1)).posterior(x)
+        assert torch.allclose(block.mean, conditioned.mean, atol=1e-8)
+        assert torch.allclose(block.distribution.covariance_matrix, conditioned.distribution.covariance_matrix,
+                              atol=1e-8)
