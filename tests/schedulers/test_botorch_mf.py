@@ -234,3 +234,22 @@ def test_the_block_posterior_is_the_gp_posterior_and_the_believer_is_conditionin
         assert torch.allclose(block.mean, conditioned.mean, atol=1e-8)
         assert torch.allclose(block.distribution.covariance_matrix, conditioned.distribution.covariance_matrix,
                               atol=1e-8)
+
+
+@pytest.mark.parametrize(("role", "linear_truncated"), [("iteration", False), ("data", False), ("data", True)])
+def test_every_kernel_choice_fits_scores_and_has_the_exact_block_posterior(role: str, linear_truncated: bool) -> None:
+    import torch
+
+    from mfbench.searchers.botorch_mf import block_posterior_model
+
+    rng = np.random.default_rng(5)
+    x = np.column_stack([rng.uniform(size=(20, 2)), rng.choice([1 / 9, 1 / 3, 1.0], size=20)])
+    model = MultiFidelityMES(2, MFMESOptions(fidelity_role=role, linear_truncated=linear_truncated))  # type: ignore[arg-type]
+    with torch_session(0):
+        model.condition(x, (x[:, 0] - 0.3) ** 2 + 0.3 * (1 - x[:, 2]), refit=True)
+        scores = model.score(x[:4], x[:4, 2], x[4:5])
+        test = torch.as_tensor(rng.uniform(size=(3, 1, 2, 3)))
+        exact = model.model.posterior(test, observation_noise=True)
+        block = block_posterior_model(model.model).posterior(test, observation_noise=True)
+    assert scores.shape == (4,) and np.all(np.isfinite(scores))
+    assert torch.allclose(block.distribution.covariance_matrix, exact.distribution.covariance_matrix, atol=1e-9)
