@@ -159,20 +159,39 @@ def block_posterior_model(model: Any, extra_inputs: Any = None, extra_targets: A
         def __init__(self) -> None:
             super().__init__()
             self.train_inputs = (train_x,)
+            self._cache: dict[bytes, tuple[torch.Tensor, torch.Tensor]] = {}
 
         @property
         def num_outputs(self) -> int:
             return 1
+
+        def _terms(self, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            """``m(x) + k(x, X) alpha`` ``(k,)`` and ``v(x) = L^{-1} k(X, x)`` ``(k, n)`` of distinct points.
+
+            Cached per point: MF-MES asks for each candidate twice (with and without
+            noise), and for the projection of a configuration once per level.
+            """
+            keys = [row.numpy().tobytes() for row in points]
+            missing = [i for i, key in enumerate(keys) if key not in self._cache]
+            if missing:
+                new = points[missing]
+                cross = model.covar_module(new, train_x).to_dense()  # (k, n)
+                means = model.mean_module(new) + cross @ alpha
+                roots = torch.linalg.solve_triangular(factor, cross.T, upper=False).T
+                for j, i in enumerate(missing):
+                    self._cache[keys[i]] = (means[j], roots[j])
+            terms = [self._cache[key] for key in keys]
+            return torch.stack([t[0] for t in terms]), torch.stack([t[1] for t in terms])
 
         def posterior(self, X: torch.Tensor, output_indices: Any = None, observation_noise: Any = False,
                       posterior_transform: Any = None, **kwargs: Any) -> GPyTorchPosterior:
             if posterior_transform is not None:
                 raise NotImplementedError("block_posterior_model: no posterior transform")
             lead, q, width = X.shape[:-2], X.shape[-2], X.shape[-1]
-            flat = X.reshape(-1, width)
-            cross = model.covar_module(flat, train_x).to_dense()  # (B q, n)
-            mean = (model.mean_module(flat) + cross @ alpha).reshape(*lead, q)
-            v = torch.linalg.solve_triangular(factor, cross.T, upper=False).T.reshape(*lead, q, -1)
+            unique, inverse = torch.unique(X.reshape(-1, width), dim=0, return_inverse=True)
+            means, roots = self._terms(unique)
+            mean = means[inverse].reshape(*lead, q)
+            v = roots[inverse].reshape(*lead, q, -1)
             # lazy operators, as GPyTorch's posteriors hold: the max-value sampling asks for the
             # variances of hundreds of points, which need only diagonals; and a block may be
             # singular (a candidate at the target fidelity and its projection coincide), which a
