@@ -89,7 +89,7 @@ class MFMESOptions:
     num_fantasies: int = 0
     num_mv_samples: int = 10
     num_y_samples: int = 32
-    fit_maxiter: int = 100
+    fit_maxiter: int = 50
     batch_size: int = 256
 
     def __post_init__(self) -> None:

@@ -103,14 +103,14 @@ class BoTorchMFMES(Scheduler):
         num_local_candidates: int = 32,
         num_resume_candidates: int = 32,
         max_observations: int = 200,
-        refit_every: int = 10,
+        refit_every: int = 25,
         fidelity_role: Literal["iteration", "data"] = "iteration",
         linear_truncated: bool = True,
         fixed_cost: float = 0.05,
         num_fantasies: int = 0,
         num_mv_samples: int = 10,
         num_y_samples: int = 32,
-        fit_maxiter: int = 100,
+        fit_maxiter: int = 50,
         batch_size: int = 256,
     ) -> None:
         super().__init__(problem)
