@@ -2,8 +2,8 @@
 
 The model and acquisition behind ``method=botorch_mfmes``
 (:class:`mfbench.schedulers.external.botorch_mf.BoTorchMFMES`, docs/methods/botorch_mf.md),
-following BoTorch's own multi-fidelity recipe (the MF-MES part of its max-value entropy
-tutorial, and its discrete-fidelity tutorials):
+following BoTorch's own multi-fidelity recipe (multi-fidelity GP, cost model, cost-aware
+utility, projection to the target fidelity, a search over fixed fidelity levels):
 
 * the model is ``SingleTaskMultiFidelityGP`` over ``(encoded configuration, fidelity)``: the
   configuration in our ``[0, 1]^d`` encoding (one-hot categoricals), the fidelity normalised
