@@ -25,6 +25,7 @@ deterministic, seeded), so that a run is bit-identical for a seed.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -204,6 +205,26 @@ def block_posterior_model(model: Any, extra_inputs: Any = None, extra_targets: A
     return _BlockPosterior()
 
 
+@functools.lru_cache(maxsize=1)
+def _mf_mes_class() -> type:
+    """BoTorch's ``qMultiFidelityMaxValueEntropy`` without the max-value draw it discards.
+
+    Its base class draws max values over the candidate set before ``project`` is set, and
+    ``qMultiFidelityMaxValueEntropy.__init__`` then draws them again over the projected set,
+    replacing the first draw; skipping the first saves a posterior over every candidate and
+    training point per decision. Everything else is BoTorch's.
+    """
+    from botorch.acquisition.max_value_entropy_search import qMultiFidelityMaxValueEntropy
+
+    class MFMES(qMultiFidelityMaxValueEntropy):
+        def _sample_max_values(self, num_samples: int, X_pending: Any = None) -> None:
+            if "project" not in self.__dict__:  # the base class's draw, replaced once project is set
+                return
+            super()._sample_max_values(num_samples, X_pending=X_pending)
+
+    return MFMES
+
+
 class MultiFidelityMES:
     """A ``SingleTaskMultiFidelityGP`` refitted on demand and scored by cost-aware MF-MES.
 
@@ -266,8 +287,8 @@ class MultiFidelityMES:
         import torch
 
         x = torch.as_tensor(np.hstack([encoded, np.ones((len(encoded), 1))]))
-        with torch.no_grad():
-            return self.model.posterior(x).mean.squeeze(-1).numpy()
+        with torch.no_grad():  # the means only (GPyTorch's posterior would build the joint covariance)
+            return block_posterior_model(self.model).posterior(x.unsqueeze(-2)).mean.reshape(-1).numpy()
 
     # ------------------------------------------------------------ acquisition
     def score(self, candidates: np.ndarray, increments: np.ndarray, pending: np.ndarray) -> np.ndarray:
@@ -284,7 +305,6 @@ class MultiFidelityMES:
         """
         import torch
         from botorch.acquisition.cost_aware import GenericCostAwareUtility, InverseCostWeightedUtility
-        from botorch.acquisition.max_value_entropy_search import qMultiFidelityMaxValueEntropy
         from botorch.acquisition.utils import project_to_target_fidelity
         from botorch.models.cost import AffineFidelityCostModel
 
@@ -312,7 +332,7 @@ class MultiFidelityMES:
             model = self.model  # BoTorch's fantasies need the GPyTorch model itself
         # the information gain is scored first, the cost applied after: a resumed trial's cost
         # is its increment, which X (configuration, target level) alone does not hold
-        acquisition = qMultiFidelityMaxValueEntropy(
+        acquisition = _mf_mes_class()(
             model, configs, num_fantasies=max(opts.num_fantasies, 1), num_mv_samples=opts.num_mv_samples,
             num_y_samples=opts.num_y_samples, X_pending=x_pending,
             cost_aware_utility=GenericCostAwareUtility(lambda X, deltas: deltas), project=project,

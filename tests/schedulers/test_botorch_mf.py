@@ -147,7 +147,8 @@ def test_model_decisions_start_or_resume_at_levels_and_never_repeat_a_configurat
     starts = [entry[1] for entry in log if entry[0] == "start"]
     assert len(starts) == len(set(starts))  # a configuration is only continued by resuming its trial
     assert all(entry[2] in scheduler.levels for entry in log)
-    assert any(entry[0] == "resume" for entry in log)  # MF-MES does look at higher fidelities
+    # with a fixed cost as large as a full evaluation, MF-MES does go above the lowest level
+    assert any(entry[2] > scheduler.levels[0] for entry in log)
     model_decisions = scheduler.stats["model_decisions"]
     assert scheduler.describe()["stats"]["fits"] == -(-model_decisions // 3)  # every 3rd, the first included
 
@@ -253,3 +254,28 @@ def test_every_kernel_choice_fits_scores_and_has_the_exact_block_posterior(role:
         block = block_posterior_model(model.model).posterior(test, observation_noise=True)
     assert scores.shape == (4,) and np.all(np.isfinite(scores))
     assert torch.allclose(block.distribution.covariance_matrix, exact.distribution.covariance_matrix, atol=1e-9)
+
+
+def test_mf_mes_draws_its_max_values_once_over_the_projected_candidates() -> None:
+    from unittest import mock
+
+    from botorch.acquisition.max_value_entropy_search import MaxValueBase
+
+    with torch_session(0):
+        model = _fitted_model(np.random.default_rng(0))
+        with mock.patch.object(MaxValueBase, "_sample_max_values", autospec=True,
+                               side_effect=MaxValueBase._sample_max_values) as draw:
+            model.score(np.array([[0.3, 0.7, 1 / 3]]), np.array([1 / 3]), np.zeros((0, 3)))
+    assert draw.call_count == 1
+    # the one draw comes once ``project`` is set: it projects the candidates to the target fidelity
+    assert "project" in draw.call_args.args[0].__dict__
+
+
+def test_target_mean_is_the_posterior_mean_at_the_target_fidelity() -> None:
+    import torch
+
+    with torch_session(0):
+        model = _fitted_model(np.random.default_rng(0))
+        encoded = np.random.default_rng(1).uniform(size=(7, 2))
+        expected = model.model.posterior(torch.as_tensor(np.hstack([encoded, np.ones((7, 1))]))).mean
+        assert np.allclose(model.target_mean(encoded), expected.detach().numpy().ravel(), atol=1e-9)
