@@ -75,10 +75,20 @@ def test_report_from_cached_reference_runs(script, tmp_path):
     assert len(ours) == 2 and all(-4.5 < v < 0 for v in ours)  # Hartmann-3: minimum -3.86, plus noise
     (timing,) = summary["timing"]
     assert timing["speedup"] == pytest.approx(1.0 / timing["ours"]["real_time_s"])
+    # ASHA imports no model stack: its in-run without imports is its in-run
+    assert timing["ours"]["loop_s"] == pytest.approx(timing["ours"]["real_time_s"])
+    assert timing["speedups"]["loop_s"] == pytest.approx(1.0 / timing["ours"]["loop_s"])
+    assert [r["final_best"] for r in timing["runs"]["reference"]] == [-2.0]
     report = (tmp_path / "results" / "compare" / f"hartmann3-{workers}w" / "t.md").read_text()
-    assert "| asha_stop | -2.2500 ± 0.2500 |" in report and "charge on" in report
+    assert "| asha_stop | -2.2500 ± 0.2500 |" in report and "charge on" in report and "w/o imports" in report
     cached = sorted((tmp_path / "results" / "ours").rglob("seed_*.json"))
     assert len(cached) == 2 and json.loads(cached[0].read_text())["code"] == script.code_fingerprint()
 
     again = script.main(argv)  # our runs now come from the cache, with the same values
     assert again["quality"][0]["default"]["values"] == ours
+
+
+def test_in_run_without_imports_subtracts_only_our_one_off_import(script):
+    assert script.loop_seconds({"real_time_s": 5.0, "import_s": 2.0}, "ours") == pytest.approx(3.0)
+    assert script.loop_seconds({"real_time_s": 5.0}, "ours") == pytest.approx(5.0)  # cached runs of older code
+    assert script.loop_seconds({"real_time_s": 5.0, "import_s": 2.0}, "reference") == pytest.approx(5.0)

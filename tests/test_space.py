@@ -68,3 +68,18 @@ def test_dict_round_trip():
         assert hyperparameter_from_dict(hyperparameter_to_dict(hp)) == hp
     with pytest.raises(ValueError, match="unknown hyperparameter type"):
         hyperparameter_from_dict({"name": "a", "type": "complex"})
+
+
+def test_encode_table_is_the_row_by_row_encoding_bit_for_bit():
+    """The column-wise table encoding (each distinct value encoded once) equals encoding every row."""
+    space = ConfigSpace(
+        [Categorical("op", ("a", "b", "c")), Categorical("flag", (False, True)), Float("lr", 1e-4, 1.0, log=True),
+         Integer("units", 1, 64, log=True), Categorical("one", ("x",))],
+        table=[("a", False, 1e-3, 8, "x"), ("c", True, 0.5, 1, "x"), ("b", True, 1e-3, 64, "x"),
+               ("a", True, 0.1, 8, "x")],
+    )
+    encoded = space.encode_table()
+    rows = space.encode_many(space.enumerate())
+    assert encoded.shape == rows.shape == (4, space.encoded_dim)
+    assert np.array_equal(encoded.view(np.uint64), rows.view(np.uint64))
+    assert space.encode_table() is encoded  # cached

@@ -56,3 +56,28 @@ def test_hartmann_seed_mean_matches_its_own_description():
     best = blackbox.best_in_table("value", "min")
     assert best["best_in_table_seed_mean"] == pytest.approx(blackbox.describe()["best_in_table"])
     assert best["best_in_table"] <= best["best_in_table_seed_mean"]
+
+
+def test_memory_mapped_table_is_read_in_blocks_with_the_same_values(tmp_path, monkeypatch):
+    """A memory-mapped table: the cells are read block by block (each block's pages released
+    from the mapping), with the same result as the in-memory table, whatever the block size."""
+    import mfbench.blackbox.base as base
+
+    rng = np.random.default_rng(0)
+    values = rng.random((37, 3, 4))
+    values[5, :, -1] = np.nan
+    in_memory = _table(values)
+    path = tmp_path / "evaluations.npy"
+    stored = np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=in_memory.evaluations.shape)
+    stored[:] = in_memory.evaluations
+    stored.flush()
+    del stored
+    mapped = np.load(path, mmap_mode="r")
+    expected = in_memory.best_in_table("loss", "min")
+    for block_bytes in (1, 500, 2**30):  # one row per block, a few rows, everything at once
+        monkeypatch.setattr(base, "_CELLS_BLOCK_BYTES", block_bytes)
+        blackbox = TabularBlackbox(in_memory.config_space, np.arange(1, 5), ["loss", "elapsed_time"], mapped)
+        assert blackbox.best_in_table("loss", "min") == expected
+        assert blackbox.best_in_table("loss", "max", max_fidelity=2) == in_memory.best_in_table("loss", "max", 2)
+        cells = base._cells(mapped, blackbox.fidelity_positions(np.array([3])), 0)
+        np.testing.assert_array_equal(cells, values[:, :, 2])

@@ -6,6 +6,12 @@ current parameter values (the reference initial values unless warm-starting); ev
 further start adds ``N(0, 1)`` noise to them in raw coordinates, clipped to the bounds.
 The best criterion value seen over all starts wins; a start that fails (e.g. a Cholesky
 error) is ignored, and if all fail the parameters are left at the start values.
+
+The criterion and its gradient are computed in NumPy in closed form for the two shipped
+models (:mod:`mfbench.searchers.gp.map_numpy`: no autograd bookkeeping, which dominated
+the cost of an evaluation on the few dozen observations of a run's first hour); other
+:class:`~mfbench.searchers.gp.models.GPModel` subclasses use the torch path below.
+The model's parameters are written once, at the end of the fit.
 """
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from mfbench.searchers.gp.map_numpy import NumpyMAPCriterion, supports
 from mfbench.searchers.gp.models import GPModel
 from mfbench.searchers.gp.posterior import GPPosterior, robust_cholesky
 
@@ -56,9 +63,16 @@ def group_blocks(ids: torch.Tensor, merge_below: int = MERGE_BLOCKS_BELOW) -> li
 
 
 class _Criterion:
-    """The MAP criterion as a function of the flat raw-parameter vector (with gradient)."""
+    """The MAP criterion as a function of the flat raw-parameter vector (with gradient).
 
-    def __init__(self, model: GPModel, z: torch.Tensor, y: torch.Tensor) -> None:
+    Args:
+        model: the model (its parameters are only written by :meth:`set`).
+        z: extended inputs ``(n, d + 1)``; y: targets ``(n,)``.
+        use_numpy: evaluate with :class:`~mfbench.searchers.gp.map_numpy.NumpyMAPCriterion`
+            (``None``: where it supports the model); ``False``: the torch path.
+    """
+
+    def __init__(self, model: GPModel, z: torch.Tensor, y: torch.Tensor, use_numpy: bool | None = None) -> None:
         bounds = model.raw_bounds()
         self.model = model
         self.z = z
@@ -80,6 +94,13 @@ class _Criterion:
         self.block_models = [model.block_model(int(ids[g[0]])) if bool((ids[g] == ids[g[0]]).all()) else model
                              for g in self.blocks]
         self.block_data = [(z[g], y[g]) for g in self.blocks]
+        if use_numpy is None:
+            use_numpy = supports(model)
+        layout, offset = [], 0
+        for name, p in self.parameters:
+            layout.append((name, offset, offset + p.numel()))
+            offset += p.numel()
+        self.numpy = NumpyMAPCriterion(model, self.block_data, layout) if use_numpy else None
         self.num_evaluations = 0
         self.best_value = np.inf
         self.best_vector: np.ndarray | None = None
@@ -112,6 +133,20 @@ class _Criterion:
         gives the exact gradient faster. Blocks of a block-diagonal prior (the
         independent model's levels) are factorised separately.
         """
+        if self.numpy is not None:
+            result, grad = self.numpy(vector)
+        else:
+            result, grad = self._torch_value_and_grad(vector)
+        self.num_evaluations += 1
+        if not np.isfinite(result) or not np.all(np.isfinite(grad)):
+            raise FloatingPointError("non-finite MAP criterion or gradient")
+        if result < self.best_value:
+            self.best_value = result
+            self.best_vector = vector.copy()
+        return result, grad
+
+    def _torch_value_and_grad(self, vector: np.ndarray) -> tuple[float, np.ndarray]:
+        """:meth:`__call__`'s value and gradient through torch (sets the model's parameters)."""
         self.set(vector)
         for _, p in self.parameters:
             p.grad = None
@@ -137,14 +172,7 @@ class _Criterion:
         grad = np.concatenate([
             (p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1).numpy() for _, p in self.parameters
         ])
-        result = float(nll - log_prior.detach())
-        self.num_evaluations += 1
-        if not np.isfinite(result) or not np.all(np.isfinite(grad)):
-            raise FloatingPointError("non-finite MAP criterion or gradient")
-        if result < self.best_value:
-            self.best_value = result
-            self.best_vector = vector.copy()
-        return result, grad
+        return float(nll - log_prior.detach()), grad
 
 
 def fit_map(

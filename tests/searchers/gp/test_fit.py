@@ -84,3 +84,31 @@ def test_priors_are_the_reference_ones() -> None:
         - 0.5 * math.log(2 * math.pi)
     )
     assert float(model.log_prior()) == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize("which,n", [("joint", 30), ("joint", 200), ("indep", 30), ("indep", 300)])
+def test_numpy_criterion_agrees_with_the_torch_path(which: str, n: int) -> None:
+    """The NumPy closed form (the default for the shipped models) and the torch/autograd path:
+    same value and gradient to rounding, at start values and at random parameters."""
+    z, y = _data(n=n)
+    model = _model(which)
+    fast, slow = _Criterion(model, z, y), _Criterion(_model(which), z, y, use_numpy=False)
+    assert fast.numpy is not None and slow.numpy is None
+    rng = np.random.default_rng(3)
+    start = fast.get()
+    for i in range(5):
+        vector = np.clip(start + (0.0 if i == 0 else rng.normal(0, 0.7, len(start))), fast.lower, fast.upper)
+        value, grad = fast(vector)
+        expected_value, expected_grad = slow(vector)
+        assert value == pytest.approx(expected_value, rel=1e-10, abs=1e-10)
+        np.testing.assert_allclose(grad, expected_grad, rtol=1e-8, atol=1e-9 * max(1.0, np.abs(expected_grad).max()))
+    np.testing.assert_array_equal(fast.get(), start)  # the NumPy path does not write the model
+
+
+def test_fit_writes_the_best_parameters_once() -> None:
+    z, y = _data()
+    model = _model("joint")
+    model.reset_parameters(y)
+    result = fit_map(model, z, y, np.random.default_rng(0), num_starts=2, max_iterations=30)
+    check = _Criterion(model, z, y, use_numpy=False)
+    assert check(check.get())[0] == pytest.approx(result.criterion, rel=1e-10)

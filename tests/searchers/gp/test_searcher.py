@@ -115,6 +115,8 @@ def test_proposals_are_new_configurations_of_the_table(model: str) -> None:
     assert proposed[0] == space.midpoint()
     assert searcher.stats["model_proposals"] == 8 - 3
     assert searcher.stats["fits"] >= 1
+    # the one-off import before the first model-based proposal is timed (torch is loaded by now: ~0 s)
+    assert 0.0 <= searcher.describe()["import_seconds"] < 60.0
 
 
 def test_first_configurations_are_random_and_reproducible() -> None:
@@ -125,6 +127,7 @@ def test_first_configurations_are_random_and_reproducible() -> None:
     gp = GPSearcher(_problem(space, seed=4), num_init_random=4)
     first = [gp.suggest() for _ in range(4)]  # no observations: all random (midpoint first)
     assert gp.stats["model_proposals"] == 0
+    assert gp.describe()["import_seconds"] is None  # no model-based proposal, nothing imported
     assert len({space.key(c) for c in first}) == 4
     runs = []
     for _ in range(2):
