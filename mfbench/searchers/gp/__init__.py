@@ -1,16 +1,15 @@
 """Gaussian-process searchers: MOBSTER, Hyper-Tune and SyncMOBSTER (docs/methods/model_based.md).
 
-The models are torch modules (kernels, means, priors, log-positive parameters; the few
-GPyTorch idioms they need live in ``module``, GPyTorch itself is not imported) and are
-fitted by MAP with SciPy's L-BFGS-B on a NumPy closed form of the criterion. Nothing here
-is imported by ``mfbench`` itself, and importing :mod:`mfbench.searchers.gp.searcher` does
-not import torch: torch is imported the first time a GP searcher needs its model.
+The models are written with GPyTorch (kernels, means, priors, parameter constraints) and
+fitted by MAP with SciPy's L-BFGS-B. Nothing here is imported by ``mfbench`` itself, and
+importing :mod:`mfbench.searchers.gp.searcher` does not import torch: torch and gpytorch
+are imported the first time a GP searcher needs its model.
 
 Modules, one concept each: ``searcher`` (the searcher: orchestrates a proposal),
 ``proposal_options`` and ``refit`` (its options; the refit schedule), ``state``
 (observations and pending evaluations), ``training_data`` (data cap, normalisation),
-``model_store`` (the model kept between proposals), ``models``, ``kernels`` and ``module``
-(the GPs), ``fit`` and ``map_numpy`` (MAP fit), ``posterior`` (predictions, fantasies, samples), ``acquisition`` and
+``model_store`` (the model kept between proposals), ``models`` and ``kernels`` (the GPs),
+``fit`` (MAP fit), ``posterior`` (predictions, fantasies, samples), ``acquisition`` and
 ``local_ei`` (EI, Thompson scores), ``candidates`` (candidate search, local optimisation),
 ``hypertune`` and ``hypertune_state`` (Hyper-Tune's computations and its learnt state),
 ``runtime`` (the deterministic torch context).

@@ -1,4 +1,4 @@
-"""The kernels of the reference's GP models: Matern-5/2 ARD and the exp-decay resource kernel.
+"""GPyTorch kernels of the reference's GP models: Matern-5/2 ARD and the exp-decay resource kernel.
 
 Both follow docs/methods/model_based.md (Syne Tune 0.13 ``Matern52`` and
 ``ExponentialDecayResourcesKernelFunction`` with ``delta = 0``). Positive parameters are
@@ -11,16 +11,16 @@ from __future__ import annotations
 import math
 
 import torch
-
-from mfbench.searchers.gp.module import LogPositive, PriorModule
+from gpytorch.constraints import Positive
+from gpytorch.kernels import Kernel
 
 #: added to ``5 d^2`` under the square root, as the reference, so gradients exist at d = 0
 MATERN_SQRT_JITTER = 1e-9
 
 
-def log_positive() -> LogPositive:
+def log_positive() -> Positive:
     """A constraint whose raw value is the logarithm of the parameter."""
-    return LogPositive()
+    return Positive(transform=torch.exp, inv_transform=torch.log)
 
 
 def scaled_squared_distance(a: torch.Tensor, b: torch.Tensor, a_norms: torch.Tensor | None = None) -> torch.Tensor:
@@ -97,7 +97,7 @@ class MaternGram:
         return _GramContraction.apply(self.lengthscale, weights, self.scaled, self.gram, self.slope)
 
 
-class Matern52Kernel(PriorModule):
+class Matern52Kernel(Kernel):
     """Matern-5/2 kernel with one lengthscale per input dimension (ARD), unit scale.
 
     ``k(x, x') = (1 + sqrt5 d + 5/3 d^2) exp(-sqrt5 d)`` with
@@ -109,22 +109,10 @@ class Matern52Kernel(PriorModule):
         ard_num_dims: input dimension ``d``.
     """
 
+    has_lengthscale = True
+
     def __init__(self, ard_num_dims: int) -> None:
-        super().__init__()
-        self.ard_num_dims = ard_num_dims
-        self.register_parameter("raw_lengthscale", torch.nn.Parameter(torch.zeros(1, ard_num_dims)))
-        self.register_constraint("raw_lengthscale", log_positive())
-
-    @property
-    def lengthscale(self) -> torch.Tensor:
-        """The lengthscales ``l_k``, shape ``(1, d)``."""
-        return self.raw_lengthscale_constraint.transform(self.raw_lengthscale)
-
-    @lengthscale.setter
-    def lengthscale(self, value: torch.Tensor) -> None:
-        with torch.no_grad():
-            self.raw_lengthscale.copy_(self.raw_lengthscale_constraint.inverse_transform(
-                torch.as_tensor(value, dtype=self.raw_lengthscale.dtype)).expand_as(self.raw_lengthscale))
+        super().__init__(ard_num_dims=ard_num_dims, lengthscale_constraint=log_positive())
 
     def squared_distance(self, x1: torch.Tensor, x2: torch.Tensor, diag: bool = False) -> torch.Tensor:
         """Scaled squared distances, shape ``(n1, n2)`` (``(n,)`` if ``diag``)."""
@@ -143,7 +131,7 @@ class Matern52Kernel(PriorModule):
         return MaternGram(self, x)
 
 
-class ExpDecayResourceKernel(PriorModule):
+class ExpDecayResourceKernel(Kernel):
     """The centred Freeze-Thaw ("exp-decay-sum") kernel over an encoded resource ``r >= 0``.
 
     ``kappa(r) = (beta / (r + beta))^alpha`` with ``beta = alpha / mean_lam``, and

@@ -1,6 +1,6 @@
 """The two multi-fidelity GP models of the reference: ``gp_multitask`` and ``gp_independent``.
 
-Both are torch modules over *extended inputs* ``z = [x, r]`` of shape ``(n, d + 1)``:
+Both are GPyTorch modules over *extended inputs* ``z = [x, r]`` of shape ``(n, d + 1)``:
 ``x`` is the configuration encoded in ``[0, 1]^d`` (one-hot categoricals) and ``r`` the
 fidelity level as a number (e.g. epochs). Each model exposes its prior mean, covariance
 and noise variance; inference (marginal likelihood, posterior, fantasies) is shared
@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import torch
+from gpytorch.module import Module
+from gpytorch.priors import GammaPrior, LogNormalPrior, NormalPrior
 
 from mfbench.searchers.gp.kernels import ExpDecayResourceKernel, Matern52Kernel, log_positive
-from mfbench.searchers.gp.module import PriorModule, gamma_prior, log_normal_prior, normal_prior
 
 #: reference bounds and initial values of the shared parameters (docs/methods/model_based.md)
 INVERSE_BANDWIDTH_BOUNDS = (1e-4, 100.0)
@@ -53,13 +54,13 @@ def _log_bounds(bounds: tuple[float, float]) -> tuple[float, float]:
     return math.log(bounds[0]), math.log(bounds[1])
 
 
-class GPModel(PriorModule):
+class GPModel(Module):
     """Common part: ARD Matern-5/2 over ``x``, a shared noise variance, bounds and priors.
 
     Args:
         dim: dimension ``d`` of the encoded configurations.
 
-    Priors (MAP): noise variance Gamma(mean 0.1, shape 0.1), i.e. ``Gamma(0.1, rate 1)``;
+    Priors (MAP): noise variance Gamma(mean 0.1, shape 0.1), i.e. ``GammaPrior(0.1, 1)``;
     subclasses add LogNormal(0, 1) on covariance scales and Normal(0, 1) on means.
     The inverse bandwidths have a uniform prior, i.e. only their box.
     """
@@ -71,7 +72,7 @@ class GPModel(PriorModule):
         raw_noise = torch.nn.Parameter(torch.tensor(math.log(INITIAL_NOISE_VARIANCE), dtype=torch.float64))
         self.register_parameter("raw_noise", raw_noise)
         self.register_constraint("raw_noise", log_positive())
-        self.register_prior("noise_prior", gamma_prior(_f64(0.1), _f64(1.0)), lambda m: m.noise_variance)
+        self.register_prior("noise_prior", GammaPrior(_f64(0.1), _f64(1.0)), lambda m: m.noise_variance)
 
     @property
     def noise_variance(self) -> torch.Tensor:
@@ -161,9 +162,9 @@ class MultiTaskGP(GPModel):
         self.resource = ExpDecayResourceKernel()
         self.register_parameter("raw_outputscale", torch.nn.Parameter(torch.tensor(0.0, dtype=torch.float64)))
         self.register_constraint("raw_outputscale", log_positive())
-        self.register_prior("outputscale_prior", log_normal_prior(_f64(0.0), _f64(1.0)), lambda m: m.outputscale)
+        self.register_prior("outputscale_prior", LogNormalPrior(_f64(0.0), _f64(1.0)), lambda m: m.outputscale)
         self.register_parameter("constant", torch.nn.Parameter(torch.tensor(0.0, dtype=torch.float64)))
-        self.register_prior("constant_prior", normal_prior(_f64(0.0), _f64(1.0)), lambda m: m.constant)
+        self.register_prior("constant_prior", NormalPrior(_f64(0.0), _f64(1.0)), lambda m: m.constant)
 
     @property
     def outputscale(self) -> torch.Tensor:
@@ -239,9 +240,9 @@ class IndependentGP(GPModel):
         n = len(self.levels)
         self.register_parameter("raw_outputscales", torch.nn.Parameter(torch.zeros(n, dtype=torch.float64)))
         self.register_constraint("raw_outputscales", log_positive())
-        self.register_prior("outputscale_prior", log_normal_prior(_f64(0.0), _f64(1.0)), lambda m: m.outputscales)
+        self.register_prior("outputscale_prior", LogNormalPrior(_f64(0.0), _f64(1.0)), lambda m: m.outputscales)
         self.register_parameter("constants", torch.nn.Parameter(torch.zeros(n, dtype=torch.float64)))
-        self.register_prior("constants_prior", normal_prior(_f64(0.0), _f64(1.0)), lambda m: m.constants)
+        self.register_prior("constants_prior", NormalPrior(_f64(0.0), _f64(1.0)), lambda m: m.constants)
 
     @property
     def outputscales(self) -> torch.Tensor:

@@ -17,8 +17,8 @@ from typing import Any, Iterator
 
 
 def load_model_stack() -> float:
-    """Import what model-based proposals use (torch, SciPy's optimiser, the GP modules) and
-    inspect the BLAS libraries; return the seconds this took.
+    """Import what model-based proposals use (torch, gpytorch, SciPy's optimiser, the GP
+    modules) and inspect the BLAS libraries; return the seconds this took.
 
     The searcher calls it once, before its first model-based proposal, and reports the
     time (``import_seconds`` in its description): a one-off cost per process, about as
