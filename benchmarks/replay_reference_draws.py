@@ -9,7 +9,9 @@ bracket of every trial and every stopping-rung decision). Two checks, both per r
    scheduler saw them) is fed to our :class:`~mfbench.schedulers.asha.ASHA` with each trial
    given the reference's bracket; every answer (continue / stop / pause) must equal the
    reference's. This isolates the scheduler: rung levels, which rungs a bracket skips, the
-   quantile cutoff, ties, how many entries a rung needs before it decides.
+   quantile cutoff, ties, how many entries a rung needs before it decides. (For ``asha_prom``
+   this covers the answers to results, continue below a milestone and pause at it; which
+   paused trial is promoted when is covered by check 2.)
 2. **forced run** (``--benchmark``): a full ``mfbench`` simulation in which the three random
    draws of the run are replaced by the reference's: the configuration of trial ``i`` (our
    random searcher proposes them in trial order), its bracket and its table seed. Everything
@@ -86,7 +88,13 @@ def replay_decisions(rows: pd.DataFrame, brackets: dict[int, int], method: str, 
         if trial_id not in started:
             started.add(trial_id)
             forced["bracket"] = brackets[trial_id]
-            asha.suggest(trial_id)
+            # start it as a new trial even where our rungs would promote one now: the stream says
+            # when the reference promoted, and the answers to results do not depend on it
+            kind, asha.type = asha.type, "stopping"
+            try:
+                asha.suggest(trial_id)
+            finally:
+                asha.type = kind
         ours = asha.on_result(trial_id, int(fidelity), float(metric)).value.upper()
         if ours != str(decision).upper():
             mismatches.append({"trial": trial_id, "fidelity": int(fidelity), "bracket": brackets[trial_id],
@@ -99,8 +107,8 @@ def forced_draws(rows: pd.DataFrame, brackets: dict[int, int]) -> Iterator[None]
     """Our next run draws trial ``i``'s configuration, bracket and table seed from the reference.
 
     Trials the reference started but never heard from (the last ones before the budget ran
-    out) have no row; they get the configuration of trial 0 and table seed 0, which only
-    matters for results past the budget.
+    out) have no row; they get the configuration of trial 0 and table seed 0 (their results,
+    if any fall within the budget on our side, are counted apart by :func:`forced_run`).
     """
     from mfbench.backend import simulator
     from mfbench.schedulers.asha import ASHA
@@ -153,13 +161,18 @@ def forced_run(rows: pd.DataFrame, brackets: dict[int, int], method: str, benchm
     ours = pd.DataFrame({"trial_id": columns["trial_id"], "fidelity": columns[fidelity_attr],
                          "metric": columns[metric], "decision": columns["decision"]})
     ref = rows[rows["st_tuner_time"] <= budget]
-    key_ours = set(zip(ours["trial_id"].astype(int), ours["fidelity"].astype(int)))
+    # a trial the reference started but never heard from has no known draws (forced_draws gives it
+    # placeholders): its results are counted apart
+    known = set(rows["trial_id"].astype(int))
+    unknown = ~ours["trial_id"].astype(int).isin(known)
+    key_ours = set(zip(ours["trial_id"][~unknown].astype(int), ours["fidelity"][~unknown].astype(int)))
     key_ref = set(zip(ref["trial_id"].astype(int), ref["fidelity"].astype(int)))
     both = ours.merge(ref, on=["trial_id", "fidelity"], suffixes=("_ours", "_ref"))
     return {
         "results": [len(ours), len(ref)], "trials": [int(ours["trial_id"].nunique()), int(ref["trial_id"].nunique())],
         "best": [float(ours["metric"].min()), float(ref["metric"].min())],
         "only_ours": len(key_ours - key_ref), "only_reference": len(key_ref - key_ours),
+        "results_of_unknown_trials": int(unknown.sum()),
         "same_metrics": bool(np.array_equal(both["metric_ours"].to_numpy(np.float64),
                                             both["metric_ref"].to_numpy(np.float64))),
         "same_decisions": bool((both["decision_ours"].str.upper() == both["decision_ref"].str.upper()).all()),
@@ -190,7 +203,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
             summary["forced_run"] = run
             line += (f"; forced run: results ours/ref {run['results'][0]}/{run['results'][1]}, trials "
                      f"{run['trials'][0]}/{run['trials'][1]}, best {run['best'][0]:.5f}/{run['best'][1]:.5f}, only "
-                     f"ours {run['only_ours']}, only ref {run['only_reference']}, common results: metrics "
+                     f"ours {run['only_ours']}, only ref {run['only_reference']} (+{run['results_of_unknown_trials']} of "
+                     f"trials without reference results), common results: metrics "
                      f"{'equal' if run['same_metrics'] else 'DIFFER'}, decisions "
                      f"{'equal' if run['same_decisions'] else 'DIFFER'}")
         print(line, flush=True)

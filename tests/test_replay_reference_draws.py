@@ -28,9 +28,8 @@ def script():
     return module
 
 
-@pytest.fixture(scope="module")
-def own_run() -> tuple[pd.DataFrame, dict[int, int]]:
-    """asha6_stop on Hartmann-3 (rungs 1, 3, 9, 27, 81 of 100 epochs), seed 1, as reference rows + brackets."""
+def _own_run(method: str) -> tuple[pd.DataFrame, dict[int, int]]:
+    """``method`` on Hartmann-3 (rungs 1, 3, 9, 27, 81 of 100 epochs), seed 1, as reference rows + brackets."""
     brackets: dict[int, int] = {}
     original = asha.ASHA.suggest
 
@@ -42,7 +41,7 @@ def own_run() -> tuple[pd.DataFrame, dict[int, int]]:
 
     asha.ASHA.suggest = suggest
     try:
-        columns, _ = simulate(compose(["method=asha6_stop", "benchmark=hartmann3", "seed=1",
+        columns, _ = simulate(compose([f"method={method}", "benchmark=hartmann3", "seed=1",
                                        f"stopping.max_wallclock_time={BUDGET}"]))
     finally:
         asha.ASHA.suggest = original
@@ -51,6 +50,11 @@ def own_run() -> tuple[pd.DataFrame, dict[int, int]]:
                          "table_seed": columns["table_seed"],
                          **{c: columns[c] for c in ("config_x0", "config_x1", "config_x2")}})
     return rows, brackets
+
+
+@pytest.fixture(scope="module")
+def own_run() -> tuple[pd.DataFrame, dict[int, int]]:
+    return _own_run("asha6_stop")
 
 
 def test_the_run_uses_several_brackets(own_run):
@@ -101,3 +105,13 @@ def test_main_reads_the_trace_files(script, own_run, tmp_path, capsys):
     parquet.with_suffix(".trace.json").unlink()
     with pytest.raises(SystemExit, match="trace_hyperband.py"):
         script.main([str(parquet), "--method", "asha6_stop"])
+
+
+def test_the_promotion_variant_replays_and_reproduces(script):
+    rows, brackets = _own_run("asha_prom")
+    assert {"PAUSE", "CONTINUE", "STOP"} <= set(rows["decision"])
+    assert script.replay_decisions(rows, brackets, "asha_prom", max_t=100)["mismatches"] == 0
+    run = script.forced_run(rows, brackets, "asha_prom", "hartmann3", seed=7, n_workers=4, budget=BUDGET,
+                            overrides=[])
+    assert run["only_ours"] == run["only_reference"] == run["results_of_unknown_trials"] == 0
+    assert run["same_metrics"] and run["same_decisions"]
