@@ -234,3 +234,17 @@ def test_grace_period_sets_dehbs_lowest_rung_and_is_checked() -> None:
     assert six_rungs.levels == [1, 3, 8, 23, 67, 200]
     with pytest.raises(ConfigError, match="grace_period"):
         DEHBOfficialScheduler(_problem(GRID, max_t=200), grace_period=200)
+
+
+def test_a_vector_on_the_upper_bound_decodes_inside_the_bounds() -> None:
+    # DEHB maps a log coordinate of exactly 1 to exp(log(1e-5) + log(1e-1/1e-5)), which rounds
+    # past 0.1; ConfigSpace refuses that and DEHB's ask() would raise (seen on a CSV table with
+    # lr = 0.1 rows): the scheduler's decoder clips it, and leaves every legal decoding to DEHB
+    _dehb()
+    scheduler = DEHBOfficialScheduler(_problem(MIXED))
+    names = list(scheduler.dehb.cs.get_hyperparameter_names())
+    for de in scheduler.dehb.de.values():
+        top = from_configspace(MIXED, de.vector_to_configspace(np.ones(len(names))))
+        assert top["lr"] == 1e-1 and top["width"] == 512 and top["dropout"] == 0.5 and top["layers"] == 8
+        inner = np.full(len(names), 0.3)
+        assert dict(de.vector_to_configspace(inner)) == dict(de.vector_to_configspace.decode(inner))

@@ -39,8 +39,9 @@ import numpy as np
 from mfbench.errors import ConfigError
 from mfbench.problem import Problem
 from mfbench.schedulers.base import Decision, Scheduler, TrialStatus, TrialSuggestion
+from mfbench.schedulers.external import configspace
 from mfbench.schedulers.external.base import ProposalFilter, require
-from mfbench.space import Categorical, Config, ConfigSpace, Float, Integer
+from mfbench.space import Config, ConfigSpace, Float, Integer
 
 #: asks in one ``suggest`` call that DEHB may answer from values already known before the
 #: adapter gives up for now (a worker idles or the run ends): DEHB re-asking only evaluated
@@ -51,50 +52,13 @@ _METHOD = "dehb_official"
 
 
 def to_configspace(space: ConfigSpace, seed: int) -> Any:
-    """Our hyperparameters as a ``ConfigSpace.ConfigurationSpace`` seeded with ``seed``.
-
-    ConfigSpace orders hyperparameters by name (so do DEHB's vectors); values map back by name.
-
-    Categorical -> ``CategoricalHyperparameter`` (same choices, same order), Integer ->
-    ``UniformIntegerHyperparameter`` and Float -> ``UniformFloatHyperparameter`` (same bounds,
-    same log flag); a numeric with ``lower == upper`` -> ``Constant``. A table restriction has
-    no ConfigSpace counterpart: :class:`ProposalFilter` enforces it.
-    """
-    cs = require("ConfigSpace", "dehb", _METHOD)
-    hyperparameters: list[Any] = []
-    for hp in space.hyperparameters:
-        if isinstance(hp, Categorical):
-            hyperparameters.append(cs.CategoricalHyperparameter(hp.name, list(hp.choices)))
-        elif isinstance(hp, (Integer, Float)) and hp.lower == hp.upper:
-            hyperparameters.append(cs.Constant(hp.name, hp.lower))
-        elif isinstance(hp, Integer):
-            hyperparameters.append(cs.UniformIntegerHyperparameter(hp.name, int(hp.lower), int(hp.upper), log=hp.log))
-        elif isinstance(hp, Float):
-            hyperparameters.append(cs.UniformFloatHyperparameter(hp.name, float(hp.lower), float(hp.upper), log=hp.log))
-        else:  # pragma: no cover - the space module defines exactly these three
-            raise TypeError(f"no ConfigSpace hyperparameter for {hp!r}")
-    out = cs.ConfigurationSpace(seed=int(seed))
-    if hasattr(out, "add"):  # ConfigSpace >= 1.0
-        out.add(hyperparameters)
-    else:  # ConfigSpace 0.x (the numpy<2 environment of dehb 0.1.2)
-        out.add_hyperparameters(hyperparameters)
-    return out
+    """Our hyperparameters as a seeded ``ConfigSpace.ConfigurationSpace``
+    (:func:`mfbench.schedulers.external.configspace.to_configspace`; ConfigSpace orders them
+    by name, and so do DEHB's vectors)."""
+    return configspace.to_configspace(space, seed, "dehb", _METHOD)
 
 
-def from_configspace(space: ConfigSpace, configuration: Any) -> Config:
-    """A ConfigSpace configuration as ours: our key order, our choice objects, ``int`` / ``float``."""
-    config: Config = {}
-    for hp in space.hyperparameters:
-        value = configuration[hp.name]
-        if isinstance(hp, Categorical):
-            # ConfigSpace may hand back numpy scalars; take our own choice object
-            value = hp.choices[list(hp.choices).index(value)]
-        elif isinstance(hp, Integer):
-            value = int(value)
-        else:
-            value = float(value)
-        config[hp.name] = value
-    return config
+from_configspace = configspace.from_configuration
 
 
 def fidelity_level(fidelities: np.ndarray, budget: float) -> int:
@@ -192,6 +156,8 @@ class DEHBOfficialScheduler(Scheduler):
                 loguru.logger.remove(handler_id)
             except ValueError:
                 pass
+        for de in self.dehb.de.values():
+            de.vector_to_configspace = _InBoundsDecoder(de, problem.config_space)
         # 0.1.2 renamed it with a leading underscore
         self._clean_brackets = getattr(self.dehb, "_clean_inactive_brackets", None) or self.dehb.clean_inactive_brackets
         self.min_fidelity = min_fidelity
@@ -362,11 +328,52 @@ class DEHBOfficialScheduler(Scheduler):
         DEHB's ``tell`` takes the job's vector from its config repository (by ``config_id``), so
         the replacement's vector is written there.
         """
-        configspace = require("ConfigSpace", "dehb", _METHOD)
+        require("ConfigSpace", "dehb", _METHOD)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            vector = self.dehb.configspace_to_vector(configspace.Configuration(self.dehb.cs, values=config))
+            vector = self.dehb.configspace_to_vector(configspace.to_configuration(self.dehb.cs, self.space, config))
         self.dehb.config_repository.configs[job["config_id"]].config = np.asarray(vector, dtype=float)
+
+
+class _InBoundsDecoder:
+    """DEHB's ``vector_to_configspace`` of one DE instance, kept in the hyperparameters' bounds.
+
+    DEHB maps a log-scaled coordinate ``v`` as ``exp(log(lower) + v * (log(upper) -
+    log(lower)))``, which for ``v = 1`` can round past ``upper`` (``0.10000000000000006`` for
+    ``[0.001, 0.1]``); ConfigSpace then refuses the configuration and ``ask()`` raises. DE
+    reaches ``v = 1`` exactly whenever a parent sits on the bound (a table row at the bound,
+    ``boundary_fix_type=clip``). Every vector DEHB decodes legally is decoded by DEHB itself,
+    unchanged; only a refused one is decoded again here with DEHB's formulas and the values
+    clipped into their bounds.
+    """
+
+    def __init__(self, de: Any, space: ConfigSpace) -> None:
+        self.decode = de.vector_to_configspace  # DEHB's own (a bound method)
+        self.cs = de.cs
+        self.space = space
+
+    def __call__(self, vector: np.ndarray) -> Any:
+        from ConfigSpace.exceptions import IllegalValueError
+
+        try:
+            return self.decode(vector)
+        except IllegalValueError:
+            pass
+        values: dict[str, Any] = {}
+        for i, name in enumerate(self.cs.get_hyperparameter_names()):
+            hp = self.cs[name]
+            if hasattr(hp, "choices"):
+                values[name] = hp.choices[int(np.where((vector[i] < np.arange(0, 1, 1 / len(hp.choices))) == False)[0][-1])]  # noqa: E712 - DEHB's rule
+            elif not hasattr(hp, "lower"):  # Constant
+                values[name] = hp.default_value
+            else:
+                if hp.log:
+                    value = np.exp(np.log(hp.lower) + vector[i] * (np.log(hp.upper) - np.log(hp.lower)))
+                else:
+                    value = hp.lower + (hp.upper - hp.lower) * vector[i]
+                value = int(np.round(value)) if isinstance(hp.lower, (int, np.integer)) else float(value)
+                values[name] = min(max(value, hp.lower), hp.upper)
+        return configspace.to_configuration(self.cs, self.space, from_configspace(self.space, values))
 
 
 def _next_loguru_handler_id(logger: Any) -> int:

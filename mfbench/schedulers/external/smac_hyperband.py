@@ -43,8 +43,9 @@ import numpy as np
 
 from mfbench.problem import Problem
 from mfbench.schedulers.base import Decision, Scheduler, TrialStatus, TrialSuggestion
+from mfbench.schedulers.external import configspace
 from mfbench.schedulers.external.base import ProposalFilter, require
-from mfbench.space import Categorical, Config, ConfigSpace, Float, Integer
+from mfbench.space import Config, ConfigSpace
 
 #: the method's name in messages (the YAML's)
 METHOD = "smac_hyperband"
@@ -54,50 +55,12 @@ _SMAC_N_TRIALS = 10**9
 
 
 def to_configspace(space: ConfigSpace, seed: int) -> Any:
-    """Our hyperparameters as a ``ConfigSpace.ConfigurationSpace`` (seeded with ``seed``).
-
-    Categorical -> ``Categorical`` (same choices, same order); Integer / Float -> ``Integer``
-    / ``Float`` with the same bounds and log flag; a numeric with ``lower == upper`` ->
-    ``Constant`` (ConfigSpace needs ``lower < upper``). ConfigSpace orders hyperparameters
-    by name; :func:`from_configuration` restores ours. A table restriction has no
-    ConfigSpace counterpart: :class:`ProposalFilter` enforces it.
-    """
-    cs = require("ConfigSpace", "smac", METHOD)
-    out = cs.ConfigurationSpace(seed=int(seed))
-    hps = []
-    for hp in space.hyperparameters:
-        if isinstance(hp, Categorical):
-            hps.append(cs.Categorical(hp.name, list(hp.choices)))
-        elif isinstance(hp, (Integer, Float)) and hp.lower == hp.upper:
-            hps.append(cs.Constant(hp.name, int(hp.lower) if isinstance(hp, Integer) else float(hp.lower)))
-        elif isinstance(hp, Integer):
-            hps.append(cs.Integer(hp.name, (int(hp.lower), int(hp.upper)), log=hp.log))
-        elif isinstance(hp, Float):
-            hps.append(cs.Float(hp.name, (float(hp.lower), float(hp.upper)), log=hp.log))
-        else:  # pragma: no cover - the space module defines exactly these three
-            raise TypeError(f"no ConfigSpace hyperparameter for {hp!r}")
-    out.add(hps)
-    return out
+    """Our hyperparameters as a seeded ``ConfigSpace.ConfigurationSpace``
+    (:func:`mfbench.schedulers.external.configspace.to_configspace`)."""
+    return configspace.to_configspace(space, seed, "smac", METHOD)
 
 
-def from_configuration(space: ConfigSpace, configuration: Any) -> Config:
-    """A ConfigSpace configuration as ours: our key order, our choice objects, int / float.
-
-    A categorical value is mapped to *our* choice at the same position (ConfigSpace may
-    hand back numpy scalars for numeric choices).
-    """
-    values = dict(configuration)
-    config: Config = {}
-    for hp in space.hyperparameters:
-        value = values[hp.name]
-        if isinstance(hp, Categorical):
-            value = hp.choices[[c == value for c in hp.choices].index(True)]
-        elif isinstance(hp, Integer):
-            value = int(value)
-        else:
-            value = float(value)
-        config[hp.name] = value
-    return config
+from_configuration = configspace.from_configuration
 
 
 def fidelity_for_budget(fidelities: np.ndarray, budget: float) -> int:
@@ -327,9 +290,7 @@ class SMACHyperband(Scheduler):
         return proposal
 
     def _smac_configuration(self, config: Config) -> Any:
-        from ConfigSpace import Configuration
-
-        configuration = Configuration(self.configspace, values=dict(config))
+        configuration = configspace.to_configuration(self.configspace, self.space, config)
         configuration.origin = "mfbench: nearest unseen configuration"
         return configuration
 
