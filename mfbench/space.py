@@ -290,11 +290,12 @@ class ConfigSpace:
                 distinct = np.asarray([hp.encode(value) for value in codes], dtype=np.float64)
                 columns.append(distinct.reshape(len(codes), hp.encoded_dim)[index])
             cached = np.hstack(columns) if columns else np.zeros((len(self.table), 0))
-            self._encoded_table = cached
         elif cached is None:
             cached = self.encode_many(self.enumerate())
-            cached.flags.writeable = False
-            self._encoded_table = cached
+        else:
+            return cached
+        cached.flags.writeable = False
+        self._encoded_table = cached
         return cached
 
     def decode(self, encoded: np.ndarray) -> Config:
