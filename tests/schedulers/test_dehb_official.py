@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from mfbench.errors import ConfigError
-from mfbench.problem import Problem
 from mfbench.schedulers.base import Decision, TrialStatus
 from mfbench.schedulers.external.dehb_official import (
     DEHBOfficialScheduler,
@@ -22,6 +21,7 @@ from mfbench.schedulers.external.dehb_official import (
     to_configspace,
 )
 from mfbench.space import Categorical, Config, ConfigSpace, Float, Integer
+from tests.schedulers.external_testing import problem_of as _problem
 
 MIXED = ConfigSpace(
     (
@@ -39,10 +39,6 @@ GRID = ConfigSpace(
     tuple(Categorical(f"x{i}", ("p", "q", "r")) for i in range(4)),
     table=[(a, b, c, d) for a in "pqr" for b in "pqr" for c in "pqr" for d in "pqr"],
 )
-
-
-def _problem(space: ConfigSpace, mode: str = "min", seed: int = 0, max_t: int = 27, n_workers: int = 4) -> Problem:
-    return Problem(space, np.arange(1, max_t + 1), "loss", mode, n_workers=n_workers, seed=seed)  # type: ignore[arg-type]
 
 
 def _dehb() -> Any:

@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 
 from mfbench.errors import ConfigError
-from mfbench.problem import Problem
 from mfbench.schedulers.base import Decision, TrialStatus
 from mfbench.schedulers.external.base import ProposalFilter, require
-from mfbench.space import Categorical, ConfigSpace, Float, Integer
+from tests.schedulers.external_testing import MIXED, problem_of as _problem, table_space as _table_space
 
 optuna = pytest.importorskip("optuna")
 
@@ -21,26 +20,6 @@ from mfbench.schedulers.external.optuna_study import (  # noqa: E402 - after the
     from_optuna_params,
     to_optuna_distributions,
 )
-
-MIXED = ConfigSpace(
-    (
-        Categorical("op", ("a", "b", "c")),
-        Integer("layers", 1, 8),
-        Integer("width", 16, 512, log=True),
-        Float("dropout", 0.0, 0.5),
-        Float("lr", 1e-5, 1e-1, log=True),
-    )
-)
-
-
-def _problem(space: ConfigSpace, mode: str = "min", seed: int = 0, max_t: int = 27) -> Problem:
-    return Problem(space, np.arange(1, max_t + 1), "loss", mode, n_workers=4, seed=seed)  # type: ignore[arg-type]
-
-
-def _table_space() -> ConfigSpace:
-    rows = [(op, layers) for op in ("a", "b", "c") for layers in (1, 2, 4, 8)]
-    return ConfigSpace((Categorical("op", ("a", "b", "c")), Integer("layers", 1, 8)), table=rows)
-
 
 def test_space_maps_to_optuna_distributions_and_back() -> None:
     dists = to_optuna_distributions(MIXED)

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from mfbench.errors import ConfigError
-from mfbench.problem import Problem
 from mfbench.schedulers.base import Decision, TrialStatus
 from mfbench.space import Categorical, ConfigSpace, Float, Integer
+from tests.schedulers.external_testing import problem_of as _problem, table_space as _table_space
 
 ConfigSpaceLib = pytest.importorskip("ConfigSpace")
 pytest.importorskip("smac")
@@ -40,15 +40,6 @@ MIXED = ConfigSpace(
         Integer("fixed", 3, 3),
     )
 )
-
-
-def _problem(space: ConfigSpace, mode: str = "min", seed: int = 0, max_t: int = 27, n_workers: int = 4) -> Problem:
-    return Problem(space, np.arange(1, max_t + 1), "loss", mode, n_workers=n_workers, seed=seed)  # type: ignore[arg-type]
-
-
-def _table_space() -> ConfigSpace:
-    rows = [(op, layers) for op in ("a", "b", "c") for layers in (1, 2, 4, 8)]
-    return ConfigSpace((Categorical("op", ("a", "b", "c")), Integer("layers", 1, 8)), table=rows)
 
 
 def _curve(config: dict, fidelity: int) -> float:

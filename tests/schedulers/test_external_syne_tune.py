@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from mfbench.errors import ConfigError
-from mfbench.problem import Problem
 from mfbench.schedulers.base import Decision, TrialStatus
-from mfbench.space import Categorical, ConfigSpace, Float, Integer
+from mfbench.space import Categorical, ConfigSpace
+from tests.schedulers.external_testing import MIXED, problem_of as _problem, table_space as _table_space
 
 syne_tune = pytest.importorskip("syne_tune")
 
@@ -36,26 +36,6 @@ from mfbench.schedulers.external.syne_tune_current import (  # noqa: E402
 )
 
 REPO = Path(__file__).resolve().parents[2]
-
-MIXED = ConfigSpace(
-    (
-        Categorical("op", ("a", "b", "c")),
-        Integer("layers", 1, 8),
-        Integer("width", 16, 512, log=True),
-        Float("dropout", 0.0, 0.5),
-        Float("lr", 1e-5, 1e-1, log=True),
-    )
-)
-
-
-def _problem(space: ConfigSpace, mode: str = "min", seed: int = 0, max_t: int = 27) -> Problem:
-    return Problem(space, np.arange(1, max_t + 1), "loss", mode, n_workers=4, seed=seed)  # type: ignore[arg-type]
-
-
-def _table_space() -> ConfigSpace:
-    rows = [(op, layers) for op in ("a", "b", "c") for layers in (1, 2, 4, 8)]
-    return ConfigSpace((Categorical("op", ("a", "b", "c")), Integer("layers", 1, 8)), table=rows)
-
 
 def test_installed_syne_tune_is_the_current_release() -> None:
     major, minor = (int(x) for x in syne_tune.__version__.split(".")[:2])
