@@ -11,7 +11,7 @@ import pytest
 from mfbench.errors import ConfigError
 from mfbench.schedulers.base import Decision, TrialStatus
 from mfbench.schedulers.external.base import ProposalFilter, require
-from tests.schedulers.external_testing import MIXED, problem_of as _problem, table_space as _table_space
+from tests.schedulers.external_testing import MIXED, assert_covers_table, problem_of as _problem, table_space as _table_space
 
 optuna = pytest.importorskip("optuna")
 
@@ -69,17 +69,7 @@ def test_proposal_filter_snaps_to_the_nearest_unseen_table_row() -> None:
 def test_table_is_covered_without_duplicates_and_the_study_holds_what_was_evaluated(sampler: str, pruner: str) -> None:
     space = _table_space()
     scheduler = OptunaScheduler(_problem(space), sampler=sampler, pruner=pruner)  # type: ignore[arg-type]
-    seen = []
-    for trial_id in range(len(space.table) + 3):  # type: ignore[arg-type]
-        suggestion = scheduler.suggest(trial_id)
-        if suggestion is None:
-            break
-        assert space.contains(suggestion.config)
-        seen.append(space.key(suggestion.config))
-        assert scheduler.trials[trial_id].params == suggestion.config  # the study records the evaluated config
-        assert scheduler.on_result(trial_id, 27, 1.0) is Decision.STOP
-    assert sorted(seen) == sorted(space.table)  # type: ignore[arg-type]
-    assert scheduler.suggest(99) is None
+    assert_covers_table(scheduler, space, lambda trial_id: scheduler.trials[trial_id].params)
     complete = [t for t in scheduler.study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert len(complete) == len(space.table)  # type: ignore[arg-type]
 

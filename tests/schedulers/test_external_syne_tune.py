@@ -15,7 +15,7 @@ import yaml
 from mfbench.errors import ConfigError
 from mfbench.schedulers.base import Decision, TrialStatus
 from mfbench.space import Categorical, ConfigSpace
-from tests.schedulers.external_testing import MIXED, problem_of as _problem, table_space as _table_space
+from tests.schedulers.external_testing import MIXED, assert_covers_table, problem_of as _problem, table_space as _table_space
 
 syne_tune = pytest.importorskip("syne_tune")
 
@@ -225,17 +225,7 @@ def test_bohb_fits_its_kernel_density_model() -> None:
 def test_table_is_covered_without_duplicates_and_trials_carry_what_was_evaluated(scheduler_name: str) -> None:
     space = _table_space()
     scheduler = SyneTuneScheduler(_problem(space), scheduler=scheduler_name)  # type: ignore[arg-type]
-    seen = []
-    for trial_id in range(len(space.table) + 3):  # type: ignore[arg-type]
-        suggestion = scheduler.suggest(trial_id)
-        if suggestion is None:
-            break
-        assert space.contains(suggestion.config)
-        seen.append(space.key(suggestion.config))
-        assert scheduler.trials[trial_id].config == suggestion.config  # Syne Tune learns the evaluated config
-        assert scheduler.on_result(trial_id, 27, 1.0) is Decision.STOP
-    assert sorted(seen) == sorted(space.table)  # type: ignore[arg-type]
-    assert scheduler.suggest(99) is None
+    assert_covers_table(scheduler, space, lambda trial_id: scheduler.trials[trial_id].config)
     assert scheduler.describe()["replaced_proposals"] > 0  # 12 rows: repeats are bound to be proposed
 
 
