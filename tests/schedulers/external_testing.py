@@ -2,12 +2,13 @@
 test_dehb_official.py)."""
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from mfbench.problem import Problem
-from mfbench.schedulers.base import Decision, Scheduler
+from mfbench.schedulers.base import Decision, Scheduler, TrialStatus
 from mfbench.space import Categorical, ConfigSpace, Float, Integer
 
 #: one hyperparameter of each kind and scale
@@ -49,3 +50,28 @@ def assert_covers_table(scheduler: Scheduler, space: ConfigSpace, recorded: Call
         assert scheduler.on_result(trial_id, 27, 1.0) is Decision.STOP
     assert sorted(seen) == sorted(space.table)  # type: ignore[arg-type]
     assert scheduler.suggest(99) is None
+
+
+def drive_async(scheduler: Scheduler, mode: str = "min", n: int = 40) -> list[tuple[dict, list[Decision]]]:
+    """Run ``scheduler`` on :data:`MIXED` with 4 trials in flight and a synthetic learning curve
+    (``quality + 1 / fidelity``, negated for ``mode="max"``) up to fidelity 27.
+
+    Returns:
+        Per trial, in order: its configuration and the decisions it got.
+    """
+    sign = 1.0 if mode == "min" else -1.0
+    log = []
+    for start in range(0, n, 4):
+        batch = {tid: scheduler.suggest(tid) for tid in range(start, start + 4)}
+        for tid, suggestion in batch.items():
+            assert suggestion is not None and MIXED.contains(suggestion.config)
+            quality = suggestion.config["dropout"] + abs(math.log10(suggestion.config["lr"]) + 3)
+            decisions = []
+            for fidelity in range(1, 28):
+                decision = scheduler.on_result(tid, fidelity, sign * (quality + 1.0 / fidelity))
+                decisions.append(decision)
+                if decision is Decision.STOP:
+                    scheduler.on_trial_end(tid, TrialStatus.STOPPED if fidelity < 27 else TrialStatus.COMPLETED)
+                    break
+            log.append((suggestion.config, decisions))
+    return log

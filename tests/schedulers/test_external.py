@@ -2,7 +2,6 @@
 missing-library error, Optuna's decisions and determinism (docs/third-party.md)."""
 from __future__ import annotations
 
-import math
 import sys
 
 import numpy as np
@@ -11,7 +10,7 @@ import pytest
 from mfbench.errors import ConfigError
 from mfbench.schedulers.base import Decision, TrialStatus
 from mfbench.schedulers.external.base import ProposalFilter, require
-from tests.schedulers.external_testing import MIXED, assert_covers_table, problem_of as _problem, table_space as _table_space
+from tests.schedulers.external_testing import MIXED, assert_covers_table, drive_async, problem_of as _problem, table_space as _table_space
 
 optuna = pytest.importorskip("optuna")
 
@@ -77,22 +76,7 @@ def test_table_is_covered_without_duplicates_and_the_study_holds_what_was_evalua
 def _drive(seed: int, mode: str = "min") -> list[tuple[dict, list[Decision]]]:
     """Asynchronous run on MIXED with 4 trials in flight and a synthetic learning curve."""
     scheduler = OptunaScheduler(_problem(MIXED, mode=mode, seed=seed), sampler="random", pruner="successive_halving")
-    sign = 1.0 if mode == "min" else -1.0
-    log = []
-    for start in range(0, 40, 4):
-        batch = {tid: scheduler.suggest(tid) for tid in range(start, start + 4)}
-        for tid, suggestion in batch.items():
-            assert suggestion is not None
-            quality = suggestion.config["dropout"] + abs(math.log10(suggestion.config["lr"]) + 3)
-            decisions = []
-            for fidelity in range(1, 28):
-                decision = scheduler.on_result(tid, fidelity, sign * (quality + 1.0 / fidelity))
-                decisions.append(decision)
-                if decision is Decision.STOP:
-                    scheduler.on_trial_end(tid, TrialStatus.STOPPED if fidelity < 27 else TrialStatus.COMPLETED)
-                    break
-            log.append((suggestion.config, decisions))
-    return log
+    return drive_async(scheduler, mode, n=40)
 
 
 @pytest.mark.parametrize("mode", ["min", "max"])

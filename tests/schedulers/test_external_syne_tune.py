@@ -3,7 +3,6 @@ missing-library error, ASHA's decisions, pause / resume, failures, table restric
 determinism (docs/third-party.md#syne-tune-current)."""
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import yaml
 from mfbench.errors import ConfigError
 from mfbench.schedulers.base import Decision, TrialStatus
 from mfbench.space import Categorical, ConfigSpace
-from tests.schedulers.external_testing import MIXED, assert_covers_table, problem_of as _problem, table_space as _table_space
+from tests.schedulers.external_testing import MIXED, assert_covers_table, drive_async, problem_of as _problem, table_space as _table_space
 
 syne_tune = pytest.importorskip("syne_tune")
 
@@ -145,23 +144,7 @@ def test_maximise_is_mapped_to_syne_tunes_direction() -> None:
 def _drive(scheduler_name: str, seed: int, mode: str = "min", n: int = 48) -> list[tuple[dict, list[Decision]]]:
     """Asynchronous run on MIXED with 4 trials in flight and a synthetic learning curve."""
     scheduler = SyneTuneScheduler(_problem(MIXED, mode=mode, seed=seed), scheduler=scheduler_name)  # type: ignore[arg-type]
-    sign = 1.0 if mode == "min" else -1.0
-    log = []
-    for start in range(0, n, 4):
-        batch = {tid: scheduler.suggest(tid) for tid in range(start, start + 4)}
-        for tid, suggestion in batch.items():
-            assert suggestion is not None and MIXED.contains(suggestion.config)
-            assert suggestion.milestone == 27
-            quality = suggestion.config["dropout"] + abs(math.log10(suggestion.config["lr"]) + 3)
-            decisions = []
-            for fidelity in range(1, 28):
-                decision = scheduler.on_result(tid, fidelity, sign * (quality + 1.0 / fidelity))
-                decisions.append(decision)
-                if decision is Decision.STOP:
-                    scheduler.on_trial_end(tid, TrialStatus.STOPPED if fidelity < 27 else TrialStatus.COMPLETED)
-                    break
-            log.append((suggestion.config, decisions))
-    return log
+    return drive_async(scheduler, mode, n)
 
 
 @pytest.mark.parametrize("scheduler_name", SCHEDULERS)
@@ -284,3 +267,10 @@ def test_pause_and_resume_map_onto_ours() -> None:
     with pytest.raises(RuntimeError, match="not paused"):
         scheduler.st.paused.append(0)
         scheduler.suggest(2)
+
+
+@pytest.mark.parametrize("scheduler_name", ["asha", "bohb"])
+def test_new_trials_run_towards_the_maximum_fidelity(scheduler_name: str) -> None:
+    scheduler = SyneTuneScheduler(_problem(MIXED), scheduler=scheduler_name)  # type: ignore[arg-type]
+    suggestions = [scheduler.suggest(tid) for tid in range(4)]
+    assert all(s is not None and s.milestone == 27 and not s.is_resume for s in suggestions)
