@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
 from mfbench.errors import ConfigError
 from mfbench.problem import Problem
 from mfbench.searchers.random import RandomSearcher
-from mfbench.space import Config
+from mfbench.space import Config, ConfigSpace
 
 #: an unseen grid (all-categorical space without a table) is enumerated for the nearest
 #: configuration only up to this size; beyond it a uniform unseen configuration is taken
@@ -45,6 +45,19 @@ def require(module: str, extra: str, method: str) -> ModuleType:
             f"method {method} needs the optional library {module!r}, which is not installed ({error}); "
             f"install it with: pip install 'mfbench[{extra}]'"
         ) from None
+
+
+def clip_to_bounds(space: ConfigSpace, config: Mapping[str, Any]) -> Config:
+    """``config`` with every integer / float value clipped into its hyperparameter's bounds
+    (a library's rounding, or a table's value a rounding error outside the declared bounds);
+    categoricals as they are. Our key order."""
+    clipped: Config = {}
+    for hp in space.hyperparameters:
+        value = config[hp.name]
+        if hasattr(hp, "lower"):
+            value = min(max(value, hp.lower), hp.upper)  # type: ignore[union-attr]
+        clipped[hp.name] = value
+    return clipped
 
 
 class ProposalFilter:
@@ -105,10 +118,4 @@ class ProposalFilter:
     def _encode_partial(self, config: Config) -> np.ndarray:
         # a proposal may hold values our encoding cannot place (e.g. outside the bounds
         # after a library's rounding): clip numerics into the domain first
-        clipped: dict[str, Any] = {}
-        for hp in self.space.hyperparameters:
-            value = config[hp.name]
-            if hasattr(hp, "lower"):
-                value = min(max(value, hp.lower), hp.upper)  # type: ignore[union-attr]
-            clipped[hp.name] = value
-        return self.space.encode(clipped)
+        return self.space.encode(clip_to_bounds(self.space, config))

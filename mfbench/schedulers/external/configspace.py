@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from mfbench.schedulers.external.base import require
+from mfbench.schedulers.external.base import clip_to_bounds, require
 from mfbench.space import Categorical, Config, ConfigSpace, Float, Integer
 
 
@@ -73,12 +73,10 @@ def to_configuration(configspace: Any, space: ConfigSpace, config: Mapping[str, 
     """
     from ConfigSpace import Configuration
 
-    values: dict[str, Any] = {}
+    values = clip_to_bounds(space, config)
     for hp in space.hyperparameters:
-        value = config[hp.name]
         if isinstance(hp, Integer):
-            value = int(min(max(int(value), int(hp.lower)), int(hp.upper)))
+            values[hp.name] = int(values[hp.name])
         elif isinstance(hp, Float):
-            value = float(min(max(float(value), float(hp.lower)), float(hp.upper)))
-        values[hp.name] = value
+            values[hp.name] = float(values[hp.name])
     return Configuration(configspace, values=values)

@@ -40,8 +40,8 @@ from mfbench.errors import ConfigError
 from mfbench.problem import Problem
 from mfbench.schedulers.base import Decision, Scheduler, TrialStatus, TrialSuggestion
 from mfbench.schedulers.external import configspace
-from mfbench.schedulers.external.base import ProposalFilter, require
-from mfbench.space import Config, ConfigSpace, Float, Integer
+from mfbench.schedulers.external.base import ProposalFilter, clip_to_bounds, require
+from mfbench.space import Config, ConfigSpace
 
 #: asks in one ``suggest`` call that DEHB may answer from values already known before the
 #: adapter gives up for now (a worker idles or the run ends): DEHB re-asking only evaluated
@@ -310,11 +310,7 @@ class DEHBOfficialScheduler(Scheduler):
 
     def _nearest_in_table(self, config: Config) -> Config:
         """The configuration of the (finite) space nearest to ``config`` in our encoding, seen or not."""
-        clipped = {
-            hp.name: min(max(config[hp.name], hp.lower), hp.upper) if isinstance(hp, (Integer, Float)) else config[hp.name]
-            for hp in self.space.hyperparameters
-        }
-        target = self.space.encode(clipped)
+        target = self.space.encode(clip_to_bounds(self.space, config))
         if self.space.table is not None:
             distances = ((self.space.encode_table() - target) ** 2).sum(axis=1)
             return self.space.config_at(int(np.argmin(distances)))
