@@ -21,6 +21,10 @@ Local launcher only:
     jobs_per_cpu: a big sweep packs its cheap runs into at most about this many shared jobs
         per parallel slot (``runs_per_job`` is then the smallest group), so a 1,000-run sweep
         starts tens of Python processes, not hundreds; null: exactly ``runs_per_job`` per job.
+    own_jobs_per_cpu: the same for own jobs (``runs_per_own_job`` is then the smallest group):
+        each saved job saves a torch import; null: exactly ``runs_per_own_job`` per own job.
+Runs are dealt to jobs so that each job gets an even share of every method (see
+:func:`mfbench.sweeps.launcher.group_runs`).
 """
 from __future__ import annotations
 
@@ -51,6 +55,7 @@ if LocalQueueConf is not None:
         cpus_per_task: Optional[int] = 1
         array_parallelism: Optional[int] = None
         jobs_per_cpu: Optional[int] = None
+        own_jobs_per_cpu: Optional[int] = None
         runs_per_job: int = 1
         own_job: List[str] = field(default_factory=list)
         own_job_resources: Dict[str, Any] = field(default_factory=dict)

@@ -64,9 +64,16 @@ class RunGroup:
 
 
 def group_runs(job_overrides: Sequence[Sequence[str]], runs_per_job: int, own_job: Sequence[str],
-               runs_per_own_job: int = 1, max_shared_jobs: int | None = None) -> list[RunGroup]:
+               runs_per_own_job: int = 1, max_shared_jobs: int | None = None,
+               max_own_jobs: int | None = None) -> list[RunGroup]:
     """Pack runs into jobs: ``own_job`` matches ``runs_per_own_job`` at a time, the others
-    ``runs_per_job`` at a time (more, when that would make more than ``max_shared_jobs`` jobs).
+    ``runs_per_job`` at a time (more, as evenly as possible, when that would make more than
+    ``max_shared_jobs`` / ``max_own_jobs`` jobs).
+
+    Runs are dealt to the jobs of their kind like cards, after a stable sort by their overrides
+    other than ``seed=``: runs that differ only in their seed cost about the same, so every job
+    gets an even share of each method (or other combination), whatever the sweep's order. Jobs
+    of equal cost keep every slot of a throttled sweep busy until its end.
 
     Args:
         job_overrides: the overrides of each run, in launch order.
@@ -76,10 +83,12 @@ def group_runs(job_overrides: Sequence[Sequence[str]], runs_per_job: int, own_jo
         max_shared_jobs: at most about this many shared jobs: every job is a fresh Python process
             (about a second of imports and composition), so a sweep of a thousand cheap runs
             would spend more time starting processes than running; None: no limit.
+        max_own_jobs: the same for own jobs (each one imports torch once, another second or so).
 
     Returns:
-        The groups, own jobs first (in order: they are the long ones, so the cheap shared
-        jobs fill the end of a throttled local sweep), then shared ones (in order).
+        The groups, own jobs first (they are the long ones, so the cheap shared jobs fill the
+        end of a throttled local sweep), then shared ones, each kind ordered by its first run;
+        each group's indices ascending.
     """
     for name, value in (("runs_per_job", runs_per_job), ("runs_per_own_job", runs_per_own_job)):
         if value < 1:
@@ -89,12 +98,20 @@ def group_runs(job_overrides: Sequence[Sequence[str]], runs_per_job: int, own_jo
         alone = any(fnmatch.fnmatchcase(o, pattern) for o in overrides for pattern in own_job)
         (own if alone else shared).append(index)
 
-    def packed(indices: list[int], size: int, is_own: bool) -> list[RunGroup]:
-        return [RunGroup(tuple(indices[i:i + size]), is_own) for i in range(0, len(indices), size)]
+    def cost_class(index: int) -> tuple[str, ...]:
+        return tuple(sorted(o for o in job_overrides[index] if not o.startswith("seed=")))
 
-    if max_shared_jobs is not None and shared:
-        runs_per_job = max(runs_per_job, -(-len(shared) // max_shared_jobs))
-    return packed(own, runs_per_own_job, True) + packed(shared, runs_per_job, False)
+    def dealt(indices: list[int], size: int, max_jobs: int | None, is_own: bool) -> list[RunGroup]:
+        if not indices:
+            return []
+        num_jobs = -(-len(indices) // size)
+        if max_jobs is not None:
+            num_jobs = min(num_jobs, max_jobs)  # sizes then differ by one at most
+        ordered = sorted(indices, key=cost_class)  # stable: launch order within a class
+        jobs = sorted(tuple(sorted(ordered[j::num_jobs])) for j in range(num_jobs))  # in launch order
+        return [RunGroup(job, is_own) for job in jobs]
+
+    return dealt(own, runs_per_own_job, max_own_jobs, True) + dealt(shared, runs_per_job, max_shared_jobs, False)
 
 
 def _failed(overrides: Sequence[str], message: str) -> JobReturn:
@@ -285,7 +302,7 @@ class _GroupingLauncher(BaseSubmititLauncher):
         assert self.config is not None
         runs = [(list(o), initial_job_idx + i) for i, o in enumerate(job_overrides)]
         groups = group_runs([r[0] for r in runs], self.runs_per_job, self.own_job, self.runs_per_own_job,
-                            self._max_shared_jobs())
+                            self._max_shared_jobs(), self._max_own_jobs())
         per_job = max((len(g.indices) for g in groups if not g.own), default=self.runs_per_job)
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
@@ -299,6 +316,10 @@ class _GroupingLauncher(BaseSubmititLauncher):
 
     def _max_shared_jobs(self) -> int | None:
         """At most this many shared jobs (None: exactly ``runs_per_job`` runs per shared job)."""
+        return None
+
+    def _max_own_jobs(self) -> int | None:
+        """At most this many own jobs (None: exactly ``runs_per_own_job`` runs per own job)."""
         return None
 
     def _submit_and_wait(self, groups: list[RunGroup], runs: list[tuple[list[str], int]],
@@ -349,19 +370,25 @@ class LocalLauncher(_GroupingLauncher):
     progress_poll_s = 1.0
 
     def __init__(self, array_parallelism: Optional[int] = None, jobs_per_cpu: Optional[int] = None,
-                 **params: Any) -> None:
+                 own_jobs_per_cpu: Optional[int] = None, **params: Any) -> None:
         super().__init__(**params)
         self.array_parallelism = int(array_parallelism or os.cpu_count() or 1)
         if self.array_parallelism < 1:
             raise ValueError(f"hydra.launcher.array_parallelism must be >= 1, got {array_parallelism}")
-        if jobs_per_cpu is not None and int(jobs_per_cpu) < 1:
-            raise ValueError(f"hydra.launcher.jobs_per_cpu must be >= 1 (or null), got {jobs_per_cpu}")
+        for name, value in (("jobs_per_cpu", jobs_per_cpu), ("own_jobs_per_cpu", own_jobs_per_cpu)):
+            if value is not None and int(value) < 1:
+                raise ValueError(f"hydra.launcher.{name} must be >= 1 (or null), got {value}")
         self.jobs_per_cpu = None if jobs_per_cpu is None else int(jobs_per_cpu)
+        self.own_jobs_per_cpu = None if own_jobs_per_cpu is None else int(own_jobs_per_cpu)
 
     def _max_shared_jobs(self) -> int | None:
         """``jobs_per_cpu`` shared jobs per parallel slot: few process start-ups, and still enough
         jobs to keep the load balanced at the end of the sweep."""
         return None if self.jobs_per_cpu is None else self.jobs_per_cpu * self.array_parallelism
+
+    def _max_own_jobs(self) -> int | None:
+        """``own_jobs_per_cpu`` own jobs per parallel slot (one torch import each)."""
+        return None if self.own_jobs_per_cpu is None else self.own_jobs_per_cpu * self.array_parallelism
 
     def _submit_and_wait(self, groups: list[RunGroup], runs: list[tuple[list[str], int]],
                          results: list[Optional[JobReturn]]) -> None:

@@ -14,9 +14,12 @@ def test_cheap_runs_are_packed_and_matching_runs_get_own_jobs() -> None:
             ["method=syncmobster", "seed=0"]]
     groups = group_runs(runs, 2, ["method=mobster*", "method=syncmobster"])
     assert groups == [RunGroup((1,), True), RunGroup((4,), True), RunGroup((6,), True),
-                      RunGroup((0, 2), False), RunGroup((3, 5), False)]
+                      RunGroup((0, 3), False), RunGroup((2, 5), False)]  # one asha_stop, one asha_prom each
+    # dealt after sorting by the overrides other than the seed: asha_prom (3, 5), asha_stop (0, 2)
+    # into 2 jobs of 2 -> (3, 0) and (5, 2); mobster_indep (4), mobster_joint (1), syncmobster (6)
+    # into 2 jobs -> (4, 6) and (1); jobs in the order of their first run
     assert group_runs(runs, 3, ["method=mobster*", "method=syncmobster"], runs_per_own_job=2) == [
-        RunGroup((1, 4), True), RunGroup((6,), True), RunGroup((0, 2, 3), False), RunGroup((5,), False)]
+        RunGroup((1,), True), RunGroup((4, 6), True), RunGroup((0, 3), False), RunGroup((2, 5), False)]
     assert group_runs(runs[:3], 5, []) == [RunGroup((0, 1, 2), False)]
     assert group_runs([], 1, []) == []
 
@@ -108,5 +111,29 @@ def test_a_big_local_sweep_packs_its_cheap_runs_into_a_few_jobs_per_slot() -> No
     assert len(groups) == 8 and {len(g.indices) for g in groups} == {125}
     assert LocalLauncher(array_parallelism=2, jobs_per_cpu=None, runs_per_job=4)._max_shared_jobs() is None
     assert len(group_runs(cheap, 4, [])) == 250
+    with pytest.raises(ValueError, match="own_jobs_per_cpu must be >= 1"):
+        LocalLauncher(array_parallelism=2, own_jobs_per_cpu=0)
     with pytest.raises(ValueError, match="jobs_per_cpu must be >= 1"):
         LocalLauncher(array_parallelism=2, jobs_per_cpu=0)
+
+
+def test_every_job_gets_an_even_share_of_each_method_whatever_the_sweep_order() -> None:
+    """Runs differing only in their seed cost about the same: dealing them like cards makes jobs
+    of about equal cost, so no slot of a throttled sweep idles at its end behind one long job."""
+    methods = ["mobster_joint", "hypertune_joint", "hypertune_indep", "asha_stop", "bohb"]
+    method_major = [[f"method={m}", f"seed={s}"] for m in methods for s in range(30)]
+    seed_major = [[f"method={m}", f"seed={s}"] for s in range(30) for m in methods]
+    launcher = LocalLauncher(array_parallelism=2, jobs_per_cpu=2, own_jobs_per_cpu=4, runs_per_job=4,
+                             runs_per_own_job=2)
+    assert (launcher._max_shared_jobs(), launcher._max_own_jobs()) == (4, 8)
+    for runs in (method_major, seed_major):
+        groups = group_runs(runs, 4, ["method=mobster*", "method=hypertune*"], 2, 4, 8)
+        own = [g for g in groups if g.own]
+        assert [g.own for g in groups] == [True] * 8 + [False] * 4  # own jobs first
+        assert sorted(i for g in groups for i in g.indices) == list(range(len(runs)))  # each run once
+        assert {len(g.indices) for g in own} == {11, 12}  # 90 runs in 8 jobs, sizes differ by one at most
+        for group in own:
+            per_method = [sum(runs[i][0] == f"method={m}" for i in group.indices) for m in methods[:3]]
+            assert min(per_method) >= 3 and max(per_method) <= 4, per_method
+            assert list(group.indices) == sorted(group.indices)
+    assert LocalLauncher(array_parallelism=2, own_jobs_per_cpu=None)._max_own_jobs() is None

@@ -20,10 +20,11 @@ def load_model_stack() -> float:
     """Import what model-based proposals use (torch, gpytorch, SciPy's optimiser, the GP
     modules) and inspect the BLAS libraries; return the seconds this took.
 
-    The searcher calls it once, before its first model-based proposal, and reports the
-    time (``import_seconds`` in its description): a one-off cost per process, about as
-    large as all the model-based decisions of a short run, that a comparison of decision
-    times may want to tell apart. Nearly 0 when everything was imported before.
+    The searcher calls it when it is built, before the simulation starts (so it is never
+    counted, or charged, as decision time), and reports the time (``import_seconds`` in its
+    description): a one-off cost per process, about as large as all the model-based
+    decisions of a short run, that a comparison of in-run times may want to tell apart.
+    Nearly 0 when everything was imported before.
     """
     started = time.perf_counter()
     import scipy.optimize  # noqa: F401

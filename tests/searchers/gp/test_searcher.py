@@ -1,4 +1,4 @@
-"""The GP searcher: lazy torch import, initial random configurations, proposals, hooks."""
+"""The GP searcher: when torch is imported, initial random configurations, proposals, hooks."""
 from __future__ import annotations
 
 import subprocess
@@ -38,21 +38,21 @@ def test_importing_the_searcher_does_not_import_torch() -> None:
     assert result.stdout.strip() == "False"
 
 
-def test_random_phase_does_not_import_torch() -> None:
-    """Before the first model-based proposal (initial random configurations) torch stays unloaded."""
+def test_the_model_stack_is_imported_when_the_searcher_is_built() -> None:
+    """Importing the module stays cheap; building the searcher imports torch (timed), so the
+    first model-based decision does not pay for it (its time is not decision time)."""
     code = (
         "import sys, numpy as np\n"
         "from mfbench.problem import Problem\n"
         "from mfbench.space import ConfigSpace, Float\n"
         "from mfbench.searchers.gp.searcher import GPSearcher\n"
+        "print('torch' in sys.modules)\n"
         "space = ConfigSpace((Float('x', 0, 1),))\n"
         "s = GPSearcher(Problem(space, np.arange(1, 4), 'y', 'min', 1, 0), hypertune=True)\n"
-        "s.configure_levels([1, 3], 2)\n"
-        "s.bracket_distribution(np.array([0.7, 0.3])); s.suggest(); s.suggest()\n"
-        "print('torch' in sys.modules)\n"
+        "print('torch' in sys.modules, s.describe()['import_seconds'] > 0.0)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "False"
+    assert result.stdout.split() == ["False", "True", "True"]
 
 
 def test_invalid_options_are_clear_errors() -> None:
@@ -115,7 +115,7 @@ def test_proposals_are_new_configurations_of_the_table(model: str) -> None:
     assert proposed[0] == space.midpoint()
     assert searcher.stats["model_proposals"] == 8 - 3
     assert searcher.stats["fits"] >= 1
-    # the one-off import before the first model-based proposal is timed (torch is loaded by now: ~0 s)
+    # the one-off import when the searcher is built is timed (torch is loaded by now: ~0 s)
     assert 0.0 <= searcher.describe()["import_seconds"] < 60.0
 
 
@@ -127,7 +127,7 @@ def test_first_configurations_are_random_and_reproducible() -> None:
     gp = GPSearcher(_problem(space, seed=4), num_init_random=4)
     first = [gp.suggest() for _ in range(4)]  # no observations: all random (midpoint first)
     assert gp.stats["model_proposals"] == 0
-    assert gp.describe()["import_seconds"] is None  # no model-based proposal, nothing imported
+    assert "torch" in sys.modules  # the model stack is imported when the searcher is built, not in a decision
     assert len({space.key(c) for c in first}) == 4
     runs = []
     for _ in range(2):
