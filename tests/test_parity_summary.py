@@ -1,0 +1,56 @@
+"""benchmarks/parity_summary.py: one table per data set from the side-by-side reports."""
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+from tests.conftest import REPO
+
+SCRIPT = REPO / "benchmarks" / "parity_summary.py"
+
+
+@pytest.fixture(scope="module")
+def script():
+    spec = importlib.util.spec_from_file_location("parity_summary", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _side(mean: float, se: float, **extra: float) -> dict:
+    return {"mean": mean, "se": se, **extra}
+
+
+def test_rows_flags_and_speed_table(script, tmp_path):
+    folder = tmp_path / "bench-4w"
+    folder.mkdir()
+    times = {"process_wall_s": 10.0, "process_cpu_s": 8.0, "real_time_s": 4.0}
+    (folder / "side.json").write_text(json.dumps({
+        "quality": [{"method": "asha_stop", "seeds": 10, "budget": 7200.0, "reference": _side(0.30, 0.01),
+                     "default": _side(0.29, 0.01, z_worse=-0.7)},
+                    {"method": "bohb", "seeds": 10, "budget": 7200.0, "reference": _side(0.30, 0.01),
+                     "default": _side(0.35, 0.01, z_worse=3.5)}],
+        "timing": [{"method": "asha_stop", "seeds": 2, "budget": 7200.0, "reference_charge": "off",
+                    "reference_timed_out": 0, "reference": {**times, "loop_s": 4.0},
+                    "ours": {"process_wall_s": 1.0, "process_cpu_s": 0.8, "real_time_s": 0.4, "loop_s": 0.2}}]}))
+    (folder / "options.json").write_text(json.dumps({
+        "budget": 21600.0, "rows": [{"method": "mobster_joint", "default": _side(0.27, 0.01, values=[0.26, 0.28],
+                                                                                 real_time_s=10.0),
+                                     "exact": _side(0.27, 0.01, values=[0.27, 0.27], real_time_s=30.0),
+                                     "paired": {"mean": 0.0, "se": 0.01, "z_worse": 0.0}}]}))
+    summary = script.gather({"bench-4w": ["side", "options", "absent"]}, tmp_path,
+                            explained={("bench-4w", "side", "asha_stop"): "not needed"})
+    assert [(r["method"], r["kind"]) for r in summary["quality"]] == [
+        ("asha_stop", "side by side"), ("bohb", "side by side"), ("mobster_joint", "defaults vs exact")]
+    assert summary["quality"][2]["speedup"] == pytest.approx(3.0) and summary["quality"][2]["seeds"] == 2
+    assert summary["missing"] == ["bench-4w/absent"]
+    (timing,) = summary["timing"]
+    assert (timing["speedup_in_run"], timing["speedup_loop"], timing["speedup_process_cpu"]) == \
+        pytest.approx((10.0, 20.0, 10.0))
+    text = script.format_summary(summary)
+    assert "## bench-4w" in text and "| bohb | side by side | 2 h | 10 |" in text
+    assert "+3.50 UNEXPLAINED" in text  # beyond 2 without an explanation: flagged, and listed
+    assert "- bench-4w, bohb (side, z = +3.50): UNEXPLAINED" in text
+    assert "| bench-4w | asha_stop | 2 h | 2 | off | 4.00 | 0.40 | 0.20 | 10.0x | 20.0x | 10.0x |" in text
