@@ -51,6 +51,7 @@ The model is deterministic: one seed (fcnet: four).
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import os
 import shutil
@@ -466,12 +467,28 @@ class YahpoModel:
         values = self.fidelity_value(np.asarray(fidelities))
         x_cat = np.empty((len(configs), len(self.scenario.cat_names)), dtype=np.int32)
         x_cont = np.empty((len(configs), len(self.scenario.cont_names)), dtype=np.float32)
-        for row, (config, fidelity) in enumerate(zip(configs, values.tolist())):
-            inputs = self.inputs(config, fidelity, seed)
-            for j, name in enumerate(self.scenario.cat_names):
-                x_cat[row, j] = self.encoding[name][str(inputs.get(name, MISSING_CATEGORY))]
-            x_cont[row] = [inputs.get(name, MISSING_NUMBER) for name in self.scenario.cont_names]
+        # A simulated trial asks for one configuration at many fidelities (the same object,
+        # repeated): its inputs are built once, and only the fidelity column differs per row.
+        rows_of: dict[int, list[int]] = {}
+        for row, config in enumerate(configs):
+            rows_of.setdefault(id(config), []).append(row)
+        for rows in rows_of.values():
+            cat_row, cont_row = self._encoded_row(configs[rows[0]], float(values[rows[0]]), seed)
+            x_cat[rows] = cat_row
+            x_cont[rows] = cont_row
+        x_cont[:, self._fidelity_column] = values  # float64 -> float32, rounded as a row-wise assignment is
         return x_cat, x_cont
+
+    @functools.cached_property
+    def _fidelity_column(self) -> int:
+        """The position of the fidelity among the numeric inputs (every scenario has it there)."""
+        return self.scenario.cont_names.index(self.scenario.fidelity)
+
+    def _encoded_row(self, config: Mapping[str, Any], fidelity: float, seed: int) -> tuple[list[int], list[float]]:
+        """One row of ``x_cat`` and ``x_cont`` for ``config`` at ``fidelity`` (the model's value)."""
+        inputs = self.inputs(config, fidelity, seed)
+        cat_row = [self.encoding[name][str(inputs.get(name, MISSING_CATEGORY))] for name in self.scenario.cat_names]
+        return cat_row, [inputs.get(name, MISSING_NUMBER) for name in self.scenario.cont_names]
 
     def __call__(self, configs: Sequence[Mapping[str, Any]], fidelities: np.ndarray, seed: int = 0) -> np.ndarray:
         x_cat, x_cont = self.encode(configs, np.asarray(fidelities), seed)

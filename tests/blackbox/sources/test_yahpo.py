@@ -180,3 +180,21 @@ def test_convert_a_yahpo_data_folder_and_single_folders(tmp_path):
         yahpo.convert(tmp_path / "odd", tmp_path / "cache")
     with pytest.raises(BlackboxDataError, match="holds no YAHPO scenario folder"):
         yahpo.convert(tmp_path / "cache", tmp_path / "cache3")
+
+
+def test_a_configuration_repeated_over_fidelities_is_encoded_as_row_by_row():
+    """The encoding builds a repeated configuration's inputs once: the rows must be the ones
+    built one by one, for repeated objects, equal but distinct objects and mixed fidelities."""
+    bb = yahpo.yahpo_blackbox("rbv2_xgboost", "1220", data_dir=_data("rbv2_xgboost"))
+    model = bb._predict  # type: ignore[attr-defined]
+    rng = np.random.default_rng(3)
+    first, second = bb.config_space.sample(rng), bb.config_space.sample(rng)
+    configs = [first, first, second, dict(first), first]
+    fidelities = bb.fidelity_values[[0, -1, 2, 1, 3]]
+    x_cat, x_cont = model.encode(configs, fidelities, seed=0)
+    values = model.fidelity_value(fidelities)
+    for row, config in enumerate(configs):
+        cat_row, cont_row = model._encoded_row(config, float(values[row]), 0)
+        np.testing.assert_array_equal(x_cat[row], np.asarray(cat_row, dtype=np.int32))
+        np.testing.assert_array_equal(x_cont[row], np.asarray(cont_row, dtype=np.float32))
+    assert len({tuple(r) for r in x_cont[[0, 1, 3, 4]]}) == 4  # the same configuration at four fidelities
