@@ -304,11 +304,12 @@ class _GroupingLauncher(BaseSubmititLauncher):
         groups = group_runs([r[0] for r in runs], self.runs_per_job, self.own_job, self.runs_per_own_job,
                             self._max_shared_jobs(), self._max_own_jobs())
         per_job = max((len(g.indices) for g in groups if not g.own), default=self.runs_per_job)
+        per_own_job = max((len(g.indices) for g in groups if g.own), default=self.runs_per_own_job)
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
         own = sum(g.own for g in groups)
         print(f"mfbench: launching {len(runs)} runs in {len(groups)} {self._EXECUTOR} jobs "
-              f"({own} own jobs of up to {self.runs_per_own_job} runs, up to {per_job} runs per shared job); "
+              f"({own} own jobs of up to {per_own_job} runs, up to {per_job} runs per shared job); "
               f"job logs in {Path(str(self.params['submitit_folder'])).parent}", flush=True)
         results: list[Optional[JobReturn]] = [None] * len(runs)
         self._submit_and_wait(groups, runs, results)
