@@ -21,6 +21,12 @@ objectives), simulated with ``UserBlackboxBackend`` + ``SimulatorCallback``, exa
 ``syne_tune/experiments/launchers/hpo_main_simulator.py`` (the launcher behind the
 NASBench-201 multi-fidelity tutorial) wires things.
 
+Or, instead of a table, ``--yahpo-lcbench FOLDER --instance TASK``: YAHPO Gym's LCBench
+surrogate of a yahpo_data 1.0.2 ``lcbench/`` folder (a continuous space), through the Syne Tune
+``Blackbox`` of ``yahpo_lcbench_blackbox.py`` (Syne Tune's ``yahpo-lcbench-<task>``:
+val_accuracy / max, elapsed time ``time``, epochs 1..52; nothing restricted; ``table_seed`` and
+``config_index`` are -1 in the output).
+
 Output: ``--out`` (``.parquet`` or ``.csv``) with one row per result the scheduler saw:
 ``trial_id, fidelity, metric, st_tuner_time, decision, status, elapsed_time,
 table_seed, config_index, config_<hp>...``; and ``--out`` with suffix ``.json``:
