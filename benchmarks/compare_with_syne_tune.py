@@ -74,7 +74,11 @@ OVERRIDE_GROUPS = ("backend.",)
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--benchmark", default="nas201_offline_cifar100", help="benchmark YAML name (must be a table)")
+    p.add_argument("--benchmark", default="nas201_offline_cifar100",
+                   help="benchmark YAML name: a table, or a YAHPO LCBench surrogate (yahpo_lcbench[_<task>])")
+    p.add_argument("--benchmark-override", action="append", default=[], metavar="KEY=VALUE",
+                   help="a benchmark override for both sides, e.g. benchmark.blackbox.data_dir=tests/data/yahpo-lcbench "
+                        "(the vendored LCBench model; run from the repository root) (repeatable)")
     p.add_argument("--methods", nargs="+", default=REFERENCE_METHODS[:8], choices=REFERENCE_METHODS, metavar="METHOD",
                    help=f"default: the non-GP ones; any of {', '.join(REFERENCE_METHODS)}")
     p.add_argument("--seeds", type=int, default=10, help="quality: seeds 0..N-1 (0 skips the quality part)")
@@ -106,6 +110,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--results-dir", type=Path, default=REPO / "benchmarks" / "results")
     p.add_argument("--table-dir", type=Path, default=Path.home() / ".cache" / "mfbench" / "exports")
     args = p.parse_args(argv)
+    for text in args.benchmark_override:
+        if not text.startswith("benchmark.") or "=" not in text:
+            p.error(f"--benchmark-override {text!r}: give benchmark.KEY=VALUE")
     args.variants = {"default": {}}
     for text in args.variant:
         name, _, body = text.partition("=")
@@ -120,11 +127,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 # ----------------------------------------------------------------------------- set-up
 
-def open_benchmark(name: str) -> Any:
+def open_benchmark(name: str, overrides: list[str] | None = None) -> Any:
     from mfbench.api import compose
     from mfbench.config.resolve import instantiate, resolve_config
 
-    return instantiate(resolve_config(compose([f"benchmark={name}"]))["benchmark"])
+    return instantiate(resolve_config(compose([f"benchmark={name}", *(overrides or [])]))["benchmark"])
+
+
+def yahpo_lcbench_source(benchmark: Any) -> list[str] | None:
+    """The reference runner's arguments for a YAHPO LCBench benchmark (None for any other).
+
+    The reference evaluates the same ONNX model (``benchmarks/reference/yahpo_lcbench_blackbox.py``)
+    from the folder our blackbox reads: ``data_dir`` when set, else the cache folder.
+    """
+    from mfbench.blackbox.cache import cache_root
+    from mfbench.blackbox.sources import yahpo
+
+    blackbox = benchmark.open()
+    description = blackbox.describe()
+    if description.get("kind") != "surrogate" or description.get("scenario") != "lcbench":
+        return None
+    options = getattr(benchmark.blackbox, "keywords", {})  # the partial of yahpo_lcbench_blackbox
+    data_dir = options.get("data_dir")
+    folder = (Path(data_dir).expanduser() if data_dir is not None
+              else cache_root(options.get("cache_dir")) / yahpo.SCENARIOS["lcbench"].entry)
+    return ["--yahpo-lcbench", str(folder.resolve()), "--instance", str(description["instance"])]
 
 
 def export_table(name: str, benchmark: Any, table_dir: Path) -> Path:
@@ -137,7 +164,8 @@ def export_table(name: str, benchmark: Any, table_dir: Path) -> Path:
         return path
     blackbox = benchmark.open()
     if not isinstance(blackbox, TabularBlackbox):
-        raise SystemExit(f"benchmark {name} is not a table; the reference runner needs one (pick a tabular benchmark)")
+        raise SystemExit(f"benchmark {name} is not a table; the reference runner needs one (pick a tabular benchmark, "
+                         f"or a YAHPO LCBench surrogate: yahpo_lcbench[_<task>])")
     table_dir.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".tmp.parquet")
     export_long_format(blackbox, tmp, fidelity_attr=benchmark.fidelity_attr, metric=benchmark.metric,
@@ -209,7 +237,7 @@ def _store(path: Path, result: dict[str, Any]) -> dict[str, Any]:
     return {**result, "from_cache": False}
 
 
-def run_reference(args: argparse.Namespace, table: Path, method: str, seed: int, n_workers: int, budget: float,
+def run_reference(args: argparse.Namespace, source: list[str], method: str, seed: int, n_workers: int, budget: float,
                   charge: bool, cache: Path, rerun: bool) -> dict[str, Any]:
     if cache.is_file() and not rerun:
         return _load(cache)
@@ -220,7 +248,7 @@ def run_reference(args: argparse.Namespace, table: Path, method: str, seed: int,
                          f"(benchmarks/reference/README.md) or pass --reference-python")
     with tempfile.TemporaryDirectory(prefix="st-ref-") as tmp:
         out = Path(tmp) / f"{method}-{seed}.parquet"
-        cmd = [str(args.reference_python), str(args.reference_runner), "--table", str(table), "--method", method,
+        cmd = [str(args.reference_python), str(args.reference_runner), *source, "--method", method,
                "--seed", str(seed), "--n-workers", str(n_workers), "--max-wallclock-time", str(budget),
                "--charge-decision-time" if charge else "--no-charge-decision-time", "--out", str(out)]
         done, wall, cpu = _timed_subprocess(cmd, timeout=args.reference_timeout)
@@ -244,7 +272,7 @@ def run_ours(args: argparse.Namespace, benchmark_name: str, method: str, variant
     with tempfile.TemporaryDirectory(prefix="mfbench-cmp-") as tmp:
         cmd = [sys.executable, "-m", "mfbench", f"method={method}", f"benchmark={benchmark_name}", f"seed={seed}",
                f"n_workers={n_workers}", f"stopping.max_wallclock_time={budget}", "progress=false",
-               "backend.charge_decision_time=false", f"hydra.run.dir={tmp}/run"]
+               "backend.charge_decision_time=false", f"hydra.run.dir={tmp}/run", *args.benchmark_override]
         cmd += _command_overrides(args.variants[variant])
         done, wall, cpu = _timed_subprocess(cmd, cwd=REPO)
         if done.returncode != 0:
@@ -297,10 +325,15 @@ def mean_times(results: list[dict[str, Any]], side: str = "ours") -> dict[str, f
 # ----------------------------------------------------------------------------- report
 
 def _format_report(name: str, benchmark: Any, n_workers: int, args: argparse.Namespace, quality: list[dict[str, Any]],
-                   timing: list[dict[str, Any]], cached_runs: int, total_runs: int) -> str:
+                   timing: list[dict[str, Any]], cached_runs: int, total_runs: int, surrogate: bool = False) -> str:
     variants = list(args.variants)
     lines = [f"Benchmark {name} ({benchmark.metric}, {benchmark.mode}), {n_workers} workers; reference Syne Tune "
              f"0.13.0; our code {code_fingerprint()}."]
+    if surrogate:
+        lines.append("Both sides evaluate the same YAHPO LCBench ONNX surrogate (the reference through "
+                     "benchmarks/reference/yahpo_lcbench_blackbox.py, a Syne Tune Blackbox: values identical to ours "
+                     "and to yahpo-gym 1.0.2, tests/blackbox/sources/test_yahpo_lcbench_parity.py); continuous space, "
+                     "nothing restricted.")
     if quality:
         budget = quality[0]["budget"]
         lines += ["", f"Quality: {budget:g} s simulated, decision time not charged on either side, seeds "
@@ -351,12 +384,14 @@ def _format_report(name: str, benchmark: Any, n_workers: int, args: argparse.Nam
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     name = args.benchmark
-    benchmark = open_benchmark(name)
+    benchmark = open_benchmark(name, args.benchmark_override)
     n_workers = args.n_workers or benchmark.n_workers
     full_budget = float(benchmark.max_wallclock_time)
     budget = float(args.budget or full_budget)
     timing_budget = float(args.timing_budget or full_budget)
-    table = export_table(name, benchmark, args.table_dir)
+    source = yahpo_lcbench_source(benchmark)  # a surrogate both sides evaluate, or None: a table
+    if source is None:
+        source = ["--table", str(export_table(name, benchmark, args.table_dir))]
     sign = 1.0 if benchmark.mode == "min" else -1.0
     runs: list[dict[str, Any]] = []
 
@@ -365,7 +400,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         key = f"{name}-{int(part_budget)}s-{n_workers}w"
         if side == "reference":
             cache = args.results_dir / "reference" / (key + ("-charged" if charge else "")) / method / f"seed_{seed}.json"
-            result = run_reference(args, table, method, seed, n_workers, part_budget, charge, cache,
+            result = run_reference(args, source, method, seed, n_workers, part_budget, charge, cache,
                                    rerun=args.rerun_reference or fresh)
         else:
             cache = args.results_dir / "ours" / key / side / method / f"seed_{seed}.json"
@@ -425,14 +460,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                        "ours_best": float(np.mean([r["final_best"] for r in ours_t]))})
     if args.only:
         return {}
+    surrogate = source[0] == "--yahpo-lcbench"
     report = _format_report(name, benchmark, n_workers, args, quality, timing,
-                            sum(r["from_cache"] for r in runs), len(runs))
+                            sum(r["from_cache"] for r in runs), len(runs), surrogate=surrogate)
     print("\n" + report)
     out = args.results_dir / "compare" / f"{name}-{n_workers}w"
     out.mkdir(parents=True, exist_ok=True)
     stem = args.name or "_".join(args.methods)
     (out / f"{stem}.md").write_text(report + "\n", encoding="utf-8")
     summary = {"benchmark": name, "n_workers": n_workers, "code": code_fingerprint(), "variants": args.variants,
+               "benchmark_overrides": args.benchmark_override,
+               "reference_blackbox": "yahpo_lcbench_blackbox" if surrogate else "table",
                "quality": quality, "timing": timing, "argv": sys.argv[1:] if argv is None else argv}
     (out / f"{stem}.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary

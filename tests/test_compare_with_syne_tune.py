@@ -94,3 +94,41 @@ def test_in_run_without_imports_subtracts_only_our_one_off_import(script):
     assert script.loop_seconds({"real_time_s": 5.0, "import_s": 2.0}, "ours") == pytest.approx(3.0)
     assert script.loop_seconds({"real_time_s": 5.0}, "ours") == pytest.approx(5.0)  # cached runs of older code
     assert script.loop_seconds({"real_time_s": 5.0, "import_s": 2.0}, "reference") == pytest.approx(5.0)
+
+
+def test_yahpo_lcbench_gives_the_reference_the_same_surrogate(script, converted_fixtures):
+    """A YAHPO LCBench benchmark is not exported: the reference runner gets the model folder and task."""
+    from tests.conftest import FIXTURES
+
+    cached = script.open_benchmark("yahpo_lcbench_189908")
+    assert script.yahpo_lcbench_source(cached) == [
+        "--yahpo-lcbench", str((converted_fixtures / "yahpo_lcbench").resolve()), "--instance", "189908"]
+    vendored = script.open_benchmark("yahpo_lcbench", ["benchmark.blackbox.data_dir=tests/data/yahpo-lcbench"])
+    assert script.yahpo_lcbench_source(vendored) == [
+        "--yahpo-lcbench", str((FIXTURES / "yahpo-lcbench").resolve()), "--instance", "3945"]
+    assert script.yahpo_lcbench_source(script.open_benchmark("hartmann3")) is None  # a table: exported
+
+
+def test_report_on_yahpo_lcbench_from_cached_reference_runs(script, tmp_path, converted_fixtures):
+    budget, workers = 300, 2
+    path = tmp_path / "results" / "reference" / f"yahpo_lcbench-{budget}s-{workers}w" / "asha_prom"
+    path.mkdir(parents=True)
+    for seed, best in ((0, 90.0), (1, 91.0)):
+        (path / f"seed_{seed}.json").write_text(json.dumps({"final_best": best, "real_time_s": 1.0}))
+    argv = ["--benchmark", "yahpo_lcbench", "--benchmark-override", "benchmark.blackbox.data_dir=tests/data/yahpo-lcbench",
+            "--methods", "asha_prom", "--seeds", "2", "--budget", str(budget), "--n-workers", str(workers),
+            "--timing-seeds", "0", "--skip-reference", "--name", "t", "--results-dir", str(tmp_path / "results"),
+            "--table-dir", str(tmp_path / "tables")]
+    summary = script.main(argv)
+    assert summary["reference_blackbox"] == "yahpo_lcbench_blackbox"
+    assert not (tmp_path / "tables").exists()  # nothing exported
+    ours = summary["quality"][0]["default"]["values"]
+    assert len(ours) == 2 and all(0.0 < v <= 100.0 for v in ours)  # val_accuracy in %
+    report = (tmp_path / "results" / "compare" / f"yahpo_lcbench-{workers}w" / "t.md").read_text()
+    assert "same YAHPO LCBench ONNX surrogate" in report and "| asha_prom | 90.5000 ± 0.5000 |" in report
+
+
+def test_a_malformed_benchmark_override_is_refused(script, capsys):
+    with pytest.raises(SystemExit):
+        script.parse_args(["--benchmark-override", "n_workers=3"])
+    assert "benchmark.KEY=VALUE" in capsys.readouterr().err

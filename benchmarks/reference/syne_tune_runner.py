@@ -21,6 +21,12 @@ objectives), simulated with ``UserBlackboxBackend`` + ``SimulatorCallback``, exa
 ``syne_tune/experiments/launchers/hpo_main_simulator.py`` (the launcher behind the
 NASBench-201 multi-fidelity tutorial) wires things.
 
+Or, instead of a table, ``--yahpo-lcbench FOLDER --instance TASK``: YAHPO Gym's LCBench
+surrogate of a yahpo_data 1.0.2 ``lcbench/`` folder (a continuous space), through the Syne Tune
+``Blackbox`` of ``yahpo_lcbench_blackbox.py`` (Syne Tune's ``yahpo-lcbench-<task>``:
+val_accuracy / max, elapsed time ``time``, epochs 1..52; nothing restricted; ``table_seed`` and
+``config_index`` are -1 in the output).
+
 Output: ``--out`` (``.parquet`` or ``.csv``) with one row per result the scheduler saw:
 ``trial_id, fidelity, metric, st_tuner_time, decision, status, elapsed_time,
 table_seed, config_index, config_<hp>...``; and ``--out`` with suffix ``.json``:
@@ -333,7 +339,12 @@ def make_scheduler(method, config_space, metric, mode, resource_attr, random_see
 # --------------------------------------------------------------------------------------
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description="Syne Tune 0.13.0 reference runner (see module docstring).")
-    p.add_argument("--table", required=True, type=Path, help="long-format parquet; sidecar = same path with .json")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--table", type=Path, help="long-format parquet; sidecar = same path with .json")
+    src.add_argument("--yahpo-lcbench", type=Path, metavar="FOLDER",
+                     help="instead of a table: the YAHPO Gym LCBench surrogate of a yahpo_data 1.0.2 lcbench/ folder "
+                          "(yahpo_lcbench_blackbox.py; continuous space, val_accuracy / max, time, epochs 1..52)")
+    p.add_argument("--instance", default="3945", help="--yahpo-lcbench: the OpenML task id")
     p.add_argument("--method", required=True, choices=sorted(METHODS))
     p.add_argument("--seed", type=int, default=0, help="random_seed of the scheduler; also np.random.seed(seed)")
     p.add_argument("--n-workers", type=int, default=4)
@@ -390,28 +401,41 @@ def main(argv=None) -> dict[str, Any]:
     # syne_tune/optimizer/schedulers/smac_scheduler.py sets the *root* logger to INFO on import.
     logging.getLogger().setLevel(logging.INFO if a.verbose else logging.WARNING)
 
-    sidecar, hp_df, evaluations, fidelity_values = load_table(a.table)
-    metric = a.metric or sidecar["metric"]
-    mode = a.mode or sidecar.get("mode") or "min"
-    elapsed_attr = sidecar["elapsed_time"]
-    fid = sidecar["fidelity"]
-    config_space_bb = make_config_space(sidecar)
-    max_fid = int(np.max(fidelity_values))
+    if a.table is not None:
+        sidecar, hp_df, evaluations, fidelity_values = load_table(a.table)
+        metric = a.metric or sidecar["metric"]
+        mode = a.mode or sidecar.get("mode") or "min"
+        elapsed_attr = sidecar["elapsed_time"]
+        fid = sidecar["fidelity"]
+        config_space_bb = make_config_space(sidecar)
+        max_fid = int(np.max(fidelity_values))
+        complete = is_complete_grid(sidecar, len(hp_df))
+        restrict = {"always": True, "never": False, "auto": not complete}[a.restrict]
+        source = str(a.table)
+        shape = list(evaluations.shape)
+    else:  # Syne Tune's yahpo-lcbench-<task> benchmark definition (benchmark_definitions/yahpo.py)
+        from yahpo_lcbench_blackbox import FIDELITY, make_blackbox
 
-    complete = is_complete_grid(sidecar, len(hp_df))
-    restrict = {"always": True, "never": False, "auto": not complete}[a.restrict]
+        metric, mode, elapsed_attr, fid = a.metric or "val_accuracy", a.mode or "max", "time", FIDELITY
+        complete, restrict = False, False  # a continuous space: nothing to restrict to
+        source = f"yahpo-lcbench {a.instance} ({a.yahpo_lcbench})"
+        shape = None
 
     # As the launcher: np.random.seed(random_seed) before backend and scheduler are built.
     random_seed = int(a.seed)
     np.random.seed(random_seed)
-    blackbox = TableBlackbox(
-        hyperparameters=hp_df,
-        configuration_space=config_space_bb,
-        fidelity_space={fid: randint(int(np.min(fidelity_values)), max_fid)},
-        objectives_evaluations=evaluations,
-        fidelity_values=fidelity_values,
-        objectives_names=list(sidecar["objectives"]),
-    )
+    if a.table is not None:
+        blackbox = TableBlackbox(
+            hyperparameters=hp_df,
+            configuration_space=config_space_bb,
+            fidelity_space={fid: randint(int(np.min(fidelity_values)), max_fid)},
+            objectives_evaluations=evaluations,
+            fidelity_values=fidelity_values,
+            objectives_names=list(sidecar["objectives"]),
+        )
+    else:
+        blackbox = make_blackbox(a.yahpo_lcbench, a.instance)
+        config_space_bb = blackbox.configuration_space
     backend = UserBlackboxBackend(blackbox=blackbox, elapsed_time_attr=elapsed_attr, max_resource_attr=MAX_RESOURCE_ATTR)
     if not a.charge_decision_time:
         backend._time_keeper = NoChargeTimeKeeper()
@@ -430,7 +454,7 @@ def main(argv=None) -> dict[str, Any]:
         results_update_interval=10**9,
         print_update_interval=10**9,
         tuner_name=f"st-{a.method.replace('_', '-')}-{a.seed}",
-        metadata=dict(algorithm=a.method, seed=a.seed, table=str(a.table)),
+        metadata=dict(algorithm=a.method, seed=a.seed, table=source),
         save_tuner=False,
     )
     t0 = time.perf_counter()
@@ -453,7 +477,8 @@ def main(argv=None) -> dict[str, Any]:
     hp_names = list(config_space_bb)
     if len(raw):
         cfgs = raw[[f"config_{n}" for n in hp_names]].rename(columns=lambda c: c[len("config_"):])
-        out["config_index"] = [blackbox.lookup_index(r)[0] for r in cfgs.to_dict("records")]
+        out["config_index"] = ([blackbox.lookup_index(r)[0] for r in cfgs.to_dict("records")] if a.table is not None
+                               else -1)  # a continuous space: no table index
         for n in hp_names:
             out[f"config_{n}"] = cfgs[n].to_numpy()
         out[f"config_{MAX_RESOURCE_ATTR}"] = raw[f"config_{MAX_RESOURCE_ATTR}"].to_numpy()
@@ -485,11 +510,11 @@ def main(argv=None) -> dict[str, Any]:
         "charge_decision_time": a.charge_decision_time,
         "restrict_configurations": restrict_list is not None,
         "table_complete_grid": complete,
-        "num_nn_substitutions": blackbox.num_nn_substitutions,
+        "num_nn_substitutions": getattr(blackbox, "num_nn_substitutions", 0),
         "metric": metric,
         "mode": mode,
-        "table": str(a.table),
-        "table_shape": list(evaluations.shape),
+        "table": source,
+        "table_shape": shape,
         "syne_tune_version": syne_tune.__version__,
         "total_real_time_s": time.perf_counter() - t_total,
     }
