@@ -45,6 +45,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--benchmark", default="nas201_offline_cifar100", help="benchmark YAML name")
+    p.add_argument("--benchmark-override", action="append", default=[], metavar="KEY=VALUE",
+                   help="a benchmark override, e.g. benchmark.blackbox.data_dir=tests/data/yahpo-lcbench (repeatable)")
     p.add_argument("--methods", nargs="+", default=GP_METHODS, choices=GP_METHODS, metavar="METHOD")
     p.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 (>= 2)")
     p.add_argument("--budget", type=float, default=None, help="simulated seconds (default: the benchmark's, full)")
@@ -92,7 +94,7 @@ def format_report(args: argparse.Namespace, benchmark: Any, n_workers: int, budg
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
-    benchmark = side_by_side.open_benchmark(args.benchmark)
+    benchmark = side_by_side.open_benchmark(args.benchmark, args.benchmark_override)
     n_workers = args.n_workers or benchmark.n_workers
     budget = float(args.budget or benchmark.max_wallclock_time)
     sign = 1.0 if benchmark.mode == "min" else -1.0

@@ -30,7 +30,8 @@ SOURCES: dict[str, list[str]] = {
     "nas201_offline_imagenet16-8w": ["non_gp_methods", "asha_family_30seeds", "gp_methods_2h", "gp_small_data",
                                      "gp_speed_options_full"],
     "nas201_offline_imagenet16-4w": ["gp_small_data"],
-    "yahpo_lcbench-4w": ["non_gp_methods", "gp_methods"],
+    "yahpo_lcbench-4w": ["non_gp", "random_search_40seeds"],
+    "yahpo_lcbench_189908-4w": ["non_gp", "synchb_40seeds"],
 }
 
 #: why a row is beyond |z| = 2: (data set, report, method) -> explanation

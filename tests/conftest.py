@@ -1,7 +1,10 @@
 """Shared fixtures: tiny hand-made blackboxes and problems."""
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -14,6 +17,19 @@ from mfbench.space import Categorical, ConfigSpace
 REPO = Path(__file__).resolve().parents[1]
 #: real third-party fixtures, vendored with their licences (tests/data/NOTICE)
 FIXTURES = REPO / "tests" / "data"
+
+
+def load_script(relative_path: str) -> ModuleType:
+    """A script of the repository (e.g. ``benchmarks/parity_summary.py``) loaded as a module
+    named after its file; its folder goes on ``sys.path`` so that it imports its neighbours."""
+    path = REPO / relative_path
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def tiny_blackbox() -> TabularBlackbox:

@@ -1,25 +1,17 @@
 """benchmarks/compare_speed_options.py: our GP defaults against our exact refit schedule."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 
 import pytest
 
-from tests.conftest import REPO
-
-SCRIPT = REPO / "benchmarks" / "compare_speed_options.py"
+from tests.conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def script():
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    spec = importlib.util.spec_from_file_location("compare_speed_options", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/compare_speed_options.py")
 
 
 def test_the_paired_difference_is_signed_by_the_mode(script):

@@ -5,24 +5,17 @@ mode), our side from real ``python -m mfbench`` runs on the analytic Hartmann-3 
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
-
-SCRIPT = REPO / "benchmarks" / "compare_with_syne_tune.py"
+from tests.conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("compare_with_syne_tune", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/compare_with_syne_tune.py")
 
 
 def test_variants_are_parsed_and_applied_only_where_the_options_exist(script):

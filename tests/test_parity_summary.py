@@ -1,22 +1,16 @@
 """benchmarks/parity_summary.py: one table per data set from the side-by-side reports."""
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
 
-from tests.conftest import REPO
-
-SCRIPT = REPO / "benchmarks" / "parity_summary.py"
+from tests.conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("parity_summary", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/parity_summary.py")
 
 
 def _side(mean: float, se: float, **extra: float) -> dict:

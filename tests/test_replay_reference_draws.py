@@ -6,7 +6,6 @@ draws under another seed must reproduce it result for result.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pandas as pd
@@ -14,18 +13,14 @@ import pytest
 
 from mfbench.api import compose, simulate
 from mfbench.schedulers import asha
-from tests.conftest import REPO
+from tests.conftest import load_script
 
-SCRIPT = REPO / "benchmarks" / "replay_reference_draws.py"
 BUDGET = 3600.0
 
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("replay_reference_draws", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/replay_reference_draws.py")
 
 
 def _own_run(method: str) -> tuple[pd.DataFrame, dict[int, int]]:

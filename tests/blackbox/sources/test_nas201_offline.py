@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mfbench.blackbox.sources import nas201_offline as offline
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES, load_script
 
 FIXTURE = FIXTURES / "nats-tss-v1_0-3ffb9-simple"
 # arch 0 of NB201: ops in string order avg_pool_3x3, nor_conv_1x1, skip_connect, nor_conv_1x1,
@@ -100,14 +100,8 @@ def test_cached_table_is_reused_and_rebuilt_when_the_model_changes(cache, cifar1
 
 @pytest.mark.parametrize("task", list(offline.TASKS))
 def test_calibration_reproduces_the_shipped_parameters_and_fits(task):
-    import importlib.util
-
     # the fit lives in the calibration script (only it uses it): load the script as a module
-    spec = importlib.util.spec_from_file_location("calibrate_nas201_offline",
-                                                  REPO / "benchmarks" / "calibrate_nas201_offline.py")
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script("benchmarks/calibrate_nas201_offline.py")
     report = script.calibrate(FIXTURE, task)
     np.testing.assert_allclose(report["parameters"], offline.PARAMETERS[task], atol=2e-3)
     # the fit reported in docs/data.md: RMSE against the real mean curves below 0.045 (error units)

@@ -9,7 +9,6 @@ yahpo-gym 1.0.2's own predictions (``yahpo_gym_check`` in the JSON).
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import numpy as np
@@ -19,7 +18,7 @@ from mfbench.api import compose
 from mfbench.blackbox.sources import yahpo
 from mfbench.config.resolve import instantiate, resolve_config
 from mfbench.space import Float, Integer
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES, load_script
 
 VALUES = json.loads((FIXTURES / "yahpo_lcbench_syne_tune_values.json").read_text(encoding="utf-8"))
 DATA = FIXTURES / "yahpo-lcbench"
@@ -28,11 +27,7 @@ DATA = FIXTURES / "yahpo-lcbench"
 @pytest.fixture(scope="module")
 def reference_module():
     """``benchmarks/reference/yahpo_lcbench_blackbox.py`` (its model part needs only numpy and onnxruntime)."""
-    path = REPO / "benchmarks" / "reference" / "yahpo_lcbench_blackbox.py"
-    spec = importlib.util.spec_from_file_location("yahpo_lcbench_blackbox", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/reference/yahpo_lcbench_blackbox.py")
 
 
 def _benchmark(instance: str):
