@@ -25,6 +25,14 @@ def test_one_seed_is_refused(script, capsys):
     with pytest.raises(SystemExit):
         script.parse_args(["--seeds", "1"])
     assert "--seeds must be >= 2" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        script.parse_args(["--seeds-of", "mobster_joint=1"])
+    assert "also in --seeds-of" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        script.parse_args(["--methods", "mobster_joint", "--seeds-of", "syncmobster=3"])
+    assert "--seeds-of 'syncmobster=3'" in capsys.readouterr().err
+    args = script.parse_args(["--methods", "mobster_joint", "syncmobster", "--seeds-of", "syncmobster=3"])
+    assert args.method_seeds == {"mobster_joint": 10, "syncmobster": 3}
 
 
 def test_report_of_real_runs_of_both_schedules(script, tmp_path):
