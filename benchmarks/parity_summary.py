@@ -25,7 +25,7 @@ COMPARE = REPO / "benchmarks" / "results" / "compare"
 
 #: the reports the summary is made of, per data set (folder ``<benchmark>-<workers>w``)
 SOURCES: dict[str, list[str]] = {
-    "nas201_offline_cifar10-4w": ["non_gp_methods", "gp_spot_1h_mobster_joint", "gp_spot_1h_hypertune_indep"],
+    "nas201_offline_cifar10-4w": ["non_gp_methods", "gp_methods_1h"],
     "nas201_offline_cifar100-4w": ["non_gp_methods", "gp_map_numpy", "gp_speed_options_full"],
     "nas201_offline_imagenet16-8w": ["non_gp_methods", "asha_family_30seeds", "gp_methods_2h", "gp_methods_2h_syncmobster",
                                      "gp_small_data"],
