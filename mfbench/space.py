@@ -239,6 +239,23 @@ class ConfigSpace:
         grids = [hp.choices for hp in self.hyperparameters]  # type: ignore[union-attr]
         return [dict(zip(self.names, values)) for values in itertools.product(*grids)]
 
+    def coerce(self, values: Mapping[str, Any]) -> Config:
+        """A configuration given by another library (its own number types, numpy scalars,
+        equal copies of our choices) as ours: our key order, our choice objects, ``int`` for
+        an Integer and ``float`` for a Float.
+
+        Raises:
+            ValueError: a categorical value that is none of the hyperparameter's choices.
+        """
+        config: Config = {}
+        for hp in self.hyperparameters:
+            value = values[hp.name]
+            if isinstance(hp, Categorical):
+                config[hp.name] = hp.choices[hp.choices.index(value)]
+            else:
+                config[hp.name] = int(value) if isinstance(hp, Integer) else float(value)
+        return config
+
     # ------------------------------------------------------------------ sampling
     def sample(self, rng: np.random.Generator) -> Config:
         """One configuration drawn uniformly (a uniform row of the table if restricted)."""

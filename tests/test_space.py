@@ -83,3 +83,15 @@ def test_encode_table_is_the_row_by_row_encoding_bit_for_bit():
     assert encoded.shape == rows.shape == (4, space.encoded_dim)
     assert np.array_equal(encoded.view(np.uint64), rows.view(np.uint64))
     assert space.encode_table() is encoded  # cached
+
+
+def test_values_of_another_library_are_coerced_to_ours():
+    space = ConfigSpace((Categorical("act", ("relu", 3, 0.5)), Integer("layers", 1, 8), Float("lr", 1e-4, 1e-1)))
+    values = {"lr": np.float32(0.01), "layers": np.int64(4), "act": np.str_("relu")}  # another order, numpy types
+    config = space.coerce(values)
+    assert list(config) == ["act", "layers", "lr"]
+    assert config == {"act": "relu", "layers": 4, "lr": float(np.float32(0.01))}
+    assert type(config["act"]) is str and type(config["layers"]) is int and type(config["lr"]) is float
+    assert space.coerce({"act": np.int64(3), "layers": 2.0, "lr": 1})["act"] is space.hyperparameters[0].choices[1]
+    with pytest.raises(ValueError):
+        space.coerce({"act": "tanh", "layers": 2, "lr": 0.01})  # none of the choices

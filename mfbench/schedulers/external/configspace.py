@@ -49,18 +49,7 @@ def to_configspace(space: ConfigSpace, seed: int, extra: str, method: str) -> An
 def from_configuration(space: ConfigSpace, configuration: Any) -> Config:
     """A ConfigSpace configuration (or a mapping of its values) as ours: our key order, our
     choice objects (ConfigSpace may hand back numpy scalars), ``int`` / ``float``."""
-    values = dict(configuration)
-    config: Config = {}
-    for hp in space.hyperparameters:
-        value = values[hp.name]
-        if isinstance(hp, Categorical):
-            value = hp.choices[[choice == value for choice in hp.choices].index(True)]
-        elif isinstance(hp, Integer):
-            value = int(value)
-        else:
-            value = float(value)
-        config[hp.name] = value
-    return config
+    return space.coerce(dict(configuration))
 
 
 def to_configuration(configspace: Any, space: ConfigSpace, config: Mapping[str, Any]) -> Any:

@@ -55,15 +55,7 @@ def to_optuna_distributions(space: ConfigSpace) -> dict[str, Any]:
 
 def from_optuna_params(space: ConfigSpace, params: dict[str, Any]) -> Config:
     """An Optuna trial's params as our configuration (our key order, our value types)."""
-    config: Config = {}
-    for hp in space.hyperparameters:
-        value = params[hp.name]
-        if isinstance(hp, Integer):
-            value = int(value)
-        elif isinstance(hp, Float):
-            value = float(value)
-        config[hp.name] = value
-    return config
+    return space.coerce(params)
 
 
 class OptunaScheduler(Scheduler):

@@ -105,21 +105,11 @@ def _categories(hp: Categorical) -> list[Any]:
 
 def from_syne_tune_config(space: ConfigSpace, config: dict[str, Any]) -> Config:
     """A Syne Tune configuration as ours (our key order, ``int`` / ``float`` / our choice objects)."""
-    out: Config = {}
+    values = dict(config)
     for hp in space.hyperparameters:
-        value = config[hp.name]
-        if isinstance(hp, Categorical):
-            if _categories(hp) != list(hp.choices):  # positions (mixed types), see _categories
-                value = hp.choices[int(value)]
-            else:
-                # Syne Tune may return numpy scalars; give back our own choice object
-                value = hp.choices[hp.choices.index(value)]
-        elif isinstance(hp, Integer):
-            value = int(value)
-        else:
-            value = float(value)
-        out[hp.name] = value
-    return out
+        if isinstance(hp, Categorical) and _categories(hp) != list(hp.choices):  # positions (mixed types)
+            values[hp.name] = hp.choices[int(values[hp.name])]
+    return space.coerce(values)  # Syne Tune may return numpy scalars: our own values and choice objects
 
 
 def to_syne_tune_config(space: ConfigSpace, config: Config) -> dict[str, Any]:
