@@ -1,0 +1,423 @@
+#!/usr/bin/env python
+"""Trace the decisions of our GP searcher, line for line comparable with
+``benchmarks/reference/trace_gp_searcher.py`` (Syne Tune 0.13.0's).
+
+Runs one ``mfbench`` simulation in-process with the searcher's model-based proposal wrapped:
+after every one, a JSON line goes to ``--out`` with the acquisition level ``r_acq``, the
+observations per level, the number of pending evaluations, the incumbent value EI used
+(``current_best``, averaged over fantasy samples, in the metric's units), the chosen
+configuration's posterior mean and standard deviation at ``r_acq`` and the fitted
+hyperparameters under the reference's names. The wrapper draws nothing from the run's
+random streams, so the run is the one ``python -m mfbench`` makes.
+
+    .venv/bin/python benchmarks/trace_gp_searcher.py --out /tmp/ours/mobster_joint-0.gp.jsonl \\
+        method=mobster_joint benchmark=nas201_offline_imagenet16 seed=0 max_time=1800
+    .venv/bin/python benchmarks/trace_gp_searcher.py --compare /tmp/ref/*.gp.jsonl -- /tmp/ours/*.gp.jsonl
+
+``--compare`` prints, for two sets of traces, the mean of each traced quantity by decision
+phase (``r_acq``) side by side.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def _reference_names(model: Any) -> dict[str, float]:
+    """Our fitted hyperparameters under Syne Tune's parameter names (where one exists)."""
+    from mfbench.searchers.gp.models import IndependentGP, MultiTaskGP
+
+    out: dict[str, float] = {"noise_variance": float(model.noise_variance.detach())}
+    ib = (1.0 / model.kernel_x.lengthscale.detach().reshape(-1)).tolist()
+    out.update({f"kernel_kernelx_inv_bw{k}": float(v) for k, v in enumerate(ib)})
+    if isinstance(model, MultiTaskGP):
+        out["kernel_alpha"] = float(model.resource.alpha)
+        out["kernel_mean_lam"] = float(model.resource.mean_lam)
+        out["kernel_gamma"] = float(model.resource.gamma)
+        out["kernel_kernelx_covariance_scale"] = float(model.outputscale)
+        out["kernel_meanx_mean_value"] = float(model.constant)
+    elif isinstance(model, IndependentGP):
+        for k, (scale, mean) in enumerate(zip(model.outputscales.tolist(), model.constants.tolist())):
+            out[f"covariance_scale_{k}"] = float(scale)
+            out[f"mean_value_{k}"] = float(mean)
+    return out
+
+
+def trace_run(overrides: list[str], out: Path, dump_data: bool = False) -> dict[str, Any]:
+    import torch
+
+    import mfbench.searchers.gp.acquisition as acquisition
+    import mfbench.searchers.gp.posterior as posterior_module
+    from mfbench.api import compose, simulate
+    from mfbench.searchers.gp.searcher import GPSearcher
+
+    captured: dict[str, Any] = {}
+    block_posterior = posterior_module.BlockPosterior
+    score_candidates = acquisition.score_candidates
+
+    class CapturingPosterior(block_posterior):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            captured["posterior"] = self
+
+    def capturing_score(scoring, means, stds, best, jitter, rng):
+        captured["best"] = best
+        return score_candidates(scoring, means, stds, best, jitter, rng)
+
+    original = GPSearcher._propose_with_model
+    original_target = GPSearcher._acquisition_target
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stream = out.open("w", encoding="utf-8")
+
+    def target(self, data, pending):
+        weights, incumbents = original_target(self, data, pending)
+        captured["weights"] = weights
+        captured["counts"] = data.level_counts()
+        captured["pending"] = len(pending)
+        captured["units"] = (data.mean, data.std)
+        captured["inputs"] = {"observations": [[int(t), int(r), float(v)] for t, r, v in data.observations],
+                              "pending": [[int(t), int(r)] for t, r in pending]}
+        return weights, incumbents
+
+    def traced(self):
+        config = original(self)
+        if config is None or "posterior" not in captured:
+            return config
+        posterior, weights = captured.pop("posterior"), captured.pop("weights")
+        with torch.no_grad():
+            encoded = torch.from_numpy(self.space.encode(config)[None, :])
+            means, variances = posterior.predict_mixture(encoded, weights, False)
+            model = self.models.model_for(self._all_levels())
+            params = _reference_names(model)
+        shift, scale = captured.pop("units")  # normalised -> the metric's units
+        record = {
+            "r_acq": int(max(weights, key=weights.get)) if len(weights) == 1 else "ensemble",
+            "num_observations": {str(k): int(v) for k, v in sorted(captured.pop("counts").items())},
+            "num_pending": captured.pop("pending"),
+            "current_best": shift + scale * float(captured.pop("best").double().mean()),
+            "chosen_mean": shift + scale * float(means.double().mean()),
+            "chosen_std": scale * float(variances.double().mean().sqrt()),
+            "chosen": {k: (v if isinstance(v, (int, float, str)) else str(v)) for k, v in config.items()},
+            "params": params,
+            "inputs": captured.pop("inputs"),
+        }
+        if dump_data and getattr(model, "max_fidelity", None):
+            block = posterior.block(0)  # the joint model's one block, fantasies included
+            z_all = block.z.numpy()
+            features = np.column_stack([z_all[:, :-1], (z_all[:, -1] - 0.5) / model.max_fidelity])
+            record["data"] = {"features": features.tolist(), "targets": block.targets.numpy().tolist(),
+                              "num_observed": len(record["inputs"]["observations"]), "mean": shift, "std": scale}
+        stream.write(json.dumps(record) + "\n")
+        return config
+
+    posterior_module.BlockPosterior = CapturingPosterior
+    acquisition.score_candidates = capturing_score
+    GPSearcher._propose_with_model = traced
+    GPSearcher._acquisition_target = target
+    try:
+        columns, metadata = simulate(compose(overrides))
+    finally:
+        posterior_module.BlockPosterior = block_posterior
+        acquisition.score_candidates = score_candidates
+        GPSearcher._propose_with_model = original
+        GPSearcher._acquisition_target = original_target
+        stream.close()
+    return metadata
+
+
+def _set_reference_params(model: Any, params: dict[str, Any]) -> None:
+    """Write Syne Tune's fitted parameters (its names, positive values) into our joint model."""
+    import torch
+
+    ib = [float(params[f"kernel_kernelx_inv_bw{k}"][0] if isinstance(params[f"kernel_kernelx_inv_bw{k}"], list)
+                else params[f"kernel_kernelx_inv_bw{k}"]) for k in range(model.dim)]
+    value = {k: float(np.asarray(v).reshape(-1)[0]) for k, v in params.items()}
+    with torch.no_grad():
+        model.kernel_x.raw_lengthscale.copy_(torch.log(1.0 / torch.tensor(ib, dtype=torch.float64)).reshape(
+            model.kernel_x.raw_lengthscale.shape))
+        model.raw_noise.fill_(math.log(value["noise_variance"]))
+        model.raw_outputscale.fill_(math.log(value["kernel_kernelx_covariance_scale"]))
+        model.constant.fill_(value["kernel_meanx_mean_value"])
+        for name in ("alpha", "mean_lam", "gamma"):
+            getattr(model.resource, f"raw_{name}").fill_(math.log(value[f"kernel_{name}"]))
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """The records of a trace (JSON lines) or of a fixture (``{"decisions": [...]}``)."""
+    text = path.read_text(encoding="utf-8")
+    if text.lstrip().startswith("{") and '"decisions"' in text[:200]:
+        return json.loads(text)["decisions"]
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def reference_inputs(encoded: np.ndarray, max_fidelity: int) -> np.ndarray:
+    """The reference's encoded rows ``(n, d + 1)`` as our extended inputs: its last column
+    encodes the level as ``(r - 0.5) / max_t``; ours holds ``r`` itself."""
+    return np.column_stack([encoded[:, :-1], np.rint(encoded[:, -1] * max_fidelity + 0.5)])
+
+
+def reference_model(params: dict[str, Any], dim: int, max_fidelity: int) -> Any:
+    """Our joint model with the reference's fitted hyperparameters."""
+    from mfbench.searchers.gp.models import MultiTaskGP
+
+    model = MultiTaskGP(dim, max_fidelity)
+    _set_reference_params(model, params)
+    return model
+
+
+def replay_rows(trace: Path, max_fidelity: int, seed: int = 0) -> list[dict[str, Any]]:
+    """Evaluate our joint model on the reference's exact inputs, decision by decision.
+
+    For every record of a ``--dump-data`` reference trace (``gp_multitask`` only): with the
+    reference's fitted parameters, our criterion on its observed rows (``criterion_ours``,
+    to be compared with ``criterion_reference`` up to the priors' constant) and the largest
+    differences of our latent posterior at its chosen configuration (with its fantasy
+    columns) from its own; then our MAP fit from our initial values on the same rows
+    (``fitted``, our criterion): below ``criterion_ours`` means our fit found a better optimum.
+    """
+    import torch
+
+    from mfbench.searchers.gp.fit import _Criterion, fit_map
+    from mfbench.searchers.gp.models import MultiTaskGP
+    from mfbench.searchers.gp.posterior import GPPosterior
+
+    rows = []
+    rng = np.random.default_rng(seed)
+    for r in read_records(trace):
+        data = r.get("data")
+        if data is None or "kernel_alpha" not in r["params"]:
+            continue
+        x = np.asarray(data["features"])
+        d = x.shape[1] - 1
+        z = torch.from_numpy(reference_inputs(x, max_fidelity))
+        y = torch.from_numpy(np.asarray(data["targets"], dtype=np.float64))
+        n = data["num_observed"]
+        model = reference_model(r["params"], d, max_fidelity)
+        with torch.no_grad():
+            ours = float(_Criterion(model, z[:n], y[:n, 0]).value())
+            zq = torch.from_numpy(reference_inputs(np.asarray([data["chosen_x"]]), max_fidelity))
+            means, variances = GPPosterior(model, z, y).predict(zq)
+        fresh = MultiTaskGP(d, max_fidelity)
+        fresh.reset_parameters(y[:n, 0])
+        fit = fit_map(fresh, z[:n], y[:n, 0], rng)
+        rows.append({
+            "r_acq": r["r_acq"], "n": n, "criterion_reference": data["criterion"], "criterion_ours": ours,
+            "mean_error": float(np.max(np.abs(means.numpy().reshape(-1) - np.asarray(data["chosen_latent_mean"])))),
+            "variance_error": abs(float(variances[0]) - data["chosen_latent_variance"]),
+            "fitted": fit.criterion,
+        })
+    return rows
+
+
+def replay(trace: Path, max_fidelity: int, seed: int = 0) -> str:
+    """:func:`replay_rows` as a Markdown table."""
+    rows = replay_rows(trace, max_fidelity, seed)
+    lines = ["| r_acq | n | reference criterion | ours, same parameters | offset | max abs diff posterior mean |"
+             " variance | ours fitted from our start | fitted - ours at the reference's |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        lines.append(f"| {row['r_acq']} | {row['n']} | {row['criterion_reference']:.6f} | {row['criterion_ours']:.6f} | "
+                     f"{row['criterion_reference'] - row['criterion_ours']:.6f} | {row['mean_error']:.2e} | "
+                     f"{row['variance_error']:.2e} | {row['fitted']:.6f} | {row['fitted'] - row['criterion_ours']:+.4f} |")
+    diffs = np.array([row["fitted"] - row["criterion_ours"] for row in rows])
+    if len(diffs):
+        lines.append(f"\nfitted - reference's optimum (both in our criterion): mean {diffs.mean():+.4f}, median "
+                     f"{np.median(diffs):+.4f}; ours lower in {int((diffs < -1e-4).sum())} of {len(diffs)}, "
+                     f"higher in {int((diffs > 1e-4).sum())}")
+    return "\n".join(lines)
+
+
+def replay_proposals(trace: Path, benchmark: str, out: Path, replicates: int = 4, seed: int = 0,
+                     own_fit: bool = False) -> int:
+    """Our proposal step on the reference's exact model inputs (``gp_multitask``, MOBSTER).
+
+    For every record of a ``--dump-data`` reference trace: our joint model with the
+    reference's fitted parameters, conditioned on its observed rows and its fantasy
+    columns; the incumbent over the configurations at ``r_acq``; ``num_init_candidates``
+    random configurations not in the data, ranked by independent Thompson draws; the
+    local optimisation of EI from the best. ``replicates`` proposals per record (different
+    draws) are written to ``out`` as JSON lines like a trace's (``r_acq``, ``chosen``), so
+    their quality can be compared with the reference's own choices on the same inputs.
+    With ``own_fit`` the hyperparameters are ours instead, fitted (as our searcher does, from
+    the initial values) on the reference's observed rows; the fantasy columns stay the
+    reference's.
+    """
+    import torch
+    from hydra.utils import instantiate
+
+    from mfbench.api import compose
+    from mfbench.config.resolve import resolve_config
+    from mfbench.searchers.gp.acquisition import score_candidates
+    from mfbench.searchers.gp.candidates import locally_optimize
+    from mfbench.searchers.gp.fit import fit_map
+    from mfbench.searchers.gp.models import MultiTaskGP
+    from mfbench.searchers.gp.posterior import BlockPosterior, GPPosterior
+
+    cfg = compose([f"benchmark={benchmark}"])
+    config = resolve_config(cfg, dict(cfg.hydra.runtime.choices))
+    bench = instantiate(config["benchmark"])
+    space = bench.open().config_space
+    max_fidelity = int(max(bench.fidelities))
+    table = space.encode_table()
+    rng = np.random.default_rng(seed)
+    written = 0
+
+    class Seen:
+        def __init__(self, keys: set[tuple]) -> None:
+            self.space, self.allow_duplicates, self._keys = space, False, keys
+
+        def is_seen(self, config: dict) -> bool:
+            return tuple(space.encode(config)) in self._keys
+
+        def unseen_rows(self) -> None:
+            return None
+
+    with out.open("w", encoding="utf-8") as stream:
+        for r in read_records(trace):
+            data = r.get("data")
+            if data is None or "kernel_alpha" not in r["params"]:
+                continue
+            x = np.asarray(data["features"])
+            d = x.shape[1] - 1
+            z_all = reference_inputs(x, max_fidelity)
+            levels = z_all[:, d]
+            z = torch.from_numpy(z_all)
+            y = torch.from_numpy(np.asarray(data["targets"], dtype=np.float64))
+            if own_fit:
+                n = data["num_observed"]
+                model = MultiTaskGP(d, max_fidelity)
+                model.reset_parameters(y[:n, 0])
+                fit_map(model, z[:n], y[:n, 0], rng)
+            else:
+                model = reference_model(r["params"], d, max_fidelity)
+            r_acq = int(r["r_acq"])
+            posterior = BlockPosterior(model, z[: data["num_observed"]], y[: data["num_observed"], 0])
+            with torch.no_grad():
+                posterior._blocks[0] = GPPosterior(model, z, y)  # the reference's fantasy columns
+                posterior.num_columns = y.shape[1]
+                incumbents = z[levels == r_acq, :d]
+                best = posterior.predict_mixture(incumbents, {r_acq: 1.0}, True)[0].min(dim=0).values
+                jitter = 0.01 / data["std"]
+                keys = {tuple(row) for row in x[:, :d]}
+                free = np.array([i for i in range(len(table)) if tuple(table[i]) not in keys])
+                for _ in range(replicates):
+                    rows = free[rng.choice(len(free), size=250, replace=False)]
+                    means, variances = posterior.predict_mixture(torch.from_numpy(table[rows]), {r_acq: 1.0}, False)
+                    scores = score_candidates("thompson_indep", means, variances.sqrt(), best, jitter, rng)
+                    first = space.decode(table[rows[int(np.argsort(scores, kind="stable")[0])]])
+                    chosen = locally_optimize(Seen(keys), posterior, {r_acq: 1.0}, first, best, jitter, 1000)
+                    stream.write(json.dumps({"r_acq": r_acq, "chosen": chosen,
+                                             "local_moved": chosen != first}) + "\n")
+                    written += 1
+    return written
+
+
+def make_fixture(trace: Path, out: Path, sizes: tuple[int, ...] = (8, 20, 40)) -> None:
+    """Keep, from a ``--dump-data`` reference trace, the first decision with at least each of
+    ``sizes`` observations (model inputs, fitted parameters, criterion, posterior at the
+    chosen configuration): the fixture of ``tests/searchers/gp/test_reference_decisions.py``."""
+    records = [json.loads(line) for line in trace.read_text(encoding="utf-8").splitlines()]
+    records = [r for r in records if "data" in r and isinstance(r["params"], dict)]
+    kept = []
+    for size in sizes:
+        match = next((r for r in records if r["data"]["num_observed"] >= size), None)
+        if match is None:
+            raise SystemExit(f"no decision with {size} observations in {trace}")
+        kept.append({"r_acq": match["r_acq"], "params": match["params"], "data": match["data"]})
+    out.write_text(json.dumps({"source": "benchmarks/reference/trace_gp_searcher.py --dump-data (Syne Tune 0.13.0)",
+                               "decisions": kept}, indent=None) + "\n", encoding="utf-8")
+
+
+def _phase_summary(paths: list[Path]) -> dict[str, dict[str, list[float]]]:
+    table: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            r = json.loads(line)
+            phase = str(r["r_acq"])
+            row = table[phase]
+            row["decisions"].append(1.0)
+            row["observations"].append(float(sum(r["num_observations"].values())))
+            row["pending"].append(float(r["num_pending"]))
+            row["current_best"].append(r["current_best"])
+            row["chosen_mean - best"].append(r["chosen_mean"] - r["current_best"])
+            row["chosen_std"].append(r["chosen_std"])
+            params = r["params"] if isinstance(r["params"], dict) else {}
+            for key in ("noise_variance", "kernel_alpha", "kernel_mean_lam", "kernel_gamma",
+                        "kernel_kernelx_covariance_scale", "kernel_meanx_mean_value"):
+                if key in params:
+                    row[key].append(float(params[key]))
+            bws = [float(v) for k, v in params.items() if k.startswith("kernel_kernelx_inv_bw")]
+            if bws:
+                row["mean log10 inv_bw"].append(float(np.mean(np.log10(bws))))
+            if "kernel_gamma" in params:
+                row["gamma at upper bound"].append(float(params["kernel_gamma"] > 0.99))
+                row["mean_lam at upper bound"].append(float(params["kernel_mean_lam"] > 49.5))
+    return table
+
+
+def compare(left: list[Path], right: list[Path]) -> str:
+    a, b = _phase_summary(left), _phase_summary(right)
+    lines = [f"| phase (r_acq) | quantity | reference ({len(left)} runs) | ours ({len(right)} runs) |", "|---|---|---|---|"]
+
+    def key(phase: str) -> float:
+        return float(phase) if phase.replace(".", "").isdigit() else math.inf
+
+    for phase in sorted(set(a) | set(b), key=key):
+        for q in dict.fromkeys([*a.get(phase, {}), *b.get(phase, {})]):
+            va, vb = a.get(phase, {}).get(q, []), b.get(phase, {}).get(q, [])
+            fmt = (lambda v: f"{len(v)}") if q == "decisions" else (
+                lambda v: f"{np.mean(v):.4g}" if v else "-")
+            lines.append(f"| {phase} | {q} | {fmt(va)} | {fmt(vb)} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", type=Path, help="JSON lines, one per model-based proposal")
+    p.add_argument("--compare", nargs="+", type=Path, metavar="REFERENCE_TRACE",
+                   help="compare reference traces with ours (ours after '--')")
+    p.add_argument("--replay", type=Path, metavar="REFERENCE_TRACE",
+                   help="evaluate our joint model on the exact inputs of a --dump-data reference trace")
+    p.add_argument("--replay-proposals", nargs=3, metavar=("REFERENCE_TRACE", "BENCHMARK", "OUT"),
+                   help="our proposal step on the exact inputs of a --dump-data reference trace")
+    p.add_argument("--own-fit", action="store_true",
+                   help="--replay-proposals: our fitted hyperparameters instead of the reference's")
+    p.add_argument("--dump-data", action="store_true",
+                   help="trace: add each proposal's model inputs (as the reference trace's --dump-data)")
+    p.add_argument("--make-fixture", nargs=2, type=Path, metavar=("REFERENCE_TRACE", "OUT"),
+                   help="keep three decisions of a --dump-data reference trace as a test fixture")
+    p.add_argument("--max-fidelity", type=int, default=200, help="--replay: the benchmark's max_t")
+    p.add_argument("rest", nargs="*", help="Hydra overrides (trace) or our traces (compare)")
+    a = p.parse_args(argv)
+    if a.make_fixture:
+        make_fixture(*a.make_fixture)
+        return
+    if a.replay_proposals:
+        trace, benchmark, out = a.replay_proposals
+        print(replay_proposals(Path(trace), benchmark, Path(out), own_fit=a.own_fit), "proposals written to", out)
+        return
+    if a.replay:
+        print(replay(a.replay, a.max_fidelity))
+        return
+    if a.compare:
+        print(compare(a.compare, [Path(x) for x in a.rest]))
+        return
+    if a.out is None:
+        p.error("--out is required to trace a run")
+    metadata = trace_run(list(a.rest), a.out, a.dump_data)
+    print(json.dumps({"final_best": metadata.get("final_best"), "out": str(a.out)}))
+
+
+if __name__ == "__main__":
+    main()
