@@ -25,7 +25,7 @@ import math
 import sys
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -175,6 +175,18 @@ def reference_model(params: dict[str, Any], dim: int, max_fidelity: int) -> Any:
     return model
 
 
+def joint_decisions(trace: Path, max_fidelity: int) -> Iterator[tuple[dict[str, Any], Any, Any]]:
+    """The ``gp_multitask`` records of a ``--dump-data`` trace that hold model inputs, with those
+    inputs as our tensors: ``(record, z (n + p, d + 1), targets (n + p, m))``."""
+    import torch
+
+    for r in read_records(trace):
+        if r.get("data") is None or "kernel_alpha" not in r["params"]:
+            continue
+        z = torch.from_numpy(reference_inputs(np.asarray(r["data"]["features"]), max_fidelity))
+        yield r, z, torch.from_numpy(np.asarray(r["data"]["targets"], dtype=np.float64))
+
+
 def replay_rows(trace: Path, max_fidelity: int, seed: int = 0) -> list[dict[str, Any]]:
     """Evaluate our joint model on the reference's exact inputs, decision by decision.
 
@@ -193,14 +205,9 @@ def replay_rows(trace: Path, max_fidelity: int, seed: int = 0) -> list[dict[str,
 
     rows = []
     rng = np.random.default_rng(seed)
-    for r in read_records(trace):
-        data = r.get("data")
-        if data is None or "kernel_alpha" not in r["params"]:
-            continue
-        x = np.asarray(data["features"])
-        d = x.shape[1] - 1
-        z = torch.from_numpy(reference_inputs(x, max_fidelity))
-        y = torch.from_numpy(np.asarray(data["targets"], dtype=np.float64))
+    for r, z, y in joint_decisions(trace, max_fidelity):
+        data = r["data"]
+        d = z.shape[1] - 1
         n = data["num_observed"]
         model = reference_model(r["params"], d, max_fidelity)
         with torch.no_grad():
@@ -283,16 +290,11 @@ def replay_proposals(trace: Path, benchmark: str, out: Path, replicates: int = 4
             return None
 
     with out.open("w", encoding="utf-8") as stream:
-        for r in read_records(trace):
-            data = r.get("data")
-            if data is None or "kernel_alpha" not in r["params"]:
-                continue
-            x = np.asarray(data["features"])
-            d = x.shape[1] - 1
-            z_all = reference_inputs(x, max_fidelity)
-            levels = z_all[:, d]
-            z = torch.from_numpy(z_all)
-            y = torch.from_numpy(np.asarray(data["targets"], dtype=np.float64))
+        for r, z, y in joint_decisions(trace, max_fidelity):
+            data = r["data"]
+            d = z.shape[1] - 1
+            x = z.numpy()
+            levels = x[:, d]
             if own_fit:
                 n = data["num_observed"]
                 model = MultiTaskGP(d, max_fidelity)
