@@ -111,6 +111,10 @@ def trace_run(overrides: list[str], out: Path, dump_data: bool = False) -> dict[
             "params": params,
             "inputs": captured.pop("inputs"),
         }
+        if self.hypertune:  # the learnt distributions, as the reference trace records them
+            learnt = self.hypertune_state.describe()
+            record["hypertune_bracket_head"] = learnt["hypertune_bracket_head"]
+            record["hypertune_ensemble"] = learnt["hypertune_ensemble"] or None
         if dump_data and getattr(model, "max_fidelity", None):
             block = posterior.block(0)  # the joint model's one block, fantasies included
             z_all = block.z.numpy()

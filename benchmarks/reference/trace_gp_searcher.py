@@ -13,7 +13,9 @@ with what the proposal was computed from and what it chose:
   (configuration, level) pair at its own level (what ``TuningJobState`` hands
   ``current_best``), with the level the minimum was found at;
 * ``num_observations`` per level, ``num_pending``, the fitted parameters, the chosen
-  configuration, its posterior mean / std at ``r_acq`` and its EI.
+  configuration and its posterior mean / std at ``r_acq``;
+* for Hyper-Tune (``r_acq`` is ``"ensemble"``; the level-wise quantities above are left
+  out): the learnt bracket distribution's head and the ensemble weights per level.
 
 Example (NB201-offline CIFAR-10, 4 workers, 1 h)::
 
@@ -122,27 +124,33 @@ def install(trace_file: Path, dump_data: bool = False) -> None:
         pending = state.pending_configurations()
         pairs = observed + pending
         levels = [int(c[name]) for c in pairs]
-        record: dict[str, Any] = {"r_acq": int(r_acq), "num_pending": len(pending),
+        gpmodel = getattr(predictor, "_gpmodel", None)
+        hypertune = hasattr(gpmodel, "hypertune_bracket_distribution")
+        record: dict[str, Any] = {"r_acq": "ensemble" if hypertune else int(r_acq), "num_pending": len(pending),
                                   "num_observations": {}}
         for c in observed:
             key = str(int(c[name]))
             record["num_observations"][key] = record["num_observations"].get(key, 0) + 1
-        record["current_best"] = float(np.mean(predictor.current_best()[0]))
-        means, _ = _means_at(predictor, hp, pairs)
-        row_min = means.mean(axis=1)
-        record["best_any_level"] = float(means.min(axis=0).mean())
-        record["best_any_level_at"] = levels[int(np.argmin(row_min))]
-        at_level = [c for c, r in zip(pairs, levels) if r == r_acq]
-        if at_level:
-            m, _ = _means_at(predictor, hp, at_level)
-            record["best_at_r_acq"] = float(m.min(axis=0).mean())
-        chosen = dict(config, **{name: int(r_acq)})
-        m, s = _means_at(predictor, hp, [chosen])
-        record["chosen_mean"] = float(m.mean())
-        record["chosen_std"] = float(s[0])
         record["chosen"] = {k: (v if isinstance(v, (int, float, str)) else str(v)) for k, v in config.items()}
-        if dump_data:
-            record["data"] = _model_inputs(predictor, hp, chosen)
+        if not hypertune:  # Hyper-Tune predicts an ensemble over levels at configurations without a level
+            record["current_best"] = float(np.mean(predictor.current_best()[0]))
+            means, _ = _means_at(predictor, hp, pairs)
+            record["best_any_level"] = float(means.min(axis=0).mean())
+            record["best_any_level_at"] = levels[int(np.argmin(means.mean(axis=1)))]
+            at_level = [c for c, r in zip(pairs, levels) if r == r_acq]
+            if at_level:
+                m, _ = _means_at(predictor, hp, at_level)
+                record["best_at_r_acq"] = float(m.min(axis=0).mean())
+            m, s = _means_at(predictor, hp, [dict(config, **{name: int(r_acq)})])
+            record["chosen_mean"] = float(m.mean())
+            record["chosen_std"] = float(s[0])
+        if hypertune:  # the learnt distributions
+            head = gpmodel.hypertune_bracket_distribution()
+            ensemble = gpmodel.hypertune_ensemble_distribution()
+            record["hypertune_bracket_head"] = None if head is None else np.asarray(head).tolist()
+            record["hypertune_ensemble"] = None if ensemble is None else {str(k): float(v) for k, v in ensemble.items()}
+        if dump_data and not hypertune:
+            record["data"] = _model_inputs(predictor, hp, dict(config, **{name: int(r_acq)}))
         try:
             record["params"] = {k: np.asarray(v).tolist() for k, v in transformer.get_params().items()}
         except Exception as error:  # noqa: BLE001 - a diagnostic: keep the trace going

@@ -11,7 +11,8 @@ rung system shared by all brackets:
   that rung's quantile, and only otherwise starts a new configuration.
 
 A new trial draws its bracket ``s`` from :func:`default_bracket_distribution`; bracket
-``s`` skips the ``s`` lowest rungs.
+``s`` skips the ``s`` lowest rungs: its results there are not judged, but the searcher
+observes them, as it observes every rung-level (and ``max_t``) result.
 """
 from __future__ import annotations
 
@@ -138,9 +139,14 @@ class ASHA(Scheduler):
             self.searcher.observe(trial_id, trial.config, fidelity, loss)
             return Decision.STOP
         rung = self._rung_of_level.get(fidelity)
-        if rung is None or fidelity < self._levels()[trial.bracket] or trial_id in rung.trial_ids:
+        if rung is None or trial_id in rung.trial_ids:
             return Decision.CONTINUE
         self.searcher.observe(trial_id, trial.config, fidelity, loss)
+        if fidelity < self._levels()[trial.bracket]:
+            # Below its bracket's first rung a trial is not judged, but its result is data:
+            # the searcher learns from every rung-level result, whatever the bracket (the
+            # reference's searcher_data="rungs"; Hyper-Tune ranks the levels on it).
+            return Decision.CONTINUE
         if self.type == "promotion":
             rung.add(trial_id, loss)
             return Decision.PAUSE
