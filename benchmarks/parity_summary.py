@@ -8,7 +8,9 @@ speed table (in-run seconds on both sides and the speed-ups, per regime), and li
 ``|z| > 2`` with the explanation given in ``EXPLAINED`` (a row beyond 2 without one is
 flagged ``UNEXPLAINED``). Which reports count is the explicit list ``SOURCES`` below
 (repository-relative, in ``benchmarks/results/compare/``): a later report on the same question
-replaces an earlier one there, and the summary names the report of every row.
+replaces an earlier one there, or, where it answers it for some methods of an earlier report
+only (more seeds, a fix), ``SUPERSEDED`` drops those methods' rows from the earlier report;
+the summary names the report of every row and lists the dropped ones.
 
     .venv/bin/python benchmarks/parity_summary.py            # writes compare/parity_summary.md / .json
 """
@@ -25,13 +27,21 @@ COMPARE = REPO / "benchmarks" / "results" / "compare"
 
 #: the reports the summary is made of, per data set (folder ``<benchmark>-<workers>w``)
 SOURCES: dict[str, list[str]] = {
-    "nas201_offline_cifar10-4w": ["non_gp_methods", "gp_methods_1h"],
-    "nas201_offline_cifar100-4w": ["non_gp_methods", "gp_map_numpy", "gp_speed_options_full"],
-    "nas201_offline_imagenet16-8w": ["non_gp_methods", "asha_family_30seeds", "gp_methods_2h", "gp_methods_2h_syncmobster",
-                                     "gp_small_data"],
+    "nas201_offline_cifar10-4w": ["non_gp_methods", "gp_methods_1h", "mobster_joint_1h_30seeds"],
+    "nas201_offline_cifar100-4w": ["non_gp_methods", "gp_map_numpy", "hypertune4_after_fix", "gp_speed_options_full"],
+    "nas201_offline_imagenet16-8w": ["non_gp_methods", "asha_family_30seeds", "gp_methods_2h", "gp_2h_30seeds",
+                                     "gp_methods_2h_syncmobster", "gp_small_data"],
     "nas201_offline_imagenet16-4w": ["gp_small_data"],
     "yahpo_lcbench-4w": ["non_gp", "random_search_40seeds"],
     "yahpo_lcbench_189908-4w": ["non_gp", "synchb_40seeds"],
+}
+
+#: rows of an earlier report answered again by a later one: (data set, report, method) -> the later report
+SUPERSEDED: dict[tuple[str, str, str], str] = {
+    ("nas201_offline_cifar10-4w", "gp_methods_1h", "mobster_joint"): "mobster_joint_1h_30seeds",
+    ("nas201_offline_cifar100-4w", "gp_map_numpy", "hypertune4_indep"): "hypertune4_after_fix",
+    ("nas201_offline_imagenet16-8w", "gp_methods_2h", "mobster_joint"): "gp_2h_30seeds",
+    ("nas201_offline_imagenet16-8w", "gp_methods_2h", "hypertune4_indep"): "gp_2h_30seeds",
 }
 
 #: why a row is beyond |z| = 2: (data set, report, method) -> explanation
@@ -84,9 +94,12 @@ def _timing_rows(folder: str, name: str, report: dict[str, Any]) -> list[dict[st
 
 
 def gather(sources: dict[str, list[str]], compare: Path = COMPARE,
-           explained: dict[tuple[str, str, str], str] | None = None) -> dict[str, Any]:
-    """The quality and timing rows of the reports ``sources`` names (missing ones listed)."""
+           explained: dict[tuple[str, str, str], str] | None = None,
+           superseded: dict[tuple[str, str, str], str] | None = None) -> dict[str, Any]:
+    """The quality and timing rows of the reports ``sources`` names (missing ones listed),
+    without the quality rows ``superseded`` names (listed under ``superseded``)."""
     explained = EXPLAINED if explained is None else explained
+    superseded = SUPERSEDED if superseded is None else superseded
     quality, timing, missing = [], [], []
     for folder, names in sources.items():
         for name in names:
@@ -96,9 +109,13 @@ def gather(sources: dict[str, list[str]], compare: Path = COMPARE,
                 continue
             quality += _quality_rows(folder, name, report)
             timing += _timing_rows(folder, name, report)
+    dropped = [{"data_set": r["data_set"], "report": r["report"], "method": r["method"], "z": r["z"],
+                "seeds": r["seeds"], "by": superseded[(r["data_set"], r["report"], r["method"])]}
+               for r in quality if (r["data_set"], r["report"], r["method"]) in superseded]
+    quality = [r for r in quality if (r["data_set"], r["report"], r["method"]) not in superseded]
     for row in quality:
         row["explained"] = explained.get((row["data_set"], row["report"], row["method"]))
-    return {"quality": quality, "timing": timing, "missing": missing}
+    return {"quality": quality, "timing": timing, "missing": missing, "superseded": dropped}
 
 
 def _hours(seconds: float) -> str:
@@ -134,6 +151,10 @@ def format_summary(summary: dict[str, Any]) -> str:
     for r in beyond:
         lines.append(f"- {r['data_set']}, {r['method']} ({r['report']}, z = {r['z']:+.2f}): "
                      + (r["explained"] or "UNEXPLAINED"))
+    if summary.get("superseded"):
+        lines += ["", "Rows answered again by a later report (left out of the tables above): " + "; ".join(
+            f"{d['data_set']}, {d['method']} in `{d['report']}` ({d['seeds']} seeds, z = {d['z']:+.2f}) by "
+            f"`{d['by']}`" for d in summary["superseded"]) + "."]
     lines += ["", "## Speed, per regime", "",
               "In-run seconds per run: the reference's `tuner.run()`; ours the whole run in the process "
               "(building the objects, imports, the table) and, 'simulation', the simulation alone (as "

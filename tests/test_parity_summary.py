@@ -48,3 +48,21 @@ def test_rows_flags_and_speed_table(script, tmp_path):
     assert "+3.50 UNEXPLAINED" in text  # beyond 2 without an explanation: flagged, and listed
     assert "- bench-4w, bohb (side, z = +3.50): UNEXPLAINED" in text
     assert "| bench-4w | asha_stop | 2 h | 2 | off | 4.00 | 0.40 | 0.20 | 10.0x | 20.0x | 10.0x |" in text
+
+
+def test_rows_answered_again_by_a_later_report_are_left_out_and_listed(script, tmp_path):
+    folder = tmp_path / "bench-8w"
+    folder.mkdir()
+    row = {"seeds": 10, "budget": 7200.0, "reference": _side(0.63, 0.005)}
+    (folder / "ten.json").write_text(json.dumps({"quality": [
+        {"method": "mobster_joint", **row, "default": _side(0.65, 0.005, z_worse=2.4)},
+        {"method": "hypertune_indep", **row, "default": _side(0.63, 0.005, z_worse=0.1)}]}))
+    (folder / "thirty.json").write_text(json.dumps({"quality": [
+        {"method": "mobster_joint", **row, "seeds": 30, "default": _side(0.635, 0.003, z_worse=0.5)}]}))
+    summary = script.gather({"bench-8w": ["ten", "thirty"]}, tmp_path, explained={},
+                            superseded={("bench-8w", "ten", "mobster_joint"): "thirty"})
+    assert [(r["report"], r["method"]) for r in summary["quality"]] == [
+        ("ten", "hypertune_indep"), ("thirty", "mobster_joint")]
+    text = script.format_summary(summary)
+    assert "UNEXPLAINED" not in text  # the superseded +2.40 is no longer a row
+    assert "bench-8w, mobster_joint in `ten` (10 seeds, z = +2.40) by `thirty`" in text
