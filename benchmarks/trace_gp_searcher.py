@@ -140,20 +140,44 @@ def trace_run(overrides: list[str], out: Path, dump_data: bool = False) -> dict[
 
 
 def _set_reference_params(model: Any, params: dict[str, Any]) -> None:
-    """Write Syne Tune's fitted parameters (its names, positive values) into our joint model."""
+    """Write Syne Tune's fitted parameters (its names, positive values) into our model: the
+    joint one (``kernel_kernelx_*``, ``kernel_alpha`` ...) or the independent one
+    (``kernel_inv_bw*``, ``covariance_scale<r>``, ``mean<r>_mean_value`` per level ``r``)."""
     import torch
 
-    ib = [float(params[f"kernel_kernelx_inv_bw{k}"][0] if isinstance(params[f"kernel_kernelx_inv_bw{k}"], list)
-                else params[f"kernel_kernelx_inv_bw{k}"]) for k in range(model.dim)]
+    from mfbench.searchers.gp.models import MultiTaskGP
+
     value = {k: float(np.asarray(v).reshape(-1)[0]) for k, v in params.items()}
+    joint = isinstance(model, MultiTaskGP)
+    prefix = "kernel_kernelx_inv_bw" if joint else "kernel_inv_bw"
+    inverse_bandwidths = torch.tensor([value[f"{prefix}{k}"] for k in range(model.dim)], dtype=torch.float64)
     with torch.no_grad():
-        model.kernel_x.raw_lengthscale.copy_(torch.log(1.0 / torch.tensor(ib, dtype=torch.float64)).reshape(
-            model.kernel_x.raw_lengthscale.shape))
+        model.kernel_x.raw_lengthscale.copy_((-torch.log(inverse_bandwidths)).reshape(model.kernel_x.raw_lengthscale.shape))
         model.raw_noise.fill_(math.log(value["noise_variance"]))
-        model.raw_outputscale.fill_(math.log(value["kernel_kernelx_covariance_scale"]))
-        model.constant.fill_(value["kernel_meanx_mean_value"])
-        for name in ("alpha", "mean_lam", "gamma"):
-            getattr(model.resource, f"raw_{name}").fill_(math.log(value[f"kernel_{name}"]))
+        if joint:
+            model.raw_outputscale.fill_(math.log(value["kernel_kernelx_covariance_scale"]))
+            model.constant.fill_(value["kernel_meanx_mean_value"])
+            for name in ("alpha", "mean_lam", "gamma"):
+                getattr(model.resource, f"raw_{name}").fill_(math.log(value[f"kernel_{name}"]))
+            return
+        for k, level in enumerate(model.levels):
+            model.raw_outputscales[k] = math.log(value[f"covariance_scale{level}"])
+            model.constants[k] = value[f"mean{level}_mean_value"]
+
+
+def _reference_levels(params: dict[str, Any]) -> list[int] | None:
+    """The levels of the reference's independent model (None: the joint model)."""
+    if "kernel_alpha" in params:
+        return None
+    return sorted(int(k[len("covariance_scale"):]) for k in params if k.startswith("covariance_scale"))
+
+
+def new_model(params: dict[str, Any], dim: int, max_fidelity: int) -> Any:
+    """Our model of the reference's kind, with our initial parameters."""
+    from mfbench.searchers.gp.models import IndependentGP, MultiTaskGP
+
+    levels = _reference_levels(params)
+    return MultiTaskGP(dim, max_fidelity) if levels is None else IndependentGP(dim, levels)
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
@@ -171,21 +195,20 @@ def reference_inputs(encoded: np.ndarray, max_fidelity: int) -> np.ndarray:
 
 
 def reference_model(params: dict[str, Any], dim: int, max_fidelity: int) -> Any:
-    """Our joint model with the reference's fitted hyperparameters."""
-    from mfbench.searchers.gp.models import MultiTaskGP
-
-    model = MultiTaskGP(dim, max_fidelity)
+    """Our model (joint or independent, as the reference's) with the reference's fitted hyperparameters."""
+    model = new_model(params, dim, max_fidelity)
     _set_reference_params(model, params)
     return model
 
 
-def joint_decisions(trace: Path, max_fidelity: int) -> Iterator[tuple[dict[str, Any], Any, Any]]:
-    """The ``gp_multitask`` records of a ``--dump-data`` trace that hold model inputs, with those
-    inputs as our tensors: ``(record, z (n + p, d + 1), targets (n + p, m))``."""
+def model_decisions(trace: Path, max_fidelity: int) -> Iterator[tuple[dict[str, Any], Any, Any]]:
+    """The records of a ``--dump-data`` trace that hold model inputs (``gp_multitask`` or
+    ``gp_independent``), with those inputs as our tensors: ``(record, z (n + p, d + 1),
+    targets (n + p, m))``."""
     import torch
 
     for r in read_records(trace):
-        if r.get("data") is None or "kernel_alpha" not in r["params"]:
+        if r.get("data") is None or not isinstance(r.get("params"), dict):
             continue
         z = torch.from_numpy(reference_inputs(np.asarray(r["data"]["features"]), max_fidelity))
         yield r, z, torch.from_numpy(np.asarray(r["data"]["targets"], dtype=np.float64))
@@ -204,12 +227,11 @@ def replay_rows(trace: Path, max_fidelity: int, seed: int = 0) -> list[dict[str,
     import torch
 
     from mfbench.searchers.gp.fit import _Criterion, fit_map
-    from mfbench.searchers.gp.models import MultiTaskGP
     from mfbench.searchers.gp.posterior import GPPosterior
 
     rows = []
     rng = np.random.default_rng(seed)
-    for r, z, y in joint_decisions(trace, max_fidelity):
+    for r, z, y in model_decisions(trace, max_fidelity):
         data = r["data"]
         d = z.shape[1] - 1
         n = data["num_observed"]
@@ -218,7 +240,7 @@ def replay_rows(trace: Path, max_fidelity: int, seed: int = 0) -> list[dict[str,
             ours = float(_Criterion(model, z[:n], y[:n, 0]).value())
             zq = torch.from_numpy(reference_inputs(np.asarray([data["chosen_x"]]), max_fidelity))
             means, variances = GPPosterior(model, z, y).predict(zq)
-        fresh = MultiTaskGP(d, max_fidelity)
+        fresh = new_model(r["params"], d, max_fidelity)
         fresh.reset_parameters(y[:n, 0])
         fit = fit_map(fresh, z[:n], y[:n, 0], rng)
         rows.append({
@@ -271,7 +293,6 @@ def replay_proposals(trace: Path, benchmark: str, out: Path, replicates: int = 4
     from mfbench.searchers.gp.acquisition import score_candidates
     from mfbench.searchers.gp.candidates import locally_optimize
     from mfbench.searchers.gp.fit import fit_map
-    from mfbench.searchers.gp.models import MultiTaskGP
     from mfbench.searchers.gp.posterior import BlockPosterior, GPPosterior
 
     cfg = compose([f"benchmark={benchmark}"])
@@ -294,14 +315,14 @@ def replay_proposals(trace: Path, benchmark: str, out: Path, replicates: int = 4
             return None
 
     with out.open("w", encoding="utf-8") as stream:
-        for r, z, y in joint_decisions(trace, max_fidelity):
+        for r, z, y in model_decisions(trace, max_fidelity):
             data = r["data"]
             d = z.shape[1] - 1
             x = z.numpy()
             levels = x[:, d]
             if own_fit:
                 n = data["num_observed"]
-                model = MultiTaskGP(d, max_fidelity)
+                model = new_model(r["params"], d, max_fidelity)
                 model.reset_parameters(y[:n, 0])
                 fit_map(model, z[:n], y[:n, 0], rng)
             else:
@@ -309,7 +330,9 @@ def replay_proposals(trace: Path, benchmark: str, out: Path, replicates: int = 4
             r_acq = int(r["r_acq"])
             posterior = BlockPosterior(model, z[: data["num_observed"]], y[: data["num_observed"], 0])
             with torch.no_grad():
-                posterior._blocks[0] = GPPosterior(model, z, y)  # the reference's fantasy columns
+                ids = model.block_ids(z)
+                for b in torch.unique(ids).tolist():  # the reference's rows, fantasy columns included
+                    posterior._blocks[int(b)] = GPPosterior(model.block_model(int(b)), z[ids == b], y[ids == b])
                 posterior.num_columns = y.shape[1]
                 incumbents = z[levels == r_acq, :d]
                 best = posterior.predict_mixture(incumbents, {r_acq: 1.0}, True)[0].min(dim=0).values
