@@ -109,12 +109,13 @@ def gather(sources: dict[str, list[str]], compare: Path = COMPARE,
                 continue
             quality += _quality_rows(folder, name, report)
             timing += _timing_rows(folder, name, report)
-    dropped = [{"data_set": r["data_set"], "report": r["report"], "method": r["method"], "z": r["z"],
-                "seeds": r["seeds"], "by": superseded[(r["data_set"], r["report"], r["method"])]}
-               for r in quality if (r["data_set"], r["report"], r["method"]) in superseded]
-    quality = [r for r in quality if (r["data_set"], r["report"], r["method"]) not in superseded]
     for row in quality:
-        row["explained"] = explained.get((row["data_set"], row["report"], row["method"]))
+        row["key"] = (row["data_set"], row["report"], row["method"])
+    dropped = [{"data_set": r["data_set"], "report": r["report"], "method": r["method"], "z": r["z"],
+                "seeds": r["seeds"], "by": superseded[r["key"]]} for r in quality if r["key"] in superseded]
+    quality = [r for r in quality if r["key"] not in superseded]
+    for row in quality:
+        row["explained"] = explained.get(row.pop("key"))
     return {"quality": quality, "timing": timing, "missing": missing, "superseded": dropped}
 
 

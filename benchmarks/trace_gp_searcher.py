@@ -11,7 +11,8 @@ hyperparameters under the reference's names. The wrapper draws nothing from the 
 random streams, so the run is the one ``python -m mfbench`` makes.
 
     .venv/bin/python benchmarks/trace_gp_searcher.py --out /tmp/ours/mobster_joint-0.gp.jsonl \\
-        method=mobster_joint benchmark=nas201_offline_imagenet16 seed=0 max_time=1800
+        method=mobster_joint benchmark=nas201_offline_imagenet16 seed=0 n_workers=8 \\
+        stopping.max_wallclock_time=1800 backend.charge_decision_time=false
     .venv/bin/python benchmarks/trace_gp_searcher.py --compare /tmp/ref/*.gp.jsonl -- /tmp/ours/*.gp.jsonl
 
 ``--compare`` prints, for two sets of traces, the mean of each traced quantity by decision
@@ -33,23 +34,33 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
+def _scalar(value: Any) -> float:
+    """A traced parameter as a float (the reference writes some as one-element lists)."""
+    return float(np.asarray(value).reshape(-1)[0])
+
+
 def _reference_names(model: Any) -> dict[str, float]:
-    """Our fitted hyperparameters under Syne Tune's parameter names (where one exists)."""
+    """Our fitted hyperparameters under Syne Tune's parameter names (the inverse of
+    :func:`_set_reference_params`): ``kernel_kernelx_*`` and ``kernel_alpha`` ... for the joint
+    model, ``kernel_inv_bw*``, ``covariance_scale<r>`` and ``mean<r>_mean_value`` per level
+    ``r`` for the independent one."""
     from mfbench.searchers.gp.models import IndependentGP, MultiTaskGP
 
+    joint = isinstance(model, MultiTaskGP)
     out: dict[str, float] = {"noise_variance": float(model.noise_variance.detach())}
     ib = (1.0 / model.kernel_x.lengthscale.detach().reshape(-1)).tolist()
-    out.update({f"kernel_kernelx_inv_bw{k}": float(v) for k, v in enumerate(ib)})
-    if isinstance(model, MultiTaskGP):
+    prefix = "kernel_kernelx_inv_bw" if joint else "kernel_inv_bw"
+    out.update({f"{prefix}{k}": float(v) for k, v in enumerate(ib)})
+    if joint:
         out["kernel_alpha"] = float(model.resource.alpha)
         out["kernel_mean_lam"] = float(model.resource.mean_lam)
         out["kernel_gamma"] = float(model.resource.gamma)
         out["kernel_kernelx_covariance_scale"] = float(model.outputscale)
         out["kernel_meanx_mean_value"] = float(model.constant)
     elif isinstance(model, IndependentGP):
-        for k, (scale, mean) in enumerate(zip(model.outputscales.tolist(), model.constants.tolist())):
-            out[f"covariance_scale_{k}"] = float(scale)
-            out[f"mean_value_{k}"] = float(mean)
+        for level, scale, mean in zip(model.levels, model.outputscales.tolist(), model.constants.tolist()):
+            out[f"covariance_scale{level}"] = float(scale)
+            out[f"mean{level}_mean_value"] = float(mean)
     return out
 
 
@@ -147,7 +158,7 @@ def _set_reference_params(model: Any, params: dict[str, Any]) -> None:
 
     from mfbench.searchers.gp.models import MultiTaskGP
 
-    value = {k: float(np.asarray(v).reshape(-1)[0]) for k, v in params.items()}
+    value = {k: _scalar(v) for k, v in params.items()}
     joint = isinstance(model, MultiTaskGP)
     prefix = "kernel_kernelx_inv_bw" if joint else "kernel_inv_bw"
     inverse_bandwidths = torch.tensor([value[f"{prefix}{k}"] for k in range(model.dim)], dtype=torch.float64)
@@ -182,10 +193,10 @@ def new_model(params: dict[str, Any], dim: int, max_fidelity: int) -> Any:
 
 def read_records(path: Path) -> list[dict[str, Any]]:
     """The records of a trace (JSON lines) or of a fixture (``{"decisions": [...]}``)."""
-    text = path.read_text(encoding="utf-8")
-    if text.lstrip().startswith("{") and '"decisions"' in text[:200]:
-        return json.loads(text)["decisions"]
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if len(records) == 1 and "decisions" in records[0]:  # a fixture: one JSON document
+        return records[0]["decisions"]
+    return records
 
 
 def reference_inputs(encoded: np.ndarray, max_fidelity: int) -> np.ndarray:
@@ -215,9 +226,9 @@ def model_decisions(trace: Path, max_fidelity: int) -> Iterator[tuple[dict[str, 
 
 
 def replay_rows(trace: Path, max_fidelity: int, seed: int = 0) -> list[dict[str, Any]]:
-    """Evaluate our joint model on the reference's exact inputs, decision by decision.
+    """Evaluate our model on the reference's exact inputs, decision by decision.
 
-    For every record of a ``--dump-data`` reference trace (``gp_multitask`` only): with the
+    For every record of a ``--dump-data`` reference trace (joint or independent model): with the
     reference's fitted parameters, our criterion on its observed rows (``criterion_ours``,
     to be compared with ``criterion_reference`` up to the priors' constant) and the largest
     differences of our latent posterior at its chosen configuration (with its fantasy
@@ -272,9 +283,9 @@ def replay(trace: Path, max_fidelity: int, seed: int = 0) -> str:
 
 def replay_proposals(trace: Path, benchmark: str, out: Path, replicates: int = 4, seed: int = 0,
                      own_fit: bool = False) -> int:
-    """Our proposal step on the reference's exact model inputs (``gp_multitask``, MOBSTER).
+    """Our proposal step on the reference's exact model inputs (MOBSTER, joint or independent model).
 
-    For every record of a ``--dump-data`` reference trace: our joint model with the
+    For every record of a ``--dump-data`` reference trace: our model of the same kind with the
     reference's fitted parameters, conditioned on its observed rows and its fantasy
     columns; the incumbent over the configurations at ``r_acq``; ``num_init_candidates``
     random configurations not in the data, ranked by independent Thompson draws; the
@@ -355,8 +366,7 @@ def make_fixture(trace: Path, out: Path, sizes: tuple[int, ...] = (8, 20, 40)) -
     """Keep, from a ``--dump-data`` reference trace, the first decision with at least each of
     ``sizes`` observations (model inputs, fitted parameters, criterion, posterior at the
     chosen configuration): the fixture of ``tests/searchers/gp/test_reference_decisions.py``."""
-    records = [json.loads(line) for line in trace.read_text(encoding="utf-8").splitlines()]
-    records = [r for r in records if "data" in r and isinstance(r["params"], dict)]
+    records = [r for r in read_records(trace) if "data" in r and isinstance(r["params"], dict)]
     kept = []
     for size in sizes:
         match = next((r for r in records if r["data"]["num_observed"] >= size), None)
@@ -384,13 +394,13 @@ def _phase_summary(paths: list[Path]) -> dict[str, dict[str, list[float]]]:
             for key in ("noise_variance", "kernel_alpha", "kernel_mean_lam", "kernel_gamma",
                         "kernel_kernelx_covariance_scale", "kernel_meanx_mean_value"):
                 if key in params:
-                    row[key].append(float(params[key]))
-            bws = [float(v) for k, v in params.items() if k.startswith("kernel_kernelx_inv_bw")]
+                    row[key].append(_scalar(params[key]))
+            bws = [_scalar(v) for k, v in params.items() if k.startswith(("kernel_kernelx_inv_bw", "kernel_inv_bw"))]
             if bws:
                 row["mean log10 inv_bw"].append(float(np.mean(np.log10(bws))))
             if "kernel_gamma" in params:
-                row["gamma at upper bound"].append(float(params["kernel_gamma"] > 0.99))
-                row["mean_lam at upper bound"].append(float(params["kernel_mean_lam"] > 49.5))
+                row["gamma at upper bound"].append(float(_scalar(params["kernel_gamma"]) > 0.99))
+                row["mean_lam at upper bound"].append(float(_scalar(params["kernel_mean_lam"]) > 49.5))
     return table
 
 
@@ -417,13 +427,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--compare", nargs="+", type=Path, metavar="REFERENCE_TRACE",
                    help="compare reference traces with ours (ours after '--')")
     p.add_argument("--replay", type=Path, metavar="REFERENCE_TRACE",
-                   help="evaluate our joint model on the exact inputs of a --dump-data reference trace")
+                   help="evaluate our model on the exact inputs of a --dump-data reference trace")
     p.add_argument("--replay-proposals", nargs=3, metavar=("REFERENCE_TRACE", "BENCHMARK", "OUT"),
                    help="our proposal step on the exact inputs of a --dump-data reference trace")
     p.add_argument("--own-fit", action="store_true",
                    help="--replay-proposals: our fitted hyperparameters instead of the reference's")
     p.add_argument("--dump-data", action="store_true",
-                   help="trace: add each proposal's model inputs (as the reference trace's --dump-data)")
+                   help="trace: add each proposal's model inputs (as the reference trace's --dump-data; "
+                        "joint model only: the independent one predicts at r_acq's block alone)")
     p.add_argument("--make-fixture", nargs=2, type=Path, metavar=("REFERENCE_TRACE", "OUT"),
                    help="keep three decisions of a --dump-data reference trace as a test fixture")
     p.add_argument("--max-fidelity", type=int, default=200, help="--replay: the benchmark's max_t")
@@ -445,7 +456,7 @@ def main(argv: list[str] | None = None) -> None:
     if a.out is None:
         p.error("--out is required to trace a run")
     metadata = trace_run(list(a.rest), a.out, a.dump_data)
-    print(json.dumps({"final_best": metadata.get("final_best"), "out": str(a.out)}))
+    print(json.dumps({"best": metadata.get("best"), "out": str(a.out)}))
 
 
 if __name__ == "__main__":

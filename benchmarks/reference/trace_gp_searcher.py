@@ -7,7 +7,7 @@ with what the proposal was computed from and what it chose:
 
 * ``r_acq``: the level expected improvement is computed at (``value_for_last_pos``);
 * ``current_best``: the incumbent value EI uses (``predictor.current_best()``, one value
-  per fantasy sample, in the metric's units as the predictor reports them);
+  per fantasy sample, averaged here; in the metric's units as the predictor reports them);
 * ``best_at_r_acq``: the smallest posterior mean at ``r_acq`` over the configurations
   observed or pending *at* ``r_acq``; ``best_any_level``: over every observed or pending
   (configuration, level) pair at its own level (what ``TuningJobState`` hands
@@ -47,8 +47,9 @@ def _out_path(argv: list[str]) -> Path:
     return Path(argv[argv.index("--out") + 1]).with_suffix(".gp.jsonl")
 
 
-def _means_at(predictor, hp_ranges, configs: list[dict]) -> np.ndarray:
-    """Posterior means ``(len(configs), num_fantasies)`` of extended configurations."""
+def _means_at(predictor, hp_ranges, configs: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior means ``(len(configs), num_fantasies)`` and standard deviations
+    ``(len(configs),)`` of extended configurations, in the metric's units."""
     inputs = hp_ranges.to_ndarray_matrix(configs)
     prediction = predictor.predict(inputs)[0]
     means = prediction["mean"]
