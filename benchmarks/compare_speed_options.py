@@ -38,7 +38,7 @@ import compare_with_syne_tune as side_by_side  # noqa: E402  (the runner and cac
 GP_METHODS = ["mobster_joint", "mobster_indep", "hypertune_indep", "hypertune4_indep", "hypertune_joint",
               "syncmobster"]
 #: every speed option off: a (cold) fit at every decision, the reference's schedule
-EXACT = {"opt_refit_growth": "0", "opt_warmstart": "false", "opt_cold_refit_growth": "null"}
+EXACT = {"opt_nstarts": "2", "opt_refit_growth": "0", "opt_warmstart": "false", "opt_cold_refit_growth": "null"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -54,6 +54,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--budget", type=float, default=None, help="simulated seconds (default: the benchmark's, full)")
     p.add_argument("--n-workers", type=int, default=None, help="default: the benchmark's")
     p.add_argument("--rerun", action="store_true", help="ignore cached runs")
+    p.add_argument("--carry-over", action="append", default=[], metavar="FINGERPRINT",
+                   help="as compare_with_syne_tune.py's: reuse cached runs of this earlier code once one run per "
+                        "method and variant reran identically (e.g. the exact runs after a change of the defaults)")
     p.add_argument("--name", default="gp_speed_options_full", help="report file name")
     p.add_argument("--results-dir", type=Path, default=REPO / "benchmarks" / "results")
     args = p.parse_args(argv)
@@ -78,7 +81,7 @@ def paired(default: list[float], exact: list[float], sign: float) -> dict[str, f
 
 
 def format_report(args: argparse.Namespace, benchmark: Any, n_workers: int, budget: float,
-                  rows: list[dict[str, Any]], cached: int, total: int) -> str:
+                  rows: list[dict[str, Any]], cached: int, total: int, runs: list[dict[str, Any]] | None = None) -> str:
     lines = [f"Benchmark {args.benchmark} ({benchmark.metric}, {benchmark.mode}), {n_workers} workers, "
              f"{budget:g} s simulated (the full budget), seeds 0..n-1 (n per method below); our code "
              f"{side_by_side.code_fingerprint()}.", "",
@@ -97,6 +100,7 @@ def format_report(args: argparse.Namespace, benchmark: Any, n_workers: int, budg
                      f"{e['real_time_s']:.2f} | {e['real_time_s'] / d['real_time_s']:.1f}x |")
     if cached:
         lines.append(f"\n({cached} of {total} runs come from the cache of earlier script runs.)")
+    lines += side_by_side.carry_over_note(runs or [])
     return "\n".join(lines)
 
 
@@ -128,11 +132,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         row["paired"] = paired(row["default"]["values"], row["exact"]["values"], sign)
         rows.append(row)
     cached = sum(bool(r["from_cache"]) for r in runs)
-    report = format_report(args, benchmark, n_workers, budget, rows, cached, len(runs))
+    report = format_report(args, benchmark, n_workers, budget, rows, cached, len(runs), runs)
     out = args.results_dir / "compare" / f"{args.benchmark}-{n_workers}w"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{args.name}.md").write_text(report + "\n", encoding="utf-8")
-    summary = {"arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+    summary = {"arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
+                             if k != "carry_over_verified"},
                "code": side_by_side.code_fingerprint(), "budget": budget, "n_workers": n_workers, "rows": rows}
     (out / f"{args.name}.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     print(report)

@@ -39,7 +39,7 @@ The report goes to ``<results>/compare/<benchmark>-<w>w/<--name>.md`` and ``.jso
 
     .venv/bin/python benchmarks/compare_with_syne_tune.py --methods asha_stop asha_prom synchb bohb
     .venv/bin/python benchmarks/compare_with_syne_tune.py --methods mobster_joint hypertune_indep \\
-        --budget 3600 --variant exact=opt_refit_growth=0,opt_warmstart=false,opt_cold_refit_growth=null \\
+        --budget 3600 --variant exact=opt_nstarts=2,opt_refit_growth=0,opt_warmstart=false,opt_cold_refit_growth=null \\
         --timing-seeds 1 --timing-charge on --name gp_methods
 """
 from __future__ import annotations
@@ -102,6 +102,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--only", choices=["reference", "ours"], default=None,
                    help="only fill one side's cache (e.g. the slow reference ahead of time, in a second process)")
     p.add_argument("--rerun", action="store_true", help="ignore our cached runs")
+    p.add_argument("--carry-over", action="append", default=[], metavar="FINGERPRINT",
+                   help="also reuse our cached runs made by this earlier code (e.g. the exact variant after a change "
+                        "of the defaults only): per method, variant and setting, one of them is rerun now and must "
+                        "match exactly (final best, results, trials, searcher statistics), else the script stops "
+                        "(repeatable)")
     p.add_argument("--rerun-reference", action="store_true", help="ignore cached reference runs")
     p.add_argument("--skip-reference", action="store_true", help="never run the reference: use its cache only")
     p.add_argument("--name", default=None, help="report file name (default: the methods joined)")
@@ -269,6 +274,41 @@ def run_ours(args: argparse.Namespace, benchmark_name: str, method: str, variant
         cached = _load(cache)
         if cached.get("code") == code_fingerprint():
             return cached
+        if cached.get("code") in getattr(args, "carry_over", []):
+            return _carried_over(args, benchmark_name, method, variant, seed, n_workers, budget, cache, cached)
+    return _fresh_run(args, benchmark_name, method, variant, seed, n_workers, budget, cache)
+
+
+#: the keys of a run that must be equal for a cached run of earlier code to count as this code's
+CARRY_OVER_KEYS = ("final_best", "num_results", "num_trials", "searcher_stats")
+
+
+def _carried_over(args: argparse.Namespace, benchmark_name: str, method: str, variant: str, seed: int,
+                  n_workers: int, budget: float, cache: Path, cached: dict[str, Any]) -> dict[str, Any]:
+    """A cached run of earlier code (``--carry-over``), reused once one run of its group reran identically.
+
+    The first carried-over run of each (setting, method, variant) is rerun with the current
+    code (and cached as such); if any of :data:`CARRY_OVER_KEYS` differs, the change did affect
+    these runs and the script stops rather than mix two codes' results.
+    """
+    # (setting, method, variant) -> the seed whose rerun matched its carried-over run, for this script run
+    verified: dict[tuple[Any, ...], int] = args.__dict__.setdefault("carry_over_verified", {})
+    group = (benchmark_name, budget, n_workers, method, variant)
+    if group not in verified:
+        fresh = _fresh_run(args, benchmark_name, method, variant, seed, n_workers, budget, cache)
+        differ = [k for k in CARRY_OVER_KEYS if fresh.get(k) != cached.get(k)]
+        if differ:
+            raise SystemExit(
+                f"--carry-over {cached.get('code')}: {method} ({variant}) seed {seed} rerun with the current code "
+                f"differs in {differ} (cached {[cached.get(k) for k in differ]}, now {[fresh.get(k) for k in differ]}): "
+                f"the change affects these runs; rerun them (drop --carry-over)")
+        verified[group] = seed
+        return fresh
+    return {**cached, "carried_over": cached.get("code"), "carry_over_verified_by_seed": verified[group]}
+
+
+def _fresh_run(args: argparse.Namespace, benchmark_name: str, method: str, variant: str, seed: int, n_workers: int,
+               budget: float, cache: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="mfbench-cmp-") as tmp:
         cmd = [sys.executable, "-m", "mfbench", f"method={method}", f"benchmark={benchmark_name}", f"seed={seed}",
                f"n_workers={n_workers}", f"stopping.max_wallclock_time={budget}", "progress=false",
@@ -325,7 +365,8 @@ def mean_times(results: list[dict[str, Any]], side: str = "ours") -> dict[str, f
 # ----------------------------------------------------------------------------- report
 
 def _format_report(name: str, benchmark: Any, n_workers: int, args: argparse.Namespace, quality: list[dict[str, Any]],
-                   timing: list[dict[str, Any]], cached_runs: int, total_runs: int, surrogate: bool = False) -> str:
+                   timing: list[dict[str, Any]], cached_runs: int, total_runs: int, surrogate: bool = False,
+                   runs: list[dict[str, Any]] | None = None) -> str:
     variants = list(args.variants)
     lines = [f"Benchmark {name} ({benchmark.metric}, {benchmark.mode}), {n_workers} workers; reference Syne Tune "
              f"0.13.0; our code {code_fingerprint()}."]
@@ -378,7 +419,19 @@ def _format_report(name: str, benchmark: Any, n_workers: int, args: argparse.Nam
                          f"stopped; its time then is a lower bound (its in-run time: the process wall time).")
     if cached_runs:
         lines.append(f"\n({cached_runs} of {total_runs} runs come from the cache of earlier script runs.)")
+    lines += carry_over_note(runs or [])
     return "\n".join(lines)
+
+
+def carry_over_note(runs: list[dict[str, Any]]) -> list[str]:
+    """A report line on the runs reused from earlier code (``--carry-over``), if any."""
+    carried = [r for r in runs if r.get("carried_over")]
+    if not carried:
+        return []
+    codes = sorted({r["carried_over"] for r in carried})
+    return [f"\n({len(carried)} runs were carried over from earlier code {', '.join(codes)} (--carry-over): per "
+            f"method and variant one run was rerun with this code and matched its cached run exactly (final best, "
+            f"results, trials, searcher statistics).)"]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -462,7 +515,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         return {}
     surrogate = source[0] == "--yahpo-lcbench"
     report = _format_report(name, benchmark, n_workers, args, quality, timing,
-                            sum(r["from_cache"] for r in runs), len(runs), surrogate=surrogate)
+                            sum(r["from_cache"] for r in runs), len(runs), surrogate=surrogate, runs=runs)
     print("\n" + report)
     out = args.results_dir / "compare" / f"{name}-{n_workers}w"
     out.mkdir(parents=True, exist_ok=True)

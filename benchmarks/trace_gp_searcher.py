@@ -17,21 +17,41 @@ random streams, so the run is the one ``python -m mfbench`` makes.
 
 ``--compare`` prints, for two sets of traces, the mean of each traced quantity by decision
 phase (``r_acq``) side by side.
+
+``--forced-from`` makes the traced run take every configuration it runs (and every table
+seed) from a reference run (the ``--out`` parquet of ``benchmarks/reference/trace_gp_searcher.py``),
+as ``benchmarks/replay_reference_draws.py`` does for the random searcher: our scheduler and
+simulator then reproduce the reference's run result for result, so each of our searcher's
+proposals (computed and traced as usual, but not run) is made on exactly the reference's
+state. ``--decision-quality`` then scores those would-be proposals against the reference's
+actual ones at the same states, by where the configuration's final value ranks in the table
+(0 = the best configuration): a difference there is in the searcher alone::
+
+    .venv/bin/python benchmarks/trace_gp_searcher.py --out /tmp/forced/mobster_indep-0.gp.jsonl \
+        --forced-from /tmp/ref/mobster_indep-0.parquet method=mobster_indep \
+        benchmark=nas201_offline_imagenet16 seed=0 n_workers=8 stopping.max_wallclock_time=7200 \
+        backend.charge_decision_time=false backend.poll_interval=5
+    .venv/bin/python benchmarks/trace_gp_searcher.py --decision-quality nas201_offline_imagenet16 /tmp/forced/*.gp.jsonl
+
+More ``seed=`` values on the same ``--forced-from`` run give replicates of our proposals on
+the same states (the forced draws do not depend on the seed).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import sys
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))  # replay_reference_draws (forced draws)
 
 
 def _scalar(value: Any) -> float:
@@ -64,7 +84,58 @@ def _reference_names(model: Any) -> dict[str, float]:
     return out
 
 
-def trace_run(overrides: list[str], out: Path, dump_data: bool = False) -> dict[str, Any]:
+def forced_configurations(rows: Any) -> dict[int, dict[str, Any]]:
+    """The configuration of every trial of a reference run (its result rows, ``config_*`` columns)."""
+    first = rows.groupby("trial_id", sort=True).first()
+    names = [c for c in rows.columns if c.startswith("config_") and c not in ("config_index", "config_epochs")]
+    return {int(t): {c[len("config_"):]: r[c] for c in names} for t, r in first.iterrows()}
+
+
+@contextlib.contextmanager
+def forcing_reference_configurations(reference: Path, brackets_needed: bool) -> Iterator[None]:
+    """For the run inside: the GP searcher computes its proposal as usual, but the trial runs
+    the reference's configuration of that trial, and table seeds (and brackets) are the
+    reference's (:func:`replay_reference_draws.forced_draws`)."""
+    import pandas as pd
+
+    import replay_reference_draws
+    from mfbench.searchers.gp.searcher import GPSearcher
+
+    rows = pd.read_parquet(reference)
+    trace = reference.with_suffix(".trace.json")
+    if trace.is_file():
+        brackets = {int(k): int(v) for k, v in json.loads(trace.read_text(encoding="utf-8"))["brackets"].items()}
+    elif brackets_needed:
+        raise SystemExit(f"--forced-from {reference}: the method draws brackets, but there is no {trace.name} with "
+                         f"the reference's (benchmarks/reference/trace_hyperband.py writes one)")
+    else:
+        brackets = {}
+    configs = forced_configurations(rows)
+    counter = {"trial": 0}
+    original = GPSearcher.suggest
+
+    def suggest(self: Any) -> dict[str, Any]:
+        trial = counter["trial"]
+        counter["trial"] += 1
+        if self._initial:  # the first trial: the initial configuration on both sides
+            self._initial.pop(0)
+        elif not self.exhausted:
+            self._propose()  # our proposal on this state: traced, not run
+        # a trial the reference started but never heard from has no row: any configuration will do
+        config = dict(configs.get(trial, configs[min(configs)]))
+        self.mark_seen(config)
+        return config
+
+    GPSearcher.suggest = suggest
+    try:
+        with replay_reference_draws.forced_draws(rows, brackets):
+            yield
+    finally:
+        GPSearcher.suggest = original
+
+
+def trace_run(overrides: list[str], out: Path, dump_data: bool = False,
+              forced_from: Path | None = None) -> dict[str, Any]:
     import torch
 
     import mfbench.searchers.gp.acquisition as acquisition
@@ -126,6 +197,8 @@ def trace_run(overrides: list[str], out: Path, dump_data: bool = False) -> dict[
             learnt = self.hypertune_state.describe()
             record["hypertune_bracket_head"] = learnt["hypertune_bracket_head"]
             record["hypertune_ensemble"] = learnt["hypertune_ensemble"] or None
+        if forced_from is not None:
+            record["forced_from"] = str(forced_from)
         if dump_data and getattr(model, "max_fidelity", None):
             block = posterior.block(0)  # the joint model's one block, fantasies included
             z_all = block.z.numpy()
@@ -140,7 +213,12 @@ def trace_run(overrides: list[str], out: Path, dump_data: bool = False) -> dict[
     GPSearcher._propose_with_model = traced
     GPSearcher._acquisition_target = target
     try:
-        columns, metadata = simulate(compose(overrides))
+        cfg = compose(overrides)
+        if forced_from is None:
+            columns, metadata = simulate(cfg)
+        else:
+            with forcing_reference_configurations(forced_from, int(cfg.method.get("brackets") or 1) > 1):
+                columns, metadata = simulate(cfg)
     finally:
         posterior_module.BlockPosterior = block_posterior
         acquisition.score_candidates = score_candidates
@@ -420,6 +498,80 @@ def compare(left: list[Path], right: list[Path]) -> str:
     return "\n".join(lines)
 
 
+def final_value_ranks(benchmark: str) -> tuple[Any, Callable[[dict[str, Any]], float]]:
+    """The benchmark's configuration space and a function ``config -> rank quantile`` of its
+    final value (mean over the table seeds at the maximum fidelity): the fraction of the
+    table's configurations that are strictly better (0 = the best)."""
+    from hydra.utils import instantiate
+
+    from mfbench.api import compose
+    from mfbench.config.resolve import resolve_config
+
+    cfg = compose([f"benchmark={benchmark}"])
+    config = resolve_config(cfg, dict(cfg.hydra.runtime.choices))
+    bench = instantiate(config["benchmark"])
+    blackbox = bench.open()
+    if getattr(blackbox, "evaluations", None) is None:
+        raise SystemExit(f"--decision-quality needs a table benchmark; {benchmark} is not one")
+    position = blackbox.fidelity_positions(np.array([int(blackbox.fidelity_values[-1])]))
+    values = np.nanmean(np.asarray(blackbox.evaluations[:, :, position, blackbox.objective_index(bench.metric)],
+                                   dtype=np.float64).reshape(len(blackbox.config_space.table), -1), axis=1)
+    signed = np.sort(values if bench.mode == "min" else -values)
+    space = blackbox.config_space
+
+    def rank(config: dict[str, Any]) -> float:
+        value = values[space.index_of(config)]
+        return float(np.searchsorted(signed, value if bench.mode == "min" else -value, side="left") / len(signed))
+
+    return space, rank
+
+
+def _state(record: dict[str, Any]) -> tuple[Any, ...]:
+    return record["r_acq"], tuple(sorted(record["num_observations"].items())), record["num_pending"]
+
+
+def decision_quality(benchmark: str, ours: list[Path], min_aligned: float = 0.5) -> str:
+    """Our would-be proposals (traces made with ``--forced-from``) against the reference's
+    proposals on the same states, by the rank quantile of the configuration's final value.
+
+    A trace is compared decision by decision with its reference trace (``<forced-from>`` with
+    the suffix ``.gp.jsonl``) as long as both are on the same state (level, observations per
+    level, pending evaluations; a tie in the event order can make the forced run part from
+    the reference's; a run where they part before ``min_aligned`` of the reference's decisions
+    is listed but left out). Our traces of one reference run (several seeds) are averaged;
+    the difference ours - reference per reference run gives mean ± se and ``z``.
+    """
+    _, rank = final_value_ranks(benchmark)
+    by_reference: dict[str, list[list[dict[str, Any]]]] = defaultdict(list)
+    for path in ours:
+        records = read_records(path)
+        if not records or "forced_from" not in records[0]:
+            raise SystemExit(f"{path}: not a trace made with --forced-from")
+        by_reference[records[0]["forced_from"]].append(records)
+    lines = ["| reference run | our traces | decisions compared | reference | ours | ours - reference |",
+             "|---|---|---|---|---|---|"]
+    diffs = []
+    for reference, runs in sorted(by_reference.items()):
+        theirs = read_records(Path(reference).with_suffix(".gp.jsonl"))
+        aligned = min(next((k for k, (a, b) in enumerate(zip(theirs, run)) if _state(a) != _state(b)),
+                           min(len(theirs), len(run))) for run in runs)
+        if aligned < min_aligned * len(theirs):  # a few early decisions: too few to say anything
+            lines.append(f"| {Path(reference).name} | {len(runs)} | {aligned} of {len(theirs)} (left out: the states "
+                         f"part early) | | | |")
+            continue
+        ref_q = float(np.mean([rank(r["chosen"]) for r in theirs[:aligned]]))
+        our_q = float(np.mean([[rank(r["chosen"]) for r in run[:aligned]] for run in runs]))
+        diffs.append(our_q - ref_q)
+        lines.append(f"| {Path(reference).name} | {len(runs)} | {aligned} of {len(theirs)} | {ref_q:.3f} | "
+                     f"{our_q:.3f} | {our_q - ref_q:+.3f} |")
+    if len(diffs) >= 2:
+        d = np.asarray(diffs)
+        se = float(d.std(ddof=1) / math.sqrt(len(d)))
+        lines.append(f"\nours - reference over {len(d)} reference runs: {d.mean():+.4f} ± {se:.4f} "
+                     f"(z {d.mean() / se if se > 0 else 0.0:+.2f}; > 0: our proposals rank worse)")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -438,6 +590,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--make-fixture", nargs=2, type=Path, metavar=("REFERENCE_TRACE", "OUT"),
                    help="keep three decisions of a --dump-data reference trace as a test fixture")
     p.add_argument("--max-fidelity", type=int, default=200, help="--replay: the benchmark's max_t")
+    p.add_argument("--forced-from", type=Path, metavar="REFERENCE_PARQUET",
+                   help="trace: run the reference run's configurations and table seeds; our proposals are traced "
+                        "on its states but not run")
+    p.add_argument("--decision-quality", metavar="BENCHMARK",
+                   help="score traces made with --forced-from (given as the rest) against the reference's proposals")
     p.add_argument("rest", nargs="*", help="Hydra overrides (trace) or our traces (compare)")
     a = p.parse_args(argv)
     if a.make_fixture:
@@ -453,9 +610,12 @@ def main(argv: list[str] | None = None) -> None:
     if a.compare:
         print(compare(a.compare, [Path(x) for x in a.rest]))
         return
+    if a.decision_quality:
+        print(decision_quality(a.decision_quality, [Path(x) for x in a.rest]))
+        return
     if a.out is None:
         p.error("--out is required to trace a run")
-    metadata = trace_run(list(a.rest), a.out, a.dump_data)
+    metadata = trace_run(list(a.rest), a.out, a.dump_data, a.forced_from)
     print(json.dumps({"best": metadata.get("best"), "out": str(a.out)}))
 
 

@@ -83,6 +83,37 @@ def test_report_from_cached_reference_runs(script, tmp_path):
     assert again["quality"][0]["default"]["values"] == ours
 
 
+def test_runs_of_earlier_code_are_carried_over_only_once_a_rerun_matches(script, tmp_path):
+    argv = ["--benchmark", "hartmann3", "--methods", "asha_stop", "--seeds", "3", "--budget", "200",
+            "--n-workers", "2", "--timing-seeds", "0", "--only", "ours", "--results-dir", str(tmp_path)]
+    script.main(argv)
+    cached = sorted((tmp_path / "ours").rglob("seed_*.json"))
+    runs = [json.loads(path.read_text()) for path in cached]
+    for path, run in zip(cached, runs):  # as if an earlier code had made them
+        path.write_text(json.dumps({**run, "code": "0123456789abcdef"}))
+
+    assert script.main(argv) == {}  # without --carry-over: all rerun
+    assert all(json.loads(p.read_text())["code"] == script.code_fingerprint() for p in cached)
+
+    for path, run in zip(cached, runs):
+        path.write_text(json.dumps({**run, "code": "0123456789abcdef"}))
+    args = script.parse_args(argv + ["--carry-over", "0123456789abcdef"])
+    loaded = [script.run_ours(args, "hartmann3", "asha_stop", "default", s, 2, 200.0, cached[s], rerun=False)
+              for s in range(3)]
+    # seed 0 was rerun (and now is this code's); seeds 1 and 2 were carried over on its match
+    assert json.loads(cached[0].read_text())["code"] == script.code_fingerprint()
+    assert [r.get("carried_over") for r in loaded] == [None, "0123456789abcdef", "0123456789abcdef"]
+    assert [r["final_best"] for r in loaded] == [r["final_best"] for r in runs]
+    assert "3 runs were carried over" not in "".join(script.carry_over_note(loaded))
+    assert "2 runs were carried over from earlier code 0123456789abcdef" in "".join(script.carry_over_note(loaded))
+
+    # a cached run the current code does not reproduce is refused, naming what differs
+    cached[0].write_text(json.dumps({**runs[0], "code": "0123456789abcdef", "num_results": runs[0]["num_results"] + 1}))
+    args = script.parse_args(argv + ["--carry-over", "0123456789abcdef"])
+    with pytest.raises(SystemExit, match=r"differs in \['num_results'\]"):
+        script.run_ours(args, "hartmann3", "asha_stop", "default", 0, 2, 200.0, cached[0], rerun=False)
+
+
 def test_in_run_without_imports_subtracts_only_our_one_off_import(script):
     assert script.loop_seconds({"real_time_s": 5.0, "import_s": 2.0}, "ours") == pytest.approx(3.0)
     assert script.loop_seconds({"real_time_s": 5.0}, "ours") == pytest.approx(5.0)  # cached runs of older code

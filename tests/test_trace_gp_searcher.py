@@ -67,3 +67,40 @@ def test_replay_reads_the_vendored_reference_decisions(script):
     lines = table.splitlines()
     assert lines[0].startswith("| r_acq | n |") and len([x for x in lines if x.startswith("| ") and "---" not in x]) == 4
     assert "fitted - reference's optimum" in table
+
+
+def test_a_run_forced_with_its_own_draws_reproduces_its_proposals(script, traced, tmp_path):
+    """--forced-from on a run in the reference's format made from our own run: the same
+    states, the same proposals, and a decision-quality difference of exactly zero."""
+    import pandas as pd
+
+    from mfbench.api import compose, simulate
+
+    out, _, records = traced
+    cfg = compose(RUN)
+    columns, _ = simulate(cfg)
+    ours = pd.DataFrame(columns)
+    reference = pd.DataFrame({"trial_id": ours["trial_id"], "fidelity": ours[cfg.benchmark.fidelity_attr],
+                              "metric": ours[cfg.benchmark.metric], "decision": ours["decision"],
+                              "st_tuner_time": ours["sim_time"], "table_seed": ours["table_seed"],
+                              **{c: ours[c] for c in ours if c.startswith("config_")}})
+    reference.to_parquet(tmp_path / "reference.parquet")
+    (tmp_path / "reference.gp.jsonl").write_text(out.read_text(encoding="utf-8"), encoding="utf-8")
+
+    forced = tmp_path / "forced.gp.jsonl"
+    script.trace_run(RUN, forced, forced_from=tmp_path / "reference.parquet")
+    lines = [json.loads(line) for line in forced.read_text(encoding="utf-8").splitlines()]
+    assert [(r["chosen"], r["num_observations"], r["num_pending"]) for r in lines] == \
+        [(r["chosen"], r["num_observations"], r["num_pending"]) for r in records]
+    assert all(r["forced_from"] == str(tmp_path / "reference.parquet") for r in lines)
+
+    table = script.decision_quality("hartmann3", [forced])
+    row = table.splitlines()[2].split("|")[1:-1]
+    assert row[0].strip() == "reference.parquet" and row[2].strip() == f"{len(records)} of {len(records)}"
+    assert row[3] == row[4] and row[5].strip() == "+0.000"
+
+
+def test_decision_quality_refuses_unforced_traces(script, traced):
+    out, _, _ = traced
+    with pytest.raises(SystemExit, match="--forced-from"):
+        script.decision_quality("hartmann3", [out])
