@@ -54,9 +54,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--budget", type=float, default=None, help="simulated seconds (default: the benchmark's, full)")
     p.add_argument("--n-workers", type=int, default=None, help="default: the benchmark's")
     p.add_argument("--rerun", action="store_true", help="ignore cached runs")
-    p.add_argument("--carry-over", action="append", default=[], metavar="FINGERPRINT",
-                   help="as compare_with_syne_tune.py's: reuse cached runs of this earlier code once one run per "
-                        "method and variant reran identically (e.g. the exact runs after a change of the defaults)")
+    p.add_argument("--carry-over", action="append", default=[], metavar="VARIANT=FINGERPRINT",
+                   help="as compare_with_syne_tune.py's: reuse cached runs of VARIANT (default or exact) made by this "
+                        "earlier code once one run per method reran identically (e.g. exact=<fp> after a change of "
+                        "the defaults)")
     p.add_argument("--name", default="gp_speed_options_full", help="report file name")
     p.add_argument("--results-dir", type=Path, default=REPO / "benchmarks" / "results")
     args = p.parse_args(argv)
@@ -69,6 +70,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if min(args.method_seeds.values()) < 2:
         p.error("--seeds must be >= 2 (a standard error needs two seeds), also in --seeds-of")
     args.variants = {"default": {}, "exact": dict(EXACT)}
+    args.carry_over = side_by_side.parse_carry_over(p, args.carry_over)
     return args
 
 
@@ -137,7 +139,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{args.name}.md").write_text(report + "\n", encoding="utf-8")
     summary = {"arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
-                             if k != "carry_over_verified"},
+                             if k not in ("carry_over_verified", "carry_over")},
+               "carry_over": {k: sorted(v) for k, v in args.carry_over.items()},
                "code": side_by_side.code_fingerprint(), "budget": budget, "n_workers": n_workers, "rows": rows}
     (out / f"{args.name}.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     print(report)

@@ -102,9 +102,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--only", choices=["reference", "ours"], default=None,
                    help="only fill one side's cache (e.g. the slow reference ahead of time, in a second process)")
     p.add_argument("--rerun", action="store_true", help="ignore our cached runs")
-    p.add_argument("--carry-over", action="append", default=[], metavar="FINGERPRINT",
-                   help="also reuse our cached runs made by this earlier code (e.g. the exact variant after a change "
-                        "of the defaults only): per method, variant and setting, one of them is rerun now and must "
+    p.add_argument("--carry-over", action="append", default=[], metavar="VARIANT=FINGERPRINT",
+                   help="also reuse our cached runs of VARIANT made by this earlier code (e.g. exact=<fp> after a "
+                        "change of the defaults only): per method and setting, one of them is rerun now and must "
                         "match exactly (final best, results, trials, searcher statistics), else the script stops "
                         "(repeatable)")
     p.add_argument("--rerun-reference", action="store_true", help="ignore cached reference runs")
@@ -118,6 +118,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for text in args.benchmark_override:
         if not text.startswith("benchmark.") or "=" not in text:
             p.error(f"--benchmark-override {text!r}: give benchmark.KEY=VALUE")
+    args.carry_over = parse_carry_over(p, args.carry_over)
     args.variants = {"default": {}}
     for text in args.variant:
         name, _, body = text.partition("=")
@@ -128,6 +129,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         except ValueError:
             p.error(f"--variant {text!r}: every override is KEY=VALUE")
     return args
+
+
+def parse_carry_over(parser: argparse.ArgumentParser, texts: list[str]) -> dict[str, set[str]]:
+    """``--carry-over VARIANT=FINGERPRINT`` options as ``{variant: {fingerprints}}``."""
+    carry_over: dict[str, set[str]] = {}
+    for text in texts:
+        variant, _, fingerprint = text.partition("=")
+        if not variant or not fingerprint:
+            parser.error(f"--carry-over {text!r}: give VARIANT=FINGERPRINT, e.g. exact=dabb58dd22d4afea")
+        carry_over.setdefault(variant, set()).add(fingerprint)
+    return carry_over
 
 
 # ----------------------------------------------------------------------------- set-up
@@ -274,7 +286,7 @@ def run_ours(args: argparse.Namespace, benchmark_name: str, method: str, variant
         cached = _load(cache)
         if cached.get("code") == code_fingerprint():
             return cached
-        if cached.get("code") in getattr(args, "carry_over", []):
+        if cached.get("code") in getattr(args, "carry_over", {}).get(variant, ()):
             return _carried_over(args, benchmark_name, method, variant, seed, n_workers, budget, cache, cached)
     return _fresh_run(args, benchmark_name, method, variant, seed, n_workers, budget, cache)
 
@@ -288,23 +300,32 @@ def _carried_over(args: argparse.Namespace, benchmark_name: str, method: str, va
     """A cached run of earlier code (``--carry-over``), reused once one run of its group reran identically.
 
     The first carried-over run of each (setting, method, variant) is rerun with the current
-    code (and cached as such); if any of :data:`CARRY_OVER_KEYS` differs, the change did affect
-    these runs and the script stops rather than mix two codes' results.
+    code and cached as such, marked with the code it checked (``carry_over_check``), so a later
+    script run finds the group verified; if any of :data:`CARRY_OVER_KEYS` differs, the change
+    did affect these runs and the script stops rather than mix two codes' results.
     """
-    # (setting, method, variant) -> the seed whose rerun matched its carried-over run, for this script run
+    # (setting, method, variant, earlier code) -> the seed whose rerun matched its carried-over run
     verified: dict[tuple[Any, ...], int] = args.__dict__.setdefault("carry_over_verified", {})
-    group = (benchmark_name, budget, n_workers, method, variant)
+    old_code = cached.get("code")
+    group = (benchmark_name, budget, n_workers, method, variant, old_code)
+    if group not in verified:  # checked by an earlier script run?
+        for other in sorted(cache.parent.glob("seed_*.json")):
+            run = json.loads(other.read_text(encoding="utf-8"))
+            if run.get("code") == code_fingerprint() and run.get("carry_over_check") == old_code:
+                verified[group] = int(other.stem.split("_")[-1])
+                break
     if group not in verified:
         fresh = _fresh_run(args, benchmark_name, method, variant, seed, n_workers, budget, cache)
         differ = [k for k in CARRY_OVER_KEYS if fresh.get(k) != cached.get(k)]
         if differ:
             raise SystemExit(
-                f"--carry-over {cached.get('code')}: {method} ({variant}) seed {seed} rerun with the current code "
+                f"--carry-over {old_code}: {method} ({variant}) seed {seed} rerun with the current code "
                 f"differs in {differ} (cached {[cached.get(k) for k in differ]}, now {[fresh.get(k) for k in differ]}): "
                 f"the change affects these runs; rerun them (drop --carry-over)")
         verified[group] = seed
-        return fresh
-    return {**cached, "carried_over": cached.get("code"), "carry_over_verified_by_seed": verified[group]}
+        stored = {k: v for k, v in fresh.items() if k != "from_cache"}
+        return _store(cache, {**stored, "carry_over_check": old_code})
+    return {**cached, "carried_over": old_code, "carry_over_verified_by_seed": verified[group]}
 
 
 def _fresh_run(args: argparse.Namespace, benchmark_name: str, method: str, variant: str, seed: int, n_workers: int,

@@ -87,6 +87,8 @@ def test_runs_of_earlier_code_are_carried_over_only_once_a_rerun_matches(script,
     argv = ["--benchmark", "hartmann3", "--methods", "asha_stop", "--seeds", "3", "--budget", "200",
             "--n-workers", "2", "--timing-seeds", "0", "--only", "ours", "--results-dir", str(tmp_path)]
     script.main(argv)
+    with pytest.raises(SystemExit):
+        script.parse_args(argv + ["--carry-over", "0123456789abcdef"])  # no variant named
     cached = sorted((tmp_path / "ours").rglob("seed_*.json"))
     runs = [json.loads(path.read_text()) for path in cached]
     for path, run in zip(cached, runs):  # as if an earlier code had made them
@@ -97,7 +99,13 @@ def test_runs_of_earlier_code_are_carried_over_only_once_a_rerun_matches(script,
 
     for path, run in zip(cached, runs):
         path.write_text(json.dumps({**run, "code": "0123456789abcdef"}))
-    args = script.parse_args(argv + ["--carry-over", "0123456789abcdef"])
+    assert script.parse_args(argv + ["--carry-over", "exact=0123456789abcdef"]).carry_over == {
+        "exact": {"0123456789abcdef"}}
+    args = script.parse_args(argv + ["--carry-over", "exact=0123456789abcdef"])  # another variant: all rerun
+    assert script.run_ours(args, "hartmann3", "asha_stop", "default", 1, 2, 200.0, cached[1],
+                           rerun=False).get("carried_over") is None
+    cached[1].write_text(json.dumps({**runs[1], "code": "0123456789abcdef"}))
+    args = script.parse_args(argv + ["--carry-over", "default=0123456789abcdef"])
     loaded = [script.run_ours(args, "hartmann3", "asha_stop", "default", s, 2, 200.0, cached[s], rerun=False)
               for s in range(3)]
     # seed 0 was rerun (and now is this code's); seeds 1 and 2 were carried over on its match
@@ -106,10 +114,15 @@ def test_runs_of_earlier_code_are_carried_over_only_once_a_rerun_matches(script,
     assert [r["final_best"] for r in loaded] == [r["final_best"] for r in runs]
     assert "3 runs were carried over" not in "".join(script.carry_over_note(loaded))
     assert "2 runs were carried over from earlier code 0123456789abcdef" in "".join(script.carry_over_note(loaded))
+    # a later script run finds the group checked (seed 0's rerun is marked) and reruns nothing
+    assert json.loads(cached[0].read_text())["carry_over_check"] == "0123456789abcdef"
+    args = script.parse_args(argv + ["--carry-over", "default=0123456789abcdef"])
+    again = script.run_ours(args, "hartmann3", "asha_stop", "default", 2, 2, 200.0, cached[2], rerun=False)
+    assert again["carried_over"] == "0123456789abcdef" and again["carry_over_verified_by_seed"] == 0
 
     # a cached run the current code does not reproduce is refused, naming what differs
     cached[0].write_text(json.dumps({**runs[0], "code": "0123456789abcdef", "num_results": runs[0]["num_results"] + 1}))
-    args = script.parse_args(argv + ["--carry-over", "0123456789abcdef"])
+    args = script.parse_args(argv + ["--carry-over", "default=0123456789abcdef"])
     with pytest.raises(SystemExit, match=r"differs in \['num_results'\]"):
         script.run_ours(args, "hartmann3", "asha_stop", "default", 0, 2, 200.0, cached[0], rerun=False)
 
