@@ -85,7 +85,9 @@ def paired(default: list[float], exact: list[float], sign: float) -> dict[str, f
 def format_report(args: argparse.Namespace, benchmark: Any, n_workers: int, budget: float,
                   rows: list[dict[str, Any]], cached: int, total: int, runs: list[dict[str, Any]] | None = None) -> str:
     lines = [f"Benchmark {args.benchmark} ({benchmark.metric}, {benchmark.mode}), {n_workers} workers, "
-             f"{budget:g} s simulated (the full budget), seeds 0..n-1 (n per method below); our code "
+             f"{budget:g} s simulated"
+             f"{' (the full budget)' if budget == float(benchmark.max_wallclock_time) else ''}, seeds 0..n-1 "
+             f"(n per method below); our code "
              f"{side_by_side.code_fingerprint()}.", "",
              "Our defaults against our exact refit schedule (every speed option off: "
              + ", ".join(f"{k}={v}" for k, v in EXACT.items())

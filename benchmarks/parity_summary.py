@@ -28,7 +28,8 @@ COMPARE = REPO / "benchmarks" / "results" / "compare"
 #: the reports the summary is made of, per data set (folder ``<benchmark>-<workers>w``)
 SOURCES: dict[str, list[str]] = {
     "nas201_offline_cifar10-4w": ["non_gp_methods", "gp_methods_1h", "mobster_joint_1h_30seeds"],
-    "nas201_offline_cifar100-4w": ["non_gp_methods", "gp_map_numpy", "hypertune4_after_fix", "gp_speed_options_full"],
+    "nas201_offline_cifar100-4w": ["non_gp_methods", "gp_methods_1h", "mobster_indep_1h_14seeds", "gp_speed_options_full",
+                                   "gp_timing_full"],
     "nas201_offline_imagenet16-8w": ["non_gp_methods", "asha_family_30seeds", "gp_methods_2h", "gp_2h_30seeds",
                                      "gp_methods_2h_syncmobster", "gp_small_data"],
     "nas201_offline_imagenet16-4w": ["gp_small_data"],
@@ -39,16 +40,21 @@ SOURCES: dict[str, list[str]] = {
 #: rows of an earlier report answered again by a later one: (data set, report, method) -> the later report
 SUPERSEDED: dict[tuple[str, str, str], str] = {
     ("nas201_offline_cifar10-4w", "gp_methods_1h", "mobster_joint"): "mobster_joint_1h_30seeds",
-    ("nas201_offline_cifar100-4w", "gp_map_numpy", "hypertune4_indep"): "hypertune4_after_fix",
+    ("nas201_offline_cifar100-4w", "gp_methods_1h", "mobster_indep"): "mobster_indep_1h_14seeds",
     ("nas201_offline_imagenet16-8w", "gp_methods_2h", "mobster_joint"): "gp_2h_30seeds",
     ("nas201_offline_imagenet16-8w", "gp_methods_2h", "hypertune4_indep"): "gp_2h_30seeds",
 }
 
 #: why a row is beyond |z| = 2: (data set, report, method) -> explanation
 EXPLAINED: dict[tuple[str, str, str], str] = {
-    ("nas201_offline_cifar100-4w", "gp_map_numpy", "mobster_indep"):
-        "ours better (z < 0); the same code was at z = -1.14 with the autograd criterion (gp_map_numpy_before) and "
-        "-0.84 in gp_methods: seed-to-seed noise of 10 seeds (the NumPy criterion differs in rounding only)",
+    ("nas201_offline_cifar100-4w", "mobster_indep_1h_14seeds", "mobster_indep"):
+        "ours better (z < 0): our exact refit schedule (the reference's) is at parity in the same report (z = +0.34), "
+        "with the reference's 5-s polls -0.51; our defaults beat our exact schedule by -0.025 +- 0.011 paired over the "
+        "14 seeds: in this few-results regime (1 h, ~200 results) the speed options help, they do not hide a fault",
+    ("nas201_offline_cifar100-4w", "gp_speed_options_full", "mobster_joint"):
+        "our defaults better than our exact schedule (z < 0), paired -0.010 +- 0.0045 over 10 seeds; one of the six "
+        "methods beyond 2, in the defaults' favour; on the reference's exact states the defaults' proposals are as good "
+        "as the exact schedule's (forced_decision_quality: -0.007 against -0.010 for mobster_joint): not a fault",
 }
 
 
