@@ -31,7 +31,7 @@ SOURCES: dict[str, list[str]] = {
     "nas201_offline_cifar100-4w": ["non_gp_methods", "gp_methods_1h", "mobster_indep_1h_14seeds", "gp_speed_options_full",
                                    "gp_timing_full"],
     "nas201_offline_imagenet16-8w": ["non_gp_methods", "asha_family_30seeds", "gp_methods_2h", "gp_2h_30seeds",
-                                     "gp_methods_2h_syncmobster", "gp_small_data"],
+                                     "gp_methods_2h_syncmobster", "syncmobster_2h_defaults_vs_exact", "gp_small_data"],
     "nas201_offline_imagenet16-4w": ["gp_small_data"],
     "yahpo_lcbench-4w": ["non_gp", "random_search_40seeds"],
     "yahpo_lcbench_189908-4w": ["non_gp", "synchb_40seeds"],
