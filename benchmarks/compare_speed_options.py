@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{args.name}.md").write_text(report + "\n", encoding="utf-8")
     summary = {"arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
-                             if k not in ("carry_over_verified", "carry_over")},
+                             if k != "carry_over"},
                "carry_over": {k: sorted(v) for k, v in args.carry_over.items()},
                "code": side_by_side.code_fingerprint(), "budget": budget, "n_workers": n_workers, "rows": rows}
     (out / f"{args.name}.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")

@@ -299,33 +299,35 @@ def _carried_over(args: argparse.Namespace, benchmark_name: str, method: str, va
                   n_workers: int, budget: float, cache: Path, cached: dict[str, Any]) -> dict[str, Any]:
     """A cached run of earlier code (``--carry-over``), reused once one run of its group reran identically.
 
-    The first carried-over run of each (setting, method, variant) is rerun with the current
-    code and cached as such, marked with the code it checked (``carry_over_check``), so a later
-    script run finds the group verified; if any of :data:`CARRY_OVER_KEYS` differs, the change
-    did affect these runs and the script stops rather than mix two codes' results.
+    A group is one cache folder (setting, variant, method) and one earlier code. Its first
+    carried-over run is rerun with the current code and cached as such, marked with the code
+    it checked (``carry_over_check``): that marker is what makes the group's other runs
+    reusable, in this script run and later ones. If any of :data:`CARRY_OVER_KEYS` differs,
+    the change did affect these runs and the script stops rather than mix two codes' results.
     """
-    # (setting, method, variant, earlier code) -> the seed whose rerun matched its carried-over run
-    verified: dict[tuple[Any, ...], int] = args.__dict__.setdefault("carry_over_verified", {})
     old_code = cached.get("code")
-    group = (benchmark_name, budget, n_workers, method, variant, old_code)
-    if group not in verified:  # checked by an earlier script run?
-        for other in sorted(cache.parent.glob("seed_*.json")):
-            run = json.loads(other.read_text(encoding="utf-8"))
-            if run.get("code") == code_fingerprint() and run.get("carry_over_check") == old_code:
-                verified[group] = int(other.stem.split("_")[-1])
-                break
-    if group not in verified:
-        fresh = _fresh_run(args, benchmark_name, method, variant, seed, n_workers, budget, cache)
-        differ = [k for k in CARRY_OVER_KEYS if fresh.get(k) != cached.get(k)]
-        if differ:
-            raise SystemExit(
-                f"--carry-over {old_code}: {method} ({variant}) seed {seed} rerun with the current code "
-                f"differs in {differ} (cached {[cached.get(k) for k in differ]}, now {[fresh.get(k) for k in differ]}): "
-                f"the change affects these runs; rerun them (drop --carry-over)")
-        verified[group] = seed
-        stored = {k: v for k, v in fresh.items() if k != "from_cache"}
-        return _store(cache, {**stored, "carry_over_check": old_code})
-    return {**cached, "carried_over": old_code, "carry_over_verified_by_seed": verified[group]}
+    checked_by = _carry_over_checked_by(cache.parent, old_code)
+    if checked_by is not None:
+        return {**cached, "carried_over": old_code, "carry_over_verified_by_seed": checked_by}
+    fresh = _fresh_run(args, benchmark_name, method, variant, seed, n_workers, budget, cache)
+    differ = [k for k in CARRY_OVER_KEYS if fresh.get(k) != cached.get(k)]
+    if differ:
+        raise SystemExit(
+            f"--carry-over {old_code}: {method} ({variant}) seed {seed} rerun with the current code "
+            f"differs in {differ} (cached {[cached.get(k) for k in differ]}, now {[fresh.get(k) for k in differ]}): "
+            f"the change affects these runs; rerun them (drop --carry-over)")
+    stored = {k: v for k, v in fresh.items() if k != "from_cache"}
+    return _store(cache, {**stored, "carry_over_check": old_code})
+
+
+def _carry_over_checked_by(folder: Path, old_code: Any) -> int | None:
+    """The seed of the run in ``folder`` that the current code reran and found equal to its
+    cached run of ``old_code`` (``carry_over_check``), or None."""
+    for path in sorted(folder.glob("seed_*.json")):
+        run = json.loads(path.read_text(encoding="utf-8"))
+        if run.get("code") == code_fingerprint() and run.get("carry_over_check") == old_code:
+            return int(path.stem.split("_")[-1])
+    return None
 
 
 def _fresh_run(args: argparse.Namespace, benchmark_name: str, method: str, variant: str, seed: int, n_workers: int,

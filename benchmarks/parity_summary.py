@@ -58,6 +58,11 @@ EXPLAINED: dict[tuple[str, str, str], str] = {
 }
 
 
+def _key(row: dict[str, Any]) -> tuple[str, str, str]:
+    """A quality row's key in ``SUPERSEDED`` and ``EXPLAINED``: (data set, report, method)."""
+    return row["data_set"], row["report"], row["method"]
+
+
 def load_report(compare: Path, folder: str, name: str) -> dict[str, Any] | None:
     path = compare / folder / f"{name}.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
@@ -115,13 +120,11 @@ def gather(sources: dict[str, list[str]], compare: Path = COMPARE,
                 continue
             quality += _quality_rows(folder, name, report)
             timing += _timing_rows(folder, name, report)
-    for row in quality:
-        row["key"] = (row["data_set"], row["report"], row["method"])
     dropped = [{"data_set": r["data_set"], "report": r["report"], "method": r["method"], "z": r["z"],
-                "seeds": r["seeds"], "by": superseded[r["key"]]} for r in quality if r["key"] in superseded]
-    quality = [r for r in quality if r["key"] not in superseded]
+                "seeds": r["seeds"], "by": superseded[_key(r)]} for r in quality if _key(r) in superseded]
+    quality = [r for r in quality if _key(r) not in superseded]
     for row in quality:
-        row["explained"] = explained.get(row.pop("key"))
+        row["explained"] = explained.get(_key(row))
     return {"quality": quality, "timing": timing, "missing": missing, "superseded": dropped}
 
 

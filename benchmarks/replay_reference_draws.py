@@ -102,6 +102,13 @@ def replay_decisions(rows: pd.DataFrame, brackets: dict[int, int], method: str, 
     return {"results": len(rows), "mismatches": len(mismatches), "first": mismatches[:5]}
 
 
+def reference_configurations(rows: pd.DataFrame) -> dict[int, dict[str, Any]]:
+    """The configuration of every trial of a reference run, from its result rows (``config_*``)."""
+    first = rows.groupby("trial_id", sort=True).first()
+    hp = [c for c in rows.columns if c.startswith("config_") and c not in ("config_index", "config_epochs")]
+    return {int(t): {c[len("config_"):]: r[c] for c in hp} for t, r in first.iterrows()}
+
+
 @contextlib.contextmanager
 def forced_draws(rows: pd.DataFrame, brackets: dict[int, int]) -> Iterator[None]:
     """Our next run draws trial ``i``'s configuration, bracket and table seed from the reference.
@@ -115,8 +122,7 @@ def forced_draws(rows: pd.DataFrame, brackets: dict[int, int]) -> Iterator[None]
     from mfbench.searchers.random import RandomSearcher
 
     first = rows.groupby("trial_id", sort=True).first()
-    hp = [c for c in rows.columns if c.startswith("config_") and c != "config_index" and c != "config_epochs"]
-    configs = {int(t): {c[len("config_"):]: r[c] for c in hp} for t, r in first.iterrows()}
+    configs = reference_configurations(rows)
     seeds = {int(t): int(r["table_seed"]) for t, r in first.iterrows()}
     counters = {"config": 0, "seed": 0}
 

@@ -27,9 +27,9 @@ state. ``--decision-quality`` then scores those would-be proposals against the r
 actual ones at the same states, by where the configuration's final value ranks in the table
 (0 = the best configuration): a difference there is in the searcher alone::
 
-    .venv/bin/python benchmarks/trace_gp_searcher.py --out /tmp/forced/mobster_indep-0.gp.jsonl \
-        --forced-from /tmp/ref/mobster_indep-0.parquet method=mobster_indep \
-        benchmark=nas201_offline_imagenet16 seed=0 n_workers=8 stopping.max_wallclock_time=7200 \
+    .venv/bin/python benchmarks/trace_gp_searcher.py --out /tmp/forced/mobster_indep-0.gp.jsonl \\
+        --forced-from /tmp/ref/mobster_indep-0.parquet method=mobster_indep \\
+        benchmark=nas201_offline_imagenet16 seed=0 n_workers=8 stopping.max_wallclock_time=7200 \\
         backend.charge_decision_time=false backend.poll_interval=5
     .venv/bin/python benchmarks/trace_gp_searcher.py --decision-quality nas201_offline_imagenet16 /tmp/forced/*.gp.jsonl
 
@@ -84,13 +84,6 @@ def _reference_names(model: Any) -> dict[str, float]:
     return out
 
 
-def forced_configurations(rows: Any) -> dict[int, dict[str, Any]]:
-    """The configuration of every trial of a reference run (its result rows, ``config_*`` columns)."""
-    first = rows.groupby("trial_id", sort=True).first()
-    names = [c for c in rows.columns if c.startswith("config_") and c not in ("config_index", "config_epochs")]
-    return {int(t): {c[len("config_"):]: r[c] for c in names} for t, r in first.iterrows()}
-
-
 @contextlib.contextmanager
 def forcing_reference_configurations(reference: Path, brackets_needed: bool) -> Iterator[None]:
     """For the run inside: the GP searcher computes its proposal as usual, but the trial runs
@@ -110,7 +103,7 @@ def forcing_reference_configurations(reference: Path, brackets_needed: bool) -> 
                          f"the reference's (benchmarks/reference/trace_hyperband.py writes one)")
     else:
         brackets = {}
-    configs = forced_configurations(rows)
+    configs = replay_reference_draws.reference_configurations(rows)
     counter = {"trial": 0}
     original = GPSearcher.suggest
 
@@ -359,6 +352,17 @@ def replay(trace: Path, max_fidelity: int, seed: int = 0) -> str:
     return "\n".join(lines)
 
 
+def open_benchmark(name: str) -> Any:
+    """The benchmark object of ``conf/benchmark/<name>.yaml``, instantiated (not yet opened)."""
+    from hydra.utils import instantiate
+
+    from mfbench.api import compose
+    from mfbench.config.resolve import resolve_config
+
+    cfg = compose([f"benchmark={name}"])
+    return instantiate(resolve_config(cfg, dict(cfg.hydra.runtime.choices))["benchmark"])
+
+
 def replay_proposals(trace: Path, benchmark: str, out: Path, replicates: int = 4, seed: int = 0,
                      own_fit: bool = False) -> int:
     """Our proposal step on the reference's exact model inputs (MOBSTER, joint or independent model).
@@ -375,18 +379,13 @@ def replay_proposals(trace: Path, benchmark: str, out: Path, replicates: int = 4
     reference's.
     """
     import torch
-    from hydra.utils import instantiate
 
-    from mfbench.api import compose
-    from mfbench.config.resolve import resolve_config
     from mfbench.searchers.gp.acquisition import score_candidates
     from mfbench.searchers.gp.candidates import locally_optimize
     from mfbench.searchers.gp.fit import fit_map
     from mfbench.searchers.gp.posterior import BlockPosterior, GPPosterior
 
-    cfg = compose([f"benchmark={benchmark}"])
-    config = resolve_config(cfg, dict(cfg.hydra.runtime.choices))
-    bench = instantiate(config["benchmark"])
+    bench = open_benchmark(benchmark)
     space = bench.open().config_space
     max_fidelity = int(max(bench.fidelities))
     table = space.encode_table()
@@ -498,18 +497,11 @@ def compare(left: list[Path], right: list[Path]) -> str:
     return "\n".join(lines)
 
 
-def final_value_ranks(benchmark: str) -> tuple[Any, Callable[[dict[str, Any]], float]]:
-    """The benchmark's configuration space and a function ``config -> rank quantile`` of its
-    final value (mean over the table seeds at the maximum fidelity): the fraction of the
-    table's configurations that are strictly better (0 = the best)."""
-    from hydra.utils import instantiate
-
-    from mfbench.api import compose
-    from mfbench.config.resolve import resolve_config
-
-    cfg = compose([f"benchmark={benchmark}"])
-    config = resolve_config(cfg, dict(cfg.hydra.runtime.choices))
-    bench = instantiate(config["benchmark"])
+def final_value_ranks(benchmark: str) -> Callable[[dict[str, Any]], float]:
+    """A function ``config -> rank quantile`` of the configuration's final value on a table
+    benchmark (mean over the table seeds at the maximum fidelity): the fraction of the table's
+    configurations that are strictly better (0 = the best)."""
+    bench = open_benchmark(benchmark)
     blackbox = bench.open()
     if getattr(blackbox, "evaluations", None) is None:
         raise SystemExit(f"--decision-quality needs a table benchmark; {benchmark} is not one")
@@ -523,7 +515,7 @@ def final_value_ranks(benchmark: str) -> tuple[Any, Callable[[dict[str, Any]], f
         value = values[space.index_of(config)]
         return float(np.searchsorted(signed, value if bench.mode == "min" else -value, side="left") / len(signed))
 
-    return space, rank
+    return rank
 
 
 def _state(record: dict[str, Any]) -> tuple[Any, ...]:
@@ -541,7 +533,7 @@ def decision_quality(benchmark: str, ours: list[Path], min_aligned: float = 0.5)
     is listed but left out). Our traces of one reference run (several seeds) are averaged;
     the difference ours - reference per reference run gives mean ± se and ``z``.
     """
-    _, rank = final_value_ranks(benchmark)
+    rank = final_value_ranks(benchmark)
     by_reference: dict[str, list[list[dict[str, Any]]]] = defaultdict(list)
     for path in ours:
         records = read_records(path)
