@@ -11,6 +11,10 @@ count). Run it on the old code and on the new code and compare:
     python benchmarks/check_identical_runs.py --out /tmp/fp_after.json
     python benchmarks/check_identical_runs.py --compare /tmp/fp_before.json /tmp/fp_after.json
 
+``--full-budget`` drops the short budgets (each benchmark's own, e.g. 6 h simulated on NB201):
+the GP searchers then work on hundreds of observations, where an optimisation of their
+numerics is most likely to change a rounding. ``--seeds`` chooses the seeds (default 0,1).
+
 The command line and config paths are the stable interface here, so the same script runs on
 both sides of a refactoring that moves modules. Exit status of ``--compare``: 0 when every run
 matches, 1 otherwise (the differing runs are listed).
@@ -59,15 +63,16 @@ def fingerprint(results: Path) -> str:
     return digest.hexdigest()
 
 
-def run_all(out: Path, selected: list[str], benchmarks: list[str]) -> int:
+def run_all(out: Path, selected: list[str], benchmarks: list[str], seeds: str = SEEDS,
+            full_budget: bool = False) -> int:
     with tempfile.TemporaryDirectory(prefix="mfbench_identical_") as tmp:
         prints: dict[str, str] = {}
         failed = 0
         for benchmark in benchmarks:
             command = [sys.executable, "-m", "mfbench", "-m", f"benchmark={benchmark}",
-                       f"method={','.join(selected)}", f"seed={SEEDS}", "experiment_name=identical",
+                       f"method={','.join(selected)}", f"seed={seeds}", "experiment_name=identical",
                        "progress=false", "hydra/launcher=local", f"hydra.sweep.dir={tmp}/identical",
-                       *BENCHMARKS[benchmark]]
+                       *([] if full_budget else BENCHMARKS[benchmark])]
             print("+", " ".join(command[1:]), flush=True)
             # PYTHONPATH: this checkout's code, also where another checkout is installed editable
             env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
@@ -78,7 +83,7 @@ def run_all(out: Path, selected: list[str], benchmarks: list[str]) -> int:
         for results in sorted(Path(tmp, "identical").glob("*/*/seed_*/results.parquet")):
             key = "/".join(results.parent.relative_to(Path(tmp, "identical")).parts)
             prints[key] = fingerprint(results)
-    expected = len(selected) * len(benchmarks) * len(SEEDS.split(","))
+    expected = len(selected) * len(benchmarks) * len(seeds.split(","))
     out.write_text(json.dumps(prints, indent=1, sort_keys=True) + "\n")
     print(f"{len(prints)} of {expected} runs fingerprinted -> {out}")
     return 1 if failed or len(prints) != expected else 0
@@ -103,12 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare", type=Path, nargs=2, metavar=("BEFORE", "AFTER"))
     parser.add_argument("--methods", nargs="*", default=None, help="default: every conf/method YAML")
     parser.add_argument("--benchmarks", nargs="*", default=list(BENCHMARKS), choices=list(BENCHMARKS))
+    parser.add_argument("--seeds", default=SEEDS, help="comma-separated seeds (default %(default)s)")
+    parser.add_argument("--full-budget", action="store_true", help="each benchmark's own budget, not the short one")
     args = parser.parse_args(argv)
     if args.compare:
         return compare(*args.compare)
     if not args.out:
         parser.error("give --out FILE or --compare BEFORE AFTER")
-    return run_all(args.out.resolve(), args.methods or methods(), args.benchmarks)
+    return run_all(args.out.resolve(), args.methods or methods(), args.benchmarks, args.seeds, args.full_budget)
 
 
 if __name__ == "__main__":

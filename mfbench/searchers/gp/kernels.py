@@ -23,6 +23,11 @@ def log_positive() -> Positive:
     return Positive(transform=torch.exp, inv_transform=torch.log)
 
 
+def _differentiable(*tensors: torch.Tensor) -> bool:
+    """Whether autograd records operations on ``tensors`` (then no in-place shortcuts)."""
+    return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
+
+
 def scaled_squared_distance(a: torch.Tensor, b: torch.Tensor, a_norms: torch.Tensor | None = None) -> torch.Tensor:
     """``|a_i - b_j|^2``, shape ``(n1, n2)``, for inputs already divided by the lengthscales.
 
@@ -32,25 +37,41 @@ def scaled_squared_distance(a: torch.Tensor, b: torch.Tensor, a_norms: torch.Ten
     """
     if b is a:
         norms = (a * a).sum(-1)
-        return (norms.unsqueeze(-1) + norms.unsqueeze(-2) - 2.0 * a @ a.transpose(-1, -2)).abs()
-    if a_norms is None:
-        a_norms = (a * a).sum(-1).unsqueeze(-1)
-    return (a_norms + (b * b).sum(-1).unsqueeze(-2) - 2.0 * a @ b.transpose(-1, -2)).abs()
+        a_norms, b_norms = norms.unsqueeze(-1), norms.unsqueeze(-2)
+    else:
+        if a_norms is None:
+            a_norms = (a * a).sum(-1).unsqueeze(-1)
+        b_norms = (b * b).sum(-1).unsqueeze(-2)
+    product = 2.0 * a @ b.transpose(-1, -2)  # (2 a) b^T
+    if _differentiable(a, b, a_norms):
+        return (a_norms + b_norms - product).abs()
+    # Without autograd, in place: the same operations in the same order, bit for bit, with
+    # two fewer (n1, n2) temporaries (allocating them costs more than the arithmetic at a
+    # few hundred observations).
+    return torch.add(a_norms, b_norms).sub_(product).abs_()
 
 
 def matern52(squared_distance: torch.Tensor) -> torch.Tensor:
     """``(1 + sqrt(5 d^2) + 5 d^2 / 3) exp(-sqrt(5 d^2))`` elementwise (jittered square root)."""
     five_d2 = 5.0 * squared_distance
-    b = torch.sqrt(five_d2 + MATERN_SQRT_JITTER)
-    return (1.0 + b + five_d2 / 3.0) * torch.exp(-b)
+    if _differentiable(squared_distance):
+        b = torch.sqrt(five_d2 + MATERN_SQRT_JITTER)
+        return (1.0 + b + five_d2 / 3.0) * torch.exp(-b)
+    b = torch.sqrt_(five_d2 + MATERN_SQRT_JITTER)
+    decay = torch.neg(b).exp_()
+    # in place, in the order of the expression above (bit for bit)
+    return b.add_(1.0).add_(five_d2.div_(3.0)).mul_(decay)
 
 
 def matern52_with_slope(squared_distance: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """:func:`matern52` (bit for bit) and its derivative in ``d^2``, ``-(5/6) e^-b (1 + b - jitter / b)``."""
-    five_d2 = 5.0 * squared_distance
-    b = torch.sqrt(five_d2 + MATERN_SQRT_JITTER)
-    decay = torch.exp(-b)
-    return (1.0 + b + five_d2 / 3.0) * decay, (-5.0 / 6.0) * decay * (1.0 + b - MATERN_SQRT_JITTER / b)
+    """:func:`matern52` (bit for bit) and its derivative in ``d^2``, ``-(5/6) e^-b (1 + b - jitter / b)``,
+    as constants (no autograd graph)."""
+    with torch.no_grad():
+        five_d2 = 5.0 * squared_distance
+        b = torch.sqrt_(five_d2 + MATERN_SQRT_JITTER)
+        decay = torch.neg(b).exp_()
+        slope = ((-5.0 / 6.0) * decay).mul_((1.0 + b).sub_(MATERN_SQRT_JITTER / b))
+        return b.add_(1.0).add_(five_d2.div_(3.0)).mul_(decay), slope
 
 
 class _GramContraction(torch.autograd.Function):
@@ -175,8 +196,8 @@ class ExpDecayResourceKernel(Kernel):
         """Kernel matrix ``(n1, n2)`` (or its diagonal ``(n,)``) for resources of shape ``(n, 1)``.
 
         Resources take few distinct values (the rung levels), so the kernel is evaluated
-        on the grid of distinct values and expanded with one-hot matrices: exact, and
-        far cheaper than elementwise powers over ``n1 x n2`` entries (with gradients).
+        on the grid of distinct values and expanded by indexing: exact, and far cheaper
+        than elementwise powers over ``n1 x n2`` entries (with gradients).
         """
         r1 = r1.reshape(-1)
         r2 = r2.reshape(-1)
@@ -185,9 +206,11 @@ class ExpDecayResourceKernel(Kernel):
         u1, index1 = torch.unique(r1, return_inverse=True)
         u2, index2 = torch.unique(r2, return_inverse=True)
         grid = self._grid(u1, u2)
-        one_hot1 = torch.nn.functional.one_hot(index1, len(u1)).to(grid.dtype)
-        one_hot2 = torch.nn.functional.one_hot(index2, len(u2)).to(grid.dtype)
-        return one_hot1 @ grid @ one_hot2.transpose(0, 1)
+        # Each entry copied from the grid (what multiplying by one-hot matrices gives, exactly):
+        # rows, then columns as rows of the transpose (index_select on the first dimension is
+        # several times faster than two-dimensional indexing).
+        rows = grid.index_select(0, index1)  # (n1, b)
+        return rows.transpose(0, 1).contiguous().index_select(0, index2).transpose(0, 1)
 
     def contract(self, r: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         """``sum(weights * K(r, r))`` for resources ``r`` ``(n, 1)``, differentiable in the parameters:

@@ -37,21 +37,35 @@ def _solve(factor: np.ndarray, rhs: np.ndarray, transpose: bool) -> np.ndarray:
     return solution
 
 
-def _forward(x: np.ndarray, terms: dict[str, Any]) -> tuple[np.ndarray, float, dict[str, Any]]:
+def _kernel(x: np.ndarray, terms: dict[str, Any]) -> dict[str, Any]:
+    """The Matern part at ``x`` ``(d,)``: ``k`` ``(n,)`` and what its gradient needs. It depends
+    only on the posterior's training configurations and lengthscales, so the components of one
+    posterior (Hyper-Tune's levels of the joint model) share it."""
     b = x * terms["inverse_lengthscale"]
     d2 = terms["train_norms"] + b @ b - 2.0 * terms["scaled_train"] @ b
     q = np.abs(d2)
     root = np.sqrt(5.0 * q + MATERN_SQRT_JITTER)
     decay = np.exp(-root)
     k = (1.0 + root + 5.0 * q / 3.0) * decay
-    cross = terms["scale"] * k + terms["offset"]
+    return {"b": b, "d2": d2, "q": q, "root": root, "decay": decay, "k": k}
+
+
+def _forward(terms: dict[str, Any], kernel: dict[str, Any]) -> tuple[np.ndarray, float, dict[str, Any]]:
+    cross = terms["scale"] * kernel["k"] + terms["offset"]
     v = _solve(terms["factor"], cross, transpose=False)
     mean = terms["prior_mean"] + v @ terms["weights"]  # (columns,)
     raw_variance = terms["prior_variance"] - v @ v
     variance = max(raw_variance, MIN_POSTERIOR_VARIANCE)
-    cache = {"b": b, "d2": d2, "q": q, "root": root, "decay": decay, "v": v,
-             "variance_clamped": raw_variance < MIN_POSTERIOR_VARIANCE}
-    return mean, variance, cache
+    return mean, variance, {"kernel": kernel, "v": v, "variance_clamped": raw_variance < MIN_POSTERIOR_VARIANCE}
+
+
+def _kernel_slope(kernel: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """``dk/dq`` and ``sign(d2)`` ``(n,)``, computed once per shared kernel."""
+    slope = kernel.get("slope")
+    if slope is None:
+        q, root = kernel["q"], kernel["root"]
+        slope = kernel["slope"] = (-(5.0 / 6.0) * kernel["decay"] * (1.0 + 5.0 * q / root), np.sign(kernel["d2"]))
+    return slope
 
 
 def _backward(grad_mean: np.ndarray, grad_variance: float, terms: dict[str, Any], cache: dict[str, Any]) -> np.ndarray:
@@ -60,10 +74,10 @@ def _backward(grad_mean: np.ndarray, grad_variance: float, terms: dict[str, Any]
     if not cache["variance_clamped"]:
         grad_v = grad_v - 2.0 * grad_variance * v
     grad_cross = _solve(terms["factor"], grad_v, transpose=True)
-    q, root = cache["q"], cache["root"]
-    dk_dq = -(5.0 / 6.0) * cache["decay"] * (1.0 + 5.0 * q / root)
-    grad_d2 = terms["scale"] * grad_cross * dk_dq * np.sign(cache["d2"])
-    b = cache["b"]
+    kernel = cache["kernel"]
+    dk_dq, sign = _kernel_slope(kernel)
+    grad_d2 = terms["scale"] * grad_cross * dk_dq * sign
+    b = kernel["b"]
     grad_b = 2.0 * b * grad_d2.sum() - 2.0 * terms["scaled_train"].T @ grad_d2
     return grad_b * terms["inverse_lengthscale"]
 
@@ -82,8 +96,12 @@ def negative_ei_and_grad(
     mean = np.zeros(columns)
     variance = 0.0
     caches = []
+    kernels: dict[int, dict[str, Any]] = {}  # by the identity of the training configurations
     for w_mean, w_variance, terms in components:
-        m, var, cache = _forward(x, terms)
+        key = id(terms["scaled_train"])
+        if key not in kernels:
+            kernels[key] = _kernel(x, terms)
+        m, var, cache = _forward(terms, kernels[key])
         mean = mean + w_mean * m
         variance += w_variance * var
         caches.append(cache)

@@ -72,7 +72,11 @@ class GPPosterior:
         self.targets = targets.reshape(len(z), -1) if len(z) else targets.reshape(0, 1)
         if factor is None:
             kernel = model.covariance(z, z)
-            kernel = kernel + model.noise_variance * torch.eye(len(z), dtype=z.dtype)
+            noise = model.noise_variance
+            if torch.is_grad_enabled() and (kernel.requires_grad or noise.requires_grad):
+                kernel = kernel + noise * torch.eye(len(z), dtype=z.dtype)
+            else:  # the same sums on the diagonal, without an (n, n) identity and a copy
+                kernel.diagonal().add_(noise)
             factor = robust_cholesky(kernel)
         self.factor = factor
         if weights is None:
@@ -95,6 +99,31 @@ class GPPosterior:
             alpha = self.__dict__["_alpha"] = torch.linalg.solve_triangular(
                 self.factor.transpose(0, 1), self.weights, upper=True)
         return alpha
+
+    def scaled_inputs(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Inverse lengthscales ``(1, d)``, training configurations divided by the lengthscales
+        ``(n, d)`` and their squared norms ``(n, 1)``: shared by every level's predictor (cached)."""
+        cached = self.__dict__.get("_scaled_inputs")
+        if cached is None:
+            model = self.model
+            inverse = 1.0 / model.kernel_x.lengthscale.reshape(1, -1)  # type: ignore[union-attr]
+            scaled = self.z[:, : model.dim] * inverse
+            cached = self.__dict__["_scaled_inputs"] = (inverse, scaled, (scaled * scaled).sum(-1).unsqueeze(-1))
+        return cached
+
+    def numpy_arrays(self) -> dict[str, np.ndarray]:
+        """What every level's :meth:`LevelPredictor.numpy_terms` shares, as numpy arrays (cached)."""
+        cached = self.__dict__.get("_numpy_arrays")
+        if cached is None:
+            inverse, scaled, norms = self.scaled_inputs()
+            cached = self.__dict__["_numpy_arrays"] = {
+                "scaled_train": scaled.detach().numpy(),  # (n, d)
+                "train_norms": norms.detach().numpy().reshape(-1),  # (n,)
+                "inverse_lengthscale": inverse.detach().numpy().reshape(-1),  # (d,)
+                "factor": np.asfortranarray(self.factor.detach().numpy()),  # (n, n), for LAPACK
+                "weights": self.weights.detach().numpy(),  # (n, columns)
+            }
+        return cached
 
     def level_predictor(self, level: int) -> "LevelPredictor":
         """A fast predictor at configurations of one level (cached per level)."""
@@ -184,26 +213,20 @@ class LevelPredictor:
     """
 
     def __init__(self, posterior: GPPosterior, level: int) -> None:
-        model = posterior.model
         self.posterior = posterior
-        self.terms = model.level_terms(posterior.z, level)
-        self.inverse_lengthscale = 1.0 / model.kernel_x.lengthscale.reshape(1, -1)  # type: ignore[union-attr]
-        scaled = posterior.z[:, : model.dim] * self.inverse_lengthscale
-        self.scaled_train = scaled
-        self.train_norms = (scaled * scaled).sum(-1).unsqueeze(-1)  # (n, 1)
+        self.terms = posterior.model.level_terms(posterior.z, level)
+        # (1, d), (n, d), (n, 1): the same for every level of the posterior
+        self.inverse_lengthscale, self.scaled_train, self.train_norms = posterior.scaled_inputs()
 
     def numpy_terms(self) -> dict[str, Any]:
-        """The precomputed terms as numpy arrays (for :mod:`mfbench.searchers.gp.local_ei`)."""
+        """The precomputed terms as numpy arrays (for :mod:`mfbench.searchers.gp.local_ei`);
+        the arrays of the posterior (configurations, factor, weights) are shared by all levels."""
         cached = self.__dict__.get("_numpy_terms")
         if cached is None:
             terms = self.terms
             offset = terms.offset
             cached = {
-                "scaled_train": self.scaled_train.detach().numpy(),  # (n, d)
-                "train_norms": self.train_norms.detach().numpy().reshape(-1),  # (n,)
-                "inverse_lengthscale": self.inverse_lengthscale.detach().numpy().reshape(-1),  # (d,)
-                "factor": np.asfortranarray(self.posterior.factor.detach().numpy()),  # (n, n), for LAPACK
-                "weights": self.posterior.weights.detach().numpy(),  # (n, columns)
+                **self.posterior.numpy_arrays(),
                 "scale": _scalar(terms.scale),
                 "offset": offset.detach().numpy().reshape(-1) if isinstance(offset, torch.Tensor) else float(offset),
                 "prior_mean": _scalar(terms.prior_mean),
@@ -348,11 +371,16 @@ class BlockPosterior:
                     means = means + weight * (terms.prior_mean + terms.scale * correlation_alpha + offset_alpha)
                 continue
             solved = _solve_lower(posterior.factor, correlation)  # (n_train, n)
+            scaled: dict[float, torch.Tensor] = {}  # scale * solved, once per distinct scale (joint: one)
             for predictor, weight in predictors:
                 terms = predictor.terms
-                v = terms.scale * solved + predictor.solved_offset
+                key = _scalar(terms.scale)
+                if key not in scaled:
+                    scaled[key] = terms.scale * solved
+                v = scaled[key] + predictor.solved_offset
                 means = means + weight * (terms.prior_mean + v.transpose(0, 1) @ posterior.weights)
-                level_variances = (terms.prior_variance - (v * v).sum(0)).clamp_min(MIN_POSTERIOR_VARIANCE)
+                squares = v * v if torch.is_grad_enabled() else v.mul_(v)  # v is not needed any more
+                level_variances = (terms.prior_variance - squares.sum(0)).clamp_min(MIN_POSTERIOR_VARIANCE)
                 variances = variances + weight * weight * level_variances
         if not isinstance(means, torch.Tensor):  # no levels
             raise ValueError("predict_mixture needs at least one level")

@@ -112,3 +112,17 @@ def test_fit_writes_the_best_parameters_once() -> None:
     result = fit_map(model, z, y, np.random.default_rng(0), num_starts=2, max_iterations=30)
     check = _Criterion(model, z, y, use_numpy=False)
     assert check(check.get())[0] == pytest.approx(result.criterion, rel=1e-10)
+
+
+def test_numpy_matern_in_place_equals_the_plain_expressions_bit_for_bit() -> None:
+    from mfbench.searchers.gp.kernels import MATERN_SQRT_JITTER
+    from mfbench.searchers.gp.map_numpy import _matern52_with_slope
+
+    d2 = np.abs(np.random.default_rng(5).normal(0.0, 2.0, (97, 61)))
+    d2[0, :5] = 0.0
+    five_d2 = 5.0 * d2
+    b = np.sqrt(five_d2 + MATERN_SQRT_JITTER)
+    decay = np.exp(-b)
+    matern, slope = _matern52_with_slope(d2)
+    np.testing.assert_array_equal(matern, (1.0 + b + five_d2 / 3.0) * decay)
+    np.testing.assert_array_equal(slope, (-5.0 / 6.0) * decay * (1.0 + b - MATERN_SQRT_JITTER / b))

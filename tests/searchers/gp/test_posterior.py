@@ -208,3 +208,30 @@ def test_mixture_prediction_equals_combined_level_predictions(which: int) -> Non
     torch.testing.assert_close((single, single_variances), posterior.predict_level(x, 3), atol=1e-10, rtol=0)
     with pytest.raises(ValueError, match="at least one level"):
         posterior.predict_mixture(x, {})
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_without_autograd_the_same_values_bit_for_bit(which: int) -> None:
+    """Without autograd, covariances, factors and predictions are computed in place (fewer
+    temporaries); they must equal the differentiable computation exactly."""
+    from mfbench.searchers.gp.posterior import BlockPosterior
+
+    z, y, z_test = _problem(seed=9, n=30)
+    model = _models(2)[which]
+    x = torch.from_numpy(np.random.default_rng(4).random((9, 2)))
+    weights = {1: 0.5, 3: 0.3, 9: 0.2}
+    block_models = [model] if which == 0 else [model.block_model(b) for b in range(3)]
+    results = []
+    for grad in (True, False):
+        with torch.set_grad_enabled(grad):
+            covariances = [m.covariance(z, z_test).detach().clone() for m in block_models]
+            covariances += [m.covariance(z, z).detach().clone() for m in block_models]
+            posterior = GPPosterior(model, z, y) if which == 0 else None
+            block = BlockPosterior(model, z, y)
+            means, variances = block.predict_mixture(x, weights)
+            results.append((covariances, None if posterior is None else posterior.factor.detach().clone(),
+                            means.detach().clone(), variances.detach().clone()))
+    (cov_grad, factor_grad, means_grad, var_grad), (cov_plain, factor_plain, means_plain, var_plain) = results
+    assert all(torch.equal(a, b) for a, b in zip(cov_grad, cov_plain))
+    assert factor_grad is None or torch.equal(factor_grad, factor_plain)
+    assert torch.equal(means_grad, means_plain) and torch.equal(var_grad, var_plain)
