@@ -23,8 +23,10 @@ def log_positive() -> Positive:
     return Positive(transform=torch.exp, inv_transform=torch.log)
 
 
-def _differentiable(*tensors: torch.Tensor) -> bool:
-    """Whether autograd records operations on ``tensors`` (then no in-place shortcuts)."""
+def records_grad(*tensors: torch.Tensor) -> bool:
+    """Whether autograd records operations on ``tensors``. If not, the GP code computes its
+    matrices in place (the same values, fewer temporaries); if so, out of place, as autograd
+    needs the intermediate values."""
     return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
 
 
@@ -43,7 +45,7 @@ def scaled_squared_distance(a: torch.Tensor, b: torch.Tensor, a_norms: torch.Ten
             a_norms = (a * a).sum(-1).unsqueeze(-1)
         b_norms = (b * b).sum(-1).unsqueeze(-2)
     product = 2.0 * a @ b.transpose(-1, -2)  # (2 a) b^T
-    if _differentiable(a, b, a_norms):
+    if records_grad(a, b, a_norms):
         return (a_norms + b_norms - product).abs()
     # Without autograd, in place: the same operations in the same order, bit for bit, with
     # two fewer (n1, n2) temporaries (allocating them costs more than the arithmetic at a
@@ -54,7 +56,7 @@ def scaled_squared_distance(a: torch.Tensor, b: torch.Tensor, a_norms: torch.Ten
 def matern52(squared_distance: torch.Tensor) -> torch.Tensor:
     """``(1 + sqrt(5 d^2) + 5 d^2 / 3) exp(-sqrt(5 d^2))`` elementwise (jittered square root)."""
     five_d2 = 5.0 * squared_distance
-    if _differentiable(squared_distance):
+    if records_grad(squared_distance):
         b = torch.sqrt(five_d2 + MATERN_SQRT_JITTER)
         return (1.0 + b + five_d2 / 3.0) * torch.exp(-b)
     b = torch.sqrt_(five_d2 + MATERN_SQRT_JITTER)

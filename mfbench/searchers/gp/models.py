@@ -20,7 +20,7 @@ import torch
 from gpytorch.module import Module
 from gpytorch.priors import GammaPrior, LogNormalPrior, NormalPrior
 
-from mfbench.searchers.gp.kernels import ExpDecayResourceKernel, Matern52Kernel, log_positive
+from mfbench.searchers.gp.kernels import ExpDecayResourceKernel, Matern52Kernel, log_positive, records_grad
 
 #: reference bounds and initial values of the shared parameters (docs/methods/model_based.md)
 INVERSE_BANDWIDTH_BOUNDS = (1e-4, 100.0)
@@ -180,10 +180,10 @@ class MultiTaskGP(GPModel):
     def covariance(self, z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
         x1, r1 = self._x(z1), self.encode_resource(self._r(z1))
         x2, r2 = (x1, r1) if z2 is z1 else (self._x(z2), self.encode_resource(self._r(z2)))
-        if torch.is_grad_enabled():
-            return self.outputscale * self.kernel_x.forward(x1, x2) + self.resource.forward(r1, r2)
-        # without autograd in place on the fresh kernel matrix: the same values, one temporary less
-        return self.kernel_x.forward(x1, x2).mul_(self.outputscale).add_(self.resource.forward(r1, r2))
+        scale, k_x, k_r = self.outputscale, self.kernel_x.forward(x1, x2), self.resource.forward(r1, r2)
+        if records_grad(scale, k_x, k_r):
+            return scale * k_x + k_r
+        return k_x.mul_(scale).add_(k_r)  # in place on the fresh kernel matrix: the same values
 
     def variance(self, z: torch.Tensor) -> torch.Tensor:
         k_r = self.resource.forward(self.encode_resource(self._r(z)), self.encode_resource(self._r(z)), diag=True)
@@ -269,9 +269,10 @@ class IndependentGP(GPModel):
         x1 = self._x(z1)
         k_x = self.kernel_x.forward(x1, x1 if z2 is z1 else self._x(z2))
         same = (i1.unsqueeze(-1) == i2.unsqueeze(-2)).to(k_x.dtype)
-        if torch.is_grad_enabled():
-            return k_x * same * self.outputscales[i1].unsqueeze(-1)
-        return k_x.mul_(same).mul_(self.outputscales[i1].unsqueeze(-1))  # in place, the same values
+        scales = self.outputscales[i1].unsqueeze(-1)
+        if records_grad(k_x, scales):
+            return k_x * same * scales
+        return k_x.mul_(same).mul_(scales)  # in place, the same values
 
     def variance(self, z: torch.Tensor) -> torch.Tensor:
         return self.outputscales[self.level_index(z)] * torch.ones(len(z), dtype=z.dtype)
@@ -329,7 +330,7 @@ class _SingleLevel:
         x2 = x1 if z2 is z1 else z2[:, :dim]
         k_x = self.model.kernel_x.forward(x1, x2)
         scale = self.model.outputscales[self.index]
-        return k_x * scale if torch.is_grad_enabled() else k_x.mul_(scale)  # in place: the same values
+        return k_x * scale if records_grad(k_x, scale) else k_x.mul_(scale)  # in place: the same values
 
     def variance(self, z: torch.Tensor) -> torch.Tensor:
         return self.model.outputscales[self.index] * torch.ones(len(z), dtype=z.dtype)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from mfbench.searchers.gp.kernels import records_grad
 from mfbench.searchers.gp.models import GPModel
 
 #: smallest posterior variance returned by :meth:`GPPosterior.predict` (reference value)
@@ -73,7 +74,7 @@ class GPPosterior:
         if factor is None:
             kernel = model.covariance(z, z)
             noise = model.noise_variance
-            if torch.is_grad_enabled() and (kernel.requires_grad or noise.requires_grad):
+            if records_grad(kernel, noise):
                 kernel = kernel + noise * torch.eye(len(z), dtype=z.dtype)
             else:  # the same sums on the diagonal, without an (n, n) identity and a copy
                 kernel.diagonal().add_(noise)
@@ -379,7 +380,7 @@ class BlockPosterior:
                     scaled[key] = terms.scale * solved
                 v = scaled[key] + predictor.solved_offset
                 means = means + weight * (terms.prior_mean + v.transpose(0, 1) @ posterior.weights)
-                squares = v * v if torch.is_grad_enabled() else v.mul_(v)  # v is not needed any more
+                squares = v * v if records_grad(v) else v.mul_(v)  # v is not needed any more
                 level_variances = (terms.prior_variance - squares.sum(0)).clamp_min(MIN_POSTERIOR_VARIANCE)
                 variances = variances + weight * weight * level_variances
         if not isinstance(means, torch.Tensor):  # no levels
