@@ -9,7 +9,11 @@ up by itself; Hydra's raw listing (``$APP_CONFIG_GROUPS``: one line of 46 benchm
 used. ``--hydra-help`` stays Hydra's.
 
 Cheap on purpose (``--help`` takes about a second): YAML files and the data registry are read
-only inside the resolver, the data section once. The registry's import (it imports numpy,
+only inside the resolver, the data section once. And only when the help is shown: Hydra
+dereferences the template whenever it merges its own config over ``hydra.help``, that is at
+every composition (twice per run), so until :func:`render_help_sections` is called the resolver
+answers a placeholder; building the sections there would cost a run ~0.15 s, a seventh of a
+short run's process. The registry's import (it imports numpy,
 nothing heavier) is most of what this adds to Hydra's own help: ``benchmarks/time_cli_help.py``
 measures it.
 """
@@ -34,10 +38,35 @@ INDENT = "  "
 MANDATORY = "???"
 
 
+#: what a section reads in a process that does not show the help (see :func:`render_help_sections`)
+PLACEHOLDER = "(shown by python -m mfbench --help)"
+
+_rendering = False
+
+
 def register_help_resolver() -> None:
     """Register ``${mfbench_help:SECTION}`` (idempotent: a second registration is skipped)."""
     if not OmegaConf.has_resolver(RESOLVER):
         OmegaConf.register_new_resolver(RESOLVER, _resolve)
+
+
+def render_help_sections(on: bool = True) -> None:
+    """Let the resolver build the sections (the command line asks for ``--help``); before this
+    call, and after ``render_help_sections(False)``, it answers :data:`PLACEHOLDER`."""
+    global _rendering
+    _rendering = on
+
+
+def asks_for_help(argv: list[str]) -> bool:
+    """Whether Hydra will show the application's help for these arguments (``--help``, ``-h``,
+    read by Hydra's own parser, so its abbreviations count too)."""
+    from hydra._internal.utils import get_args_parser
+
+    try:
+        known, _ = get_args_parser().parse_known_args(argv)
+    except SystemExit:  # malformed arguments: Hydra reports them itself, the help is not shown
+        return False
+    return bool(known.help)
 
 
 def _resolve(section: str, *, _root_: DictConfig) -> str:
@@ -46,6 +75,8 @@ def _resolve(section: str, *, _root_: DictConfig) -> str:
         build = SECTIONS[section]
     except KeyError:
         raise ValueError(f"${{{RESOLVER}:{section}}}: no such help section; known: {', '.join(SECTIONS)}") from None
+    if not _rendering:
+        return PLACEHOLDER
     # the template goes through string.Template after this: a literal $ must be written $$
     return build(_root_, config_dir()).replace("$", "$$")
 

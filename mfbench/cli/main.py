@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator
 import hydra
 from omegaconf import DictConfig
 
-from mfbench.cli.help import register_help_resolver
+from mfbench.cli.help import asks_for_help, register_help_resolver, render_help_sections
 from mfbench.config.tree import config_dir
 from mfbench.sweeps.hydra_configs import register_configs
 
@@ -103,6 +103,8 @@ def _typos_explained() -> Iterator[None]:
 
 def main() -> None:
     """The command: one run (or a sweep with ``-m``) of the overrides on the command line."""
+    if asks_for_help(sys.argv[1:]):
+        render_help_sections()
     with _typos_explained():
         _main()
 

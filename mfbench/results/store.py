@@ -129,8 +129,9 @@ class RunDirectory:
 
         Raises :class:`FinishedRunExists` if a finished run is here and ``overwrite`` is off.
         """
-        import pyarrow as pa
         import pyarrow.parquet as pq
+
+        from mfbench.results.arrow_columns import arrow_table
 
         if self.is_complete() and not overwrite:
             raise FinishedRunExists(f"a finished run is already in {self.path}; pass overwrite=true to replace it")
@@ -140,7 +141,7 @@ class RunDirectory:
                 self.quarantine()  # a corrupt run is redone, its files kept aside
             else:
                 self.marker_path.unlink()  # an overwritten run is unfinished until its new marker exists
-        table = pa.table(columns)
+        table = arrow_table(columns)  # pyarrow.table(columns), without importing pandas
         _atomic(self.results_path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
         text = json.dumps(metadata, indent=2, sort_keys=True, default=str) + "\n"
         _atomic(self.metadata_path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))

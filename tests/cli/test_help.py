@@ -99,3 +99,33 @@ def test_a_new_yaml_shows_up_by_itself(tmp_path):
     assert "mine (benchmark.file=...)" in data and "999999" in data.split("no download")[0]
     assert "big               A big one" in SECTIONS["presets"](root, str(conf))
     assert "cloud             Somewhere else" in SECTIONS["launchers"](root, str(conf))
+
+
+def test_the_sections_are_built_only_when_the_help_is_shown(tmp_path, monkeypatch):
+    """Hydra dereferences the template at every composition: a run must not pay for the sections."""
+    from hydra import compose, initialize_config_dir
+
+    from mfbench.cli import help as help_module
+    from mfbench.sweeps.hydra_configs import register_configs
+
+    register_configs()  # the schema the primary config's defaults name
+    built: list[str] = []
+    monkeypatch.setitem(help_module.SECTIONS, "groups", lambda root, conf: built.append("groups") or "G")
+    help_module.register_help_resolver()
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        template = compose(config_name="config", return_hydra_config=True).hydra.help.template
+        assert template.count(help_module.PLACEHOLDER) == 5 and built == []
+        help_module.render_help_sections()
+        try:
+            template = compose(config_name="config", return_hydra_config=True).hydra.help.template
+        finally:
+            help_module.render_help_sections(False)
+    assert "\nG\n" in template and help_module.PLACEHOLDER not in template and built
+
+
+def test_asks_for_help_reads_the_arguments_as_hydra_does():
+    from mfbench.cli.help import asks_for_help
+
+    assert asks_for_help(["--help"]) and asks_for_help(["-h", "method=asha_prom"]) and asks_for_help(["--hel"])
+    assert not asks_for_help([]) and not asks_for_help(["--hydra-help"]) and not asks_for_help(["method=asha_prom"])
+    assert not asks_for_help(["-m", "seed=0,1"]) and not asks_for_help(["--cfg", "job"])
