@@ -6,9 +6,13 @@ never uses. The columns of a run are simple (``int64`` and ``float64`` numpy arr
 strings, integers or floats, see :class:`mfbench.results.recorder.ResultRecorder`), so they are
 handed to Arrow as buffers; any other column goes through ``pyarrow.array`` as before. The
 types, values and therefore the written files are the same as ``pyarrow.table(columns)``'s.
+In a process that has imported pandas already (a sweep's job process writes hundreds of runs)
+there is nothing to save, and ``pyarrow.table``'s C conversion of the string columns is faster
+than encoding them here (7 against 10 ms per run of 4,000 results): it is used.
 """
 from __future__ import annotations
 
+import sys
 from typing import Any, Mapping
 
 import numpy as np
@@ -23,6 +27,8 @@ def arrow_table(columns: Mapping[str, Any]) -> Any:
     """``pyarrow.table(columns)``, each column a 1-d numpy array or a list."""
     import pyarrow as pa
 
+    if "pandas" in sys.modules:
+        return pa.table(dict(columns))
     return pa.Table.from_arrays([arrow_array(values) for values in columns.values()], names=list(columns))
 
 
