@@ -8,6 +8,10 @@ A stored tabular blackbox is a directory (see :mod:`mfbench.blackbox.cache`)::
                            holds the index of the value in the hyperparameter's choices
     <task>.npy             float32 (N, S, F, O) evaluations of one task (one per task; float64
                            for user tables whose values are not exactly float32)
+    summary/<task>.npy     float64 (4, F, O): the task's best values per fidelity and objective
+                           (:func:`mfbench.blackbox.base.best_summary`), so that a run's
+                           ``best_in_table`` does not read a cell of every configuration; a
+                           table stored without it (older caches) computes them when asked
 
 Opening maps ``<task>.npy`` read-only (``np.load(mmap_mode="r")``): nothing is copied, so
 opening the full NAS-Bench-201 table (15,625 x 3 x 200 x 7) takes milliseconds; the
@@ -21,7 +25,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from mfbench.blackbox.base import TabularBlackbox
+from mfbench.blackbox.base import SUMMARY_ROWS, TabularBlackbox, best_summary
 from mfbench.blackbox.cache import BlackboxDataError, cache_root, read_manifest, staging, write_manifest
 from mfbench.space import Categorical, ConfigSpace, Integer, hyperparameter_from_dict, hyperparameter_to_dict
 
@@ -31,6 +35,11 @@ CONFIGURATIONS = "configurations.npy"
 def task_file(task: str) -> str:
     """File name of a task's evaluations (task names may hold characters like ``-``)."""
     return f"{task}.npy"
+
+
+def summary_file(task: str) -> str:
+    """File name (relative to the blackbox directory) of a task's :func:`best_summary`."""
+    return f"summary/{task}.npy"
 
 
 def encode_configurations(space_hps: Sequence[Any], columns: Mapping[str, Sequence[Any]]) -> np.ndarray:
@@ -107,6 +116,8 @@ def write_tabular(
             out = np.lib.format.open_memmap(directory / task_file(task), mode="w+", dtype=dtype, shape=shape)
             fill(out)
             out.flush()
+            (directory / summary_file(task)).parent.mkdir(exist_ok=True)
+            np.save(directory / summary_file(task), best_summary(out))
             del out
         body = {
             "hyperparameters": [hyperparameter_to_dict(hp) for hp in hyperparameters],
@@ -167,10 +178,30 @@ def open_tabular(name: str, task: str, cache_dir: str | os.PathLike[str] | None,
         "created": manifest.get("created"),
         **{k: manifest[k] for k in ("description", "partial", "model", "seed_labels") if k in manifest},
     }
-    blackbox = TabularBlackbox(space, manifest["fidelity"]["values"], manifest["objectives"], evaluations, description)
+    blackbox = TabularBlackbox(space, manifest["fidelity"]["values"], manifest["objectives"], evaluations, description,
+                               summary=_stored_summary(directory, task, manifest, expected))
     _OPENED.clear()  # one table at a time: a job that moves on to another benchmark frees the last one
     _OPENED[key] = blackbox
     return blackbox
+
+
+def _stored_summary(directory: Path, task: str, manifest: Mapping[str, Any],
+                    shape: tuple[int, ...]) -> np.ndarray | None:
+    """The task's stored :func:`best_summary`, if the manifest vouches for one (its checksum was
+    verified with the other files); ``None`` for a table stored without it.
+
+    Raises:
+        BlackboxDataError: a vouched-for summary of the wrong shape or dtype (a corrupt cache).
+    """
+    relative = summary_file(task)
+    if relative not in manifest.get("files", {}):
+        return None
+    summary = np.load(directory / relative)
+    expected = (len(SUMMARY_ROWS), *shape[2:])
+    if summary.shape != expected or summary.dtype != np.float64:
+        raise BlackboxDataError(f"{directory / relative} holds {summary.dtype} {summary.shape}, expected float64 "
+                                f"{expected}: the cache is corrupt. Delete {directory} and rebuild it")
+    return summary
 
 
 #: the last stored table opened in this process (see :func:`open_tabular`), by :func:`_open_key`

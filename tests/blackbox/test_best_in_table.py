@@ -81,3 +81,59 @@ def test_memory_mapped_table_is_read_in_blocks_with_the_same_values(tmp_path, mo
         assert blackbox.best_in_table("loss", "max", max_fidelity=2) == in_memory.best_in_table("loss", "max", 2)
         cells = base._cells(mapped, blackbox.fidelity_positions(np.array([3])), 0)
         np.testing.assert_array_equal(cells, values[:, :, 2])
+
+
+@pytest.mark.parametrize("seeds", [1, 3, 11])  # 11: more seeds than numpy sums in one plain loop
+def test_the_stored_summary_gives_the_values_of_the_cells_bit_for_bit(seeds, monkeypatch):
+    import mfbench.blackbox.base as base
+
+    rng = np.random.default_rng(seeds)
+    values = rng.random((41, seeds, 5)) * 10.0 ** rng.integers(-3, 4, size=(41, seeds, 5))
+    values[3, :, :] = np.nan  # a configuration that failed everywhere
+    values[7, 0, -1] = np.nan  # one failed seed
+    values[:, :, 1] = np.nan  # a fidelity where every cell failed
+    plain = _table(values)
+    for block_bytes in (1, 1000, 2**30):
+        monkeypatch.setattr(base, "_CELLS_BLOCK_BYTES", block_bytes)
+        summary = base.best_summary(plain.evaluations)
+        assert summary.shape == (4, 5, 2) and summary.dtype == np.float64
+        summarised = TabularBlackbox(plain.config_space, np.arange(1, 6), ["loss", "elapsed_time"],
+                                     plain.evaluations, summary=summary)
+        for mode in ("min", "max"):
+            for fidelity in range(1, 6):
+                for metric in ("loss", "elapsed_time"):
+                    assert summarised.best_in_table(metric, mode, fidelity) == plain.best_in_table(metric, mode, fidelity)
+    assert summarised.best_in_table("loss", "min", 2) == {}
+
+
+def test_a_summary_of_another_shape_is_refused():
+    plain = _table(np.ones((2, 1, 3)))
+    with pytest.raises(ValueError, match="summary has shape"):
+        TabularBlackbox(plain.config_space, np.arange(1, 4), ["loss", "elapsed_time"], plain.evaluations,
+                        summary=np.zeros((4, 2, 2)))
+
+
+def test_a_stored_table_opens_with_its_summary_and_an_older_one_without(tmp_path):
+    from mfbench.blackbox import stored
+    from mfbench.blackbox.cache import read_manifest, write_manifest
+
+    plain = _table(np.random.default_rng(1).random((6, 2, 3)))
+
+    def fill(out):
+        out[...] = plain.evaluations
+
+    stored.write_tabular("toy", str(tmp_path), plain.config_space.hyperparameters,
+                         np.array([[i / 6] for i in range(6)]), "epoch", [1, 2, 3], ["loss", "elapsed_time"],
+                         {"t": fill}, 2, {"kind": "test"}, dtype=np.float64)
+    opened = stored.open_tabular("toy", "t", str(tmp_path), "rebuild")
+    assert opened._summary is not None
+    assert opened.best_in_table("loss", "min") == plain.best_in_table("loss", "min")
+    # a cache written before the summaries existed: no file, no manifest entry; computed from the cells
+    manifest = read_manifest(tmp_path / "toy", "toy", "rebuild")
+    (tmp_path / "toy" / stored.summary_file("t")).unlink()
+    (tmp_path / "toy" / "summary").rmdir()
+    body = {k: v for k, v in manifest.items() if k not in ("format", "format_version", "name", "kind", "source",
+                                                           "created", "files")}
+    write_manifest(tmp_path / "toy", "toy", "tabular", manifest["source"], body)
+    older = stored.open_tabular("toy", "t", str(tmp_path), "rebuild")
+    assert older._summary is None and older.best_in_table("loss", "min") == plain.best_in_table("loss", "min")

@@ -93,7 +93,7 @@ def _flip(path, offset=-3):
         f.write(bytes(data))
 
 
-@pytest.mark.parametrize("file", ["t.npy", "configurations.npy"])
+@pytest.mark.parametrize("file", ["t.npy", "configurations.npy", "summary/t.npy"])
 def test_a_byte_changed_in_place_is_refused_with_the_rebuild_command(tmp_path, file):
     _write(tmp_path)
     open_tabular("toy", "t", str(tmp_path), "REBUILD-IT")  # verified once: stamped
@@ -122,9 +122,9 @@ def test_each_file_version_is_hashed_once(tmp_path, monkeypatch):
     monkeypatch.setattr(cache, "sha256_of", lambda path, *a: hashed.append(path) or real(path, *a))
     for _ in range(3):
         open_tabular("toy", "t", str(tmp_path), "rebuild")
-    assert len(hashed) == 2  # t.npy and configurations.npy, on the first open only
+    assert len(hashed) == 3  # t.npy, its summary and configurations.npy, on the first open only
     stamp = json.loads((tmp_path / "toy" / cache.STAMP).read_text())
-    assert set(stamp) == {"t.npy", "configurations.npy"}
+    assert set(stamp) == {"t.npy", "summary/t.npy", "configurations.npy"}
 
 
 def test_a_read_only_cache_keeps_its_stamp_in_the_users_cache(tmp_path, monkeypatch):

@@ -183,8 +183,9 @@ def _convert_and_open(source: DataSource, fixture: Fixture, item: Input, cache: 
     for folder in folders:
         manifest = read_manifest(cache / folder, folder, source.entries[folder])
         assert not verify_checksums(cache / folder, manifest)
-        data.update({f"{folder}/{p.name}": p.read_bytes() for p in sorted((cache / folder).iterdir())
-                     if p.name not in ("manifest.json", STAMP)})  # the stamp records inodes and times
+        data.update({f"{folder}/{p.relative_to(cache / folder).as_posix()}": p.read_bytes()
+                     for p in sorted((cache / folder).rglob("*"))
+                     if p.is_file() and p.name not in ("manifest.json", STAMP)})  # the stamp records inodes and times
     blackbox = source.factory(**fixture.factory_kwargs, cache_dir=str(cache))
     assert isinstance(blackbox, Blackbox)
     config = blackbox.config_space.sample(np.random.default_rng(0))
