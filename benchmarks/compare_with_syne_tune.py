@@ -27,6 +27,10 @@ whole process (interpreter start, imports and table loading included) and the in
 seconds (the reference's ``tuner.run()``; ours from building the method to the end of the
 simulation). Speed-ups use the in-run time unless ``--speed-by process_cpu_s`` etc.
 
+Each reference process runs with one BLAS thread (``--reference-blas-threads``, recorded in
+its cached run as ``blas_threads``); runs cached without that key ran with OpenBLAS's default,
+one thread per core.
+
 Caches (so the reference's slow runs are not recomputed; ``--rerun-reference`` /
 ``--rerun`` force):
 
@@ -48,6 +52,7 @@ import argparse
 import hashlib
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -112,6 +117,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--name", default=None, help="report file name (default: the methods joined)")
     p.add_argument("--reference-runner", type=Path, default=REPO / "benchmarks" / "reference" / "syne_tune_runner.py")
     p.add_argument("--reference-python", type=Path, default=Path("/work/st-venv/bin/python"))
+    p.add_argument("--reference-blas-threads", type=int, default=1, metavar="N",
+                   help="BLAS / OpenMP threads of each reference process (OPENBLAS_NUM_THREADS etc.; recorded in "
+                        "its cached run). 1: the reference's numpy otherwise starts one OpenBLAS thread per core, "
+                        "which on this 2-core machine costs its GP methods ~80%% more CPU for the same run; 0: "
+                        "leave the environment as it is (the runs cached before this option)")
     p.add_argument("--results-dir", type=Path, default=REPO / "benchmarks" / "results")
     p.add_argument("--table-dir", type=Path, default=Path.home() / ".cache" / "mfbench" / "exports")
     args = p.parse_args(argv)
@@ -226,15 +236,15 @@ def variants_of(args: argparse.Namespace, method: str) -> list[str]:
 
 # ----------------------------------------------------------------------------- runs
 
-def _timed_subprocess(cmd: list[str], cwd: Path | None = None,
-                      timeout: float | None = None) -> tuple[subprocess.CompletedProcess | None, float, float]:
+def _timed_subprocess(cmd: list[str], cwd: Path | None = None, timeout: float | None = None,
+                      env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess | None, float, float]:
     """Run ``cmd``; return it (None if it ran past ``timeout`` s and was killed) with its wall
     seconds and CPU seconds (user + system of the child)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     try:
         done: subprocess.CompletedProcess | None = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd,
-                                                                  timeout=timeout)
+                                                                  timeout=timeout, env=env)
     except subprocess.TimeoutExpired:  # subprocess.run has killed and reaped it: its CPU time is counted
         done = None
     wall = time.perf_counter() - started
@@ -268,15 +278,35 @@ def run_reference(args: argparse.Namespace, source: list[str], method: str, seed
         cmd = [str(args.reference_python), str(args.reference_runner), *source, "--method", method,
                "--seed", str(seed), "--n-workers", str(n_workers), "--max-wallclock-time", str(budget),
                "--charge-decision-time" if charge else "--no-charge-decision-time", "--out", str(out)]
-        done, wall, cpu = _timed_subprocess(cmd, timeout=args.reference_timeout)
+        env, threads = reference_environment(args.reference_blas_threads)
+        done, wall, cpu = _timed_subprocess(cmd, timeout=args.reference_timeout, env=env)
         if done is None:  # a lower bound of its time; no quality value
             return _store(cache, {"final_best": None, "real_time_s": wall, "process_wall_s": wall,
-                                  "process_cpu_s": cpu, "timed_out": True})
+                                  "process_cpu_s": cpu, "timed_out": True, **threads})
         if done.returncode != 0:
             raise SystemExit(f"reference run failed ({' '.join(cmd)}):\n{done.stderr[-3000:]}")
         summary = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
     keep = ("final_best", "real_time_s", "num_results", "num_trials", "restrict_configurations")
-    return _store(cache, {**{k: summary.get(k) for k in keep}, "process_wall_s": wall, "process_cpu_s": cpu})
+    return _store(cache, {**{k: summary.get(k) for k in keep}, "process_wall_s": wall, "process_cpu_s": cpu,
+                          **threads})
+
+
+#: the variables that set the thread count of the reference's BLAS (OpenBLAS) and OpenMP
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def reference_environment(threads: int) -> tuple[dict[str, str] | None, dict[str, int]]:
+    """The environment of a reference process with ``threads`` BLAS threads (0: this process's
+    own, unchanged) and what to record of it in the cached run (``blas_threads``; absent in
+    runs cached before the option, which used OpenBLAS's default of one thread per core).
+
+    The thread count changes the reference's floating-point reductions, so the same seed gives
+    another (equally valid) run with another count: a cached run is one sample of the
+    reference, reproducible with its own setting.
+    """
+    if threads <= 0:
+        return None, {}
+    return {**os.environ, **{name: str(threads) for name in BLAS_THREAD_VARIABLES}}, {"blas_threads": threads}
 
 
 def run_ours(args: argparse.Namespace, benchmark_name: str, method: str, variant: str, seed: int, n_workers: int,

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -169,3 +172,29 @@ def test_a_malformed_benchmark_override_is_refused(script, capsys):
     with pytest.raises(SystemExit):
         script.parse_args(["--benchmark-override", "n_workers=3"])
     assert "benchmark.KEY=VALUE" in capsys.readouterr().err
+
+
+def test_the_reference_runs_with_the_blas_threads_it_records(script, tmp_path, monkeypatch):
+    """Each reference process gets the asked thread count in its environment, and its cached run says so."""
+    seen = {}
+
+    def fake_run(cmd, **kwargs):
+        seen["env"] = kwargs.get("env")
+        out = Path(cmd[cmd.index("--out") + 1])
+        out.with_suffix(".json").write_text(json.dumps({"final_best": 0.5, "real_time_s": 1.0}))
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(script.subprocess, "run", fake_run)
+    runner = tmp_path / "runner.py"
+    runner.write_text("")
+    for threads, expected in ((1, {"blas_threads": 1}), (0, {})):
+        args = script.parse_args(["--methods", "asha_stop", "--reference-blas-threads", str(threads),
+                                  "--reference-python", sys.executable, "--reference-runner", str(runner)])
+        cache = tmp_path / f"seed_{threads}.json"
+        result = script.run_reference(args, ["--table", "t.parquet"], "asha_stop", 0, 4, 100.0, False, cache, False)
+        assert {k: v for k, v in result.items() if k == "blas_threads"} == expected
+        assert json.loads(cache.read_text()).get("blas_threads") == expected.get("blas_threads")
+        if threads:
+            assert all(seen["env"][name] == "1" for name in script.BLAS_THREAD_VARIABLES)
+        else:
+            assert seen["env"] is None  # this process's own environment
