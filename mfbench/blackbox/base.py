@@ -143,7 +143,7 @@ def best_summary(evaluations: np.ndarray) -> np.ndarray:
     step = max(1, _CELLS_BLOCK_BYTES // max(1, np.dtype(np.float64).itemsize * int(np.prod(evaluations.shape[1:]))))
     with warnings.catch_warnings():  # an all-NaN slice reduces to NaN, which fmin / fmax then skip
         warnings.simplefilter("ignore", RuntimeWarning)
-        for start in range(0, rows, step):
+        for start in range(0, rows if evaluations.size else 0, step):  # no cells: all NaN
             block = np.asarray(evaluations[start : start + step], dtype=np.float64)
             out[0] = np.fmin(out[0], np.nanmin(block, axis=(0, 1)))
             out[1] = np.fmax(out[1], np.nanmax(block, axis=(0, 1)))
@@ -197,6 +197,11 @@ class TabularBlackbox(Blackbox):
         self._summary = summary
         # best_in_table() per (metric, mode, fidelity): a reduction over the table, done once
         self._best_in_table: dict[tuple[str, str, int], dict[str, Any]] = {}
+
+    @property
+    def summary(self) -> np.ndarray | None:
+        """The stored :func:`best_summary` this table was opened with, if any."""
+        return self._summary
 
     def evaluate(self, config: Mapping[str, Any], seed: int, fidelities: np.ndarray) -> np.ndarray:
         row = self.config_space.index_of(config)
@@ -253,9 +258,9 @@ class TabularBlackbox(Blackbox):
             best, best_seed_mean = float(reduce(values)), float(reduce(seed_mean))
         if np.isnan(best):  # every cell NaN
             return {}
-        return {
-            "best_in_table": best,
-            "best_in_table_seed_mean": best_seed_mean,
+        return {  # + 0.0: a zero is +0.0 whichever of 0.0 and -0.0 the reduction met first
+            "best_in_table": best + 0.0,
+            "best_in_table_seed_mean": best_seed_mean + 0.0,
             "best_in_table_definition": (f"{mode} of {metric} over {self.evaluations.shape[0]} configurations x "
                                          f"{self.num_seeds} table seeds at fidelity {fidelity}"),
         }

@@ -13,7 +13,7 @@ only inside the resolver, the data section once. And only when the help is shown
 dereferences the template whenever it merges its own config over ``hydra.help``, that is at
 every composition (twice per run), so until :func:`render_help_sections` is called the resolver
 answers a placeholder; building the sections there would cost a run ~0.15 s, a seventh of a
-short run's process. The registry's import (it imports numpy,
+short run's process. (``--cfg all --resolve`` therefore shows the placeholder too.) The registry's import (it imports numpy,
 nothing heavier) is most of what this adds to Hydra's own help: ``benchmarks/time_cli_help.py``
 measures it.
 """
@@ -60,11 +60,15 @@ def render_help_sections(on: bool = True) -> None:
 def asks_for_help(argv: list[str]) -> bool:
     """Whether Hydra will show the application's help for these arguments (``--help``, ``-h``,
     read by Hydra's own parser, so its abbreviations count too)."""
+    import contextlib
+    import io
+
     from hydra._internal.utils import get_args_parser
 
-    try:
-        known, _ = get_args_parser().parse_known_args(argv)
-    except SystemExit:  # malformed arguments: Hydra reports them itself, the help is not shown
+    try:  # silently: Hydra parses the arguments again, and reports what is wrong with them itself
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            known, _ = get_args_parser().parse_known_args(argv)
+    except SystemExit:  # malformed arguments, or --version: the help is not shown
         return False
     return bool(known.help)
 

@@ -36,24 +36,26 @@ def arrow_array(values: Any) -> Any:
     """One column as a ``pyarrow.Array``, of the type ``pyarrow.array(values)`` infers.
 
     Buffers for ``int64`` / ``float64`` arrays and for lists whose items are all strings, all
-    integers (not booleans) or all floats; ``pyarrow.array`` for anything else (booleans,
-    ``None``, mixed types, other dtypes).
+    ``int`` / ``np.int64`` or all ``float`` / ``np.float64``; ``pyarrow.array`` for anything
+    else (booleans, ``None``, mixed types, numpy scalars of other widths, masked arrays).
     """
     import pyarrow as pa
 
     if isinstance(values, np.ndarray):
-        if values.ndim == 1 and values.dtype in _BUFFER_DTYPES:
+        if values.ndim == 1 and values.dtype in _BUFFER_DTYPES and not isinstance(values, np.ma.MaskedArray):
             return _numeric(values)
         return pa.array(values)
     items = list(values)
-    if items and all(isinstance(v, (str, np.str_)) for v in items):
+    kinds = {type(v) for v in items}
+    if items and kinds <= {str, np.str_}:
         return _strings(items)
-    if items and all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in items):
+    # exactly these types: pyarrow keeps a numpy scalar's width (np.int32 -> int32), bool is not an int
+    if items and kinds <= {int, np.int64}:
         try:
             return _numeric(np.array(items, dtype=np.int64))
         except OverflowError:  # beyond int64: pyarrow decides (and refuses) as before
             return pa.array(items)
-    if items and all(isinstance(v, (float, np.floating)) for v in items):
+    if items and kinds <= {float, np.float64}:
         return _numeric(np.array(items, dtype=np.float64))
     return pa.array(items)
 

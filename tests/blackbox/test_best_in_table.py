@@ -83,15 +83,23 @@ def test_memory_mapped_table_is_read_in_blocks_with_the_same_values(tmp_path, mo
         np.testing.assert_array_equal(cells, values[:, :, 2])
 
 
+def _bits(best: dict) -> dict:
+    """best_in_table's values as their bytes (== would take -0.0 for 0.0)."""
+    return {k: np.float64(v).tobytes() if isinstance(v, float) else v for k, v in best.items()}
+
+
 @pytest.mark.parametrize("seeds", [1, 3, 11])  # 11: more seeds than numpy sums in one plain loop
 def test_the_stored_summary_gives_the_values_of_the_cells_bit_for_bit(seeds, monkeypatch):
     import mfbench.blackbox.base as base
 
     rng = np.random.default_rng(seeds)
     values = rng.random((41, seeds, 5)) * 10.0 ** rng.integers(-3, 4, size=(41, seeds, 5))
+    values *= rng.choice([-1.0, 1.0], size=values.shape)
     values[3, :, :] = np.nan  # a configuration that failed everywhere
     values[7, 0, -1] = np.nan  # one failed seed
     values[:, :, 1] = np.nan  # a fidelity where every cell failed
+    values[:, :, 2] = rng.choice([0.0, -0.0], size=values[:, :, 2].shape)  # zeros of both signs
+    values[0, 0, 3], values[1, 0, 3] = np.inf, -np.inf
     plain = _table(values)
     for block_bytes in (1, 1000, 2**30):
         monkeypatch.setattr(base, "_CELLS_BLOCK_BYTES", block_bytes)
@@ -102,8 +110,17 @@ def test_the_stored_summary_gives_the_values_of_the_cells_bit_for_bit(seeds, mon
         for mode in ("min", "max"):
             for fidelity in range(1, 6):
                 for metric in ("loss", "elapsed_time"):
-                    assert summarised.best_in_table(metric, mode, fidelity) == plain.best_in_table(metric, mode, fidelity)
+                    assert _bits(summarised.best_in_table(metric, mode, fidelity)) == \
+                        _bits(plain.best_in_table(metric, mode, fidelity))
     assert summarised.best_in_table("loss", "min", 2) == {}
+    assert np.signbit(summarised.best_in_table("loss", "min", 3)["best_in_table"]) == False  # noqa: E712 (+0.0)
+
+
+def test_a_table_without_cells_has_no_best():
+    import mfbench.blackbox.base as base
+
+    empty = np.zeros((4, 0, 2, 2))
+    assert np.isnan(base.best_summary(empty)).all() and base.best_summary(empty).shape == (4, 2, 2)
 
 
 def test_a_summary_of_another_shape_is_refused():
@@ -126,7 +143,7 @@ def test_a_stored_table_opens_with_its_summary_and_an_older_one_without(tmp_path
                          np.array([[i / 6] for i in range(6)]), "epoch", [1, 2, 3], ["loss", "elapsed_time"],
                          {"t": fill}, 2, {"kind": "test"}, dtype=np.float64)
     opened = stored.open_tabular("toy", "t", str(tmp_path), "rebuild")
-    assert opened._summary is not None
+    assert opened.summary is not None
     assert opened.best_in_table("loss", "min") == plain.best_in_table("loss", "min")
     # a cache written before the summaries existed: no file, no manifest entry; computed from the cells
     manifest = read_manifest(tmp_path / "toy", "toy", "rebuild")
@@ -136,4 +153,20 @@ def test_a_stored_table_opens_with_its_summary_and_an_older_one_without(tmp_path
                                                            "created", "files")}
     write_manifest(tmp_path / "toy", "toy", "tabular", manifest["source"], body)
     older = stored.open_tabular("toy", "t", str(tmp_path), "rebuild")
-    assert older._summary is None and older.best_in_table("loss", "min") == plain.best_in_table("loss", "min")
+    assert older.summary is None and older.best_in_table("loss", "min") == plain.best_in_table("loss", "min")
+
+
+def test_a_vouched_summary_of_the_wrong_shape_is_refused(tmp_path):
+    from mfbench.blackbox import stored
+    from mfbench.blackbox.cache import BlackboxDataError, read_manifest, write_manifest
+
+    plain = _table(np.ones((3, 1, 2)))
+    stored.write_tabular("toy", str(tmp_path), plain.config_space.hyperparameters, np.array([[0.0], [0.3], [0.6]]),
+                         "epoch", [1, 2], ["loss", "elapsed_time"], {"t": lambda out: out.fill(1.0)}, 1, {"kind": "t"})
+    manifest = read_manifest(tmp_path / "toy", "toy", "rebuild")
+    np.save(tmp_path / "toy" / stored.summary_file("t"), np.zeros((4, 3, 2)))  # re-vouched below: only the shape is off
+    body = {k: v for k, v in manifest.items() if k not in ("format", "format_version", "name", "kind", "source",
+                                                           "created", "files")}
+    write_manifest(tmp_path / "toy", "toy", "tabular", manifest["source"], body)
+    with pytest.raises(BlackboxDataError, match="summary/t.npy holds float64 \\(4, 3, 2\\).*corrupt"):
+        stored.open_tabular("toy", "t", str(tmp_path), "rebuild")

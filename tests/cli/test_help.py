@@ -129,3 +129,11 @@ def test_asks_for_help_reads_the_arguments_as_hydra_does():
     assert asks_for_help(["--help"]) and asks_for_help(["-h", "method=asha_prom"]) and asks_for_help(["--hel"])
     assert not asks_for_help([]) and not asks_for_help(["--hydra-help"]) and not asks_for_help(["method=asha_prom"])
     assert not asks_for_help(["-m", "seed=0,1"]) and not asks_for_help(["--cfg", "job"])
+
+
+def test_asks_for_help_prints_nothing_itself(capsys):
+    """Hydra parses the arguments again and reports them: a second report would be a duplicate."""
+    from mfbench.cli.help import asks_for_help
+
+    assert not asks_for_help(["--version"]) and not asks_for_help(["--cfg"])  # argparse prints, then exits
+    assert capsys.readouterr() == ("", "")

@@ -36,16 +36,20 @@ def test_the_table_and_its_file_equal_pyarrows_own(tmp_path, monkeypatch):
 @pytest.mark.parametrize("values", [
     [True, False], [1, 2.5], [None, "a"], ["a", 1], [], np.array([1, 2], dtype=np.int32),
     np.array([[1.0, 2.0]]).ravel()[::-1], [2**63], np.array([True, False]),
-], ids=["bool", "mixed-numbers", "none", "mixed", "empty", "int32", "strided", "beyond-int64", "np-bool"])
+    [np.int32(3), np.int32(4)], [np.float32(0.1)] * 2, [np.uint64(1)], [np.int8(1), 2], [np.float16(1.5)],
+    [np.longdouble(1.5)], np.ma.masked_array([1.0, 2.0], mask=[False, True]), [np.bool_(True)],
+], ids=["bool", "mixed-numbers", "none", "mixed", "empty", "int32", "strided", "beyond-int64", "np-bool",
+        "np-int32-items", "np-float32-items", "np-uint64-items", "np-int8-and-int", "np-float16-items",
+        "np-longdouble-items", "masked", "np-bool-items"])
 def test_other_columns_are_built_as_pyarrow_builds_them(values):
     try:
         expected = pa.array(values)
-    except (OverflowError, pa.ArrowException) as error:
+    except (OverflowError, TypeError, pa.ArrowException) as error:
         with pytest.raises(type(error)):
             arrow_array(values)
         return
     ours = arrow_array(values)
-    assert ours.type == expected.type and ours.equals(expected)
+    assert ours.type == expected.type and ours.equals(expected) and ours.null_count == expected.null_count
 
 
 def test_writing_a_run_leaves_pandas_unimported(tmp_path):

@@ -342,7 +342,7 @@ def _with_space(blackbox: TabularBlackbox) -> TabularBlackbox:
                                                                               "num_fidelities", "objectives")}
     description["hyperparameters"] = [hyperparameter_to_dict(hp) for hp in blackbox.config_space.hyperparameters]
     return TabularBlackbox(blackbox.config_space, blackbox.fidelity_values, blackbox.objective_names,
-                           blackbox.evaluations, description)
+                           blackbox.evaluations, description, summary=blackbox.summary)
 
 
 def cache_name(content_sha256: str, spec: LongTableSpec) -> str:

@@ -75,6 +75,9 @@ def test_cache_converts_once_keyed_by_content_and_options(tmp_path, monkeypatch,
     monkeypatch.setattr(user_table, "sha256_of", lambda *a: pytest.fail("the file was hashed again"))
     again = _small(tmp_path, cache="always", cache_dir=str(cache)).blackbox
     np.testing.assert_array_equal(again.evaluations, memory.evaluations)
+    assert again.summary is not None and memory.summary is None  # the stored best values are used
+    metric = again.objective_names[0]
+    assert again.best_in_table(metric, "min") == memory.best_in_table(metric, "min")
     monkeypatch.undo()
 
     # other options -> another conversion; other content -> another conversion
