@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Replay a traced Syne Tune 0.13.0 ASHA-family run in mfbench, draw for draw.
+"""Replay a traced Syne Tune 0.13.0 ASHA-family or synchronous Hyperband run in mfbench, draw for draw.
 
 Input: a reference run written by ``benchmarks/reference/trace_hyperband.py`` (its
 ``--out`` parquet, one row per result the scheduler saw, and ``<out>.trace.json``, the
@@ -22,7 +22,19 @@ bracket of every trial and every stopping-rung decision). Two checks, both per r
 
 So, once both pass, a remaining difference of means over seeds can only come from the
 distributions of the draws (which configurations, brackets and table seeds are drawn), not
-from what is done with them. Example (8 workers, 8 h, as the reference ImageNet16-120)::
+from what is done with them.
+
+``synchb`` and ``syncsh`` (synchronous Hyperband / successive halving) draw nothing but the
+configurations (their brackets follow a fixed schedule): check 2 only, on a plain reference
+run of ``benchmarks/reference/syne_tune_runner.py`` (no trace needed), e.g. on the YAHPO
+LCBench surrogate (``table_seed`` -1 there: the surrogate's one seed, 0)::
+
+    /work/st-venv/bin/python benchmarks/reference/syne_tune_runner.py --method synchb --seed 0 \
+        --yahpo-lcbench tests/data/yahpo-lcbench --instance 189908 --n-workers 4 \
+        --max-wallclock-time 7200 --no-charge-decision-time --out /tmp/ref/synchb-0.parquet
+    .venv/bin/python benchmarks/replay_reference_draws.py /tmp/ref/synchb-0.parquet --method synchb \
+        --benchmark yahpo_lcbench_189908 --override benchmark.blackbox.data_dir=tests/data/yahpo-lcbench \
+        --override backend.poll_interval=5 Example (8 workers, 8 h, as the reference ImageNet16-120)::
 
     /work/st-venv/bin/python benchmarks/reference/trace_hyperband.py --method asha6_stop --seed 0 \\
         --table ~/.cache/mfbench/exports/nas201_offline_imagenet16.parquet --n-workers 8 \\
@@ -53,10 +65,15 @@ sys.path.insert(0, str(REPO))
 #: reference method -> our ASHA arguments (the method YAMLs, conf/method/<name>.yaml)
 ASHA_METHODS = {"asha_stop": dict(type="stopping", brackets=1), "asha_prom": dict(type="promotion", brackets=1),
                 "asha6_stop": dict(type="stopping", brackets=6)}
+#: methods whose only random draws are the configurations (forced run only)
+SYNCHRONOUS_METHODS = ("synchb", "syncsh")
 
 
-def load_reference(parquet: Path) -> tuple[pd.DataFrame, dict[int, int]]:
-    """The reference's result rows (scheduler order) and the bracket of each trial id."""
+def load_reference(parquet: Path, method: str = "asha_stop") -> tuple[pd.DataFrame, dict[int, int]]:
+    """The reference's result rows (scheduler order) and the bracket of each trial id (none for
+    the synchronous methods, whose brackets are not drawn)."""
+    if method in SYNCHRONOUS_METHODS:
+        return pd.read_parquet(parquet), {}
     trace_path = parquet.with_suffix(".trace.json")
     if not trace_path.is_file():
         raise SystemExit(f"no trace {trace_path}: write the reference run with benchmarks/reference/trace_hyperband.py")
@@ -109,8 +126,13 @@ def reference_configurations(rows: pd.DataFrame) -> dict[int, dict[str, Any]]:
     return {int(t): {c[len("config_"):]: r[c] for c in hp} for t, r in first.iterrows()}
 
 
+def _plain(value: Any) -> Any:
+    """A parquet cell as the Python value a configuration holds (numpy scalars -> int / float)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 @contextlib.contextmanager
-def forced_draws(rows: pd.DataFrame, brackets: dict[int, int]) -> Iterator[None]:
+def forced_draws(rows: pd.DataFrame, brackets: dict[int, int], names: list[str] | None = None) -> Iterator[None]:
     """Our next run draws trial ``i``'s configuration, bracket and table seed from the reference.
 
     Trials the reference started but never heard from (the last ones before the budget ran
@@ -122,8 +144,9 @@ def forced_draws(rows: pd.DataFrame, brackets: dict[int, int]) -> Iterator[None]
     from mfbench.searchers.random import RandomSearcher
 
     first = rows.groupby("trial_id", sort=True).first()
-    configs = reference_configurations(rows)
-    seeds = {int(t): int(r["table_seed"]) for t, r in first.iterrows()}
+    configs = {trial: {k: _plain(v) for k, v in config.items() if names is None or k in names}
+               for trial, config in reference_configurations(rows).items()}
+    seeds = {int(t): max(0, int(r["table_seed"])) for t, r in first.iterrows()}  # -1: a surrogate's one seed
     counters = {"config": 0, "seed": 0}
 
     def suggest(self: Any) -> dict[str, Any]:
@@ -162,8 +185,13 @@ def forced_run(rows: pd.DataFrame, brackets: dict[int, int], method: str, benchm
     cfg = compose([f"method={method}", f"benchmark={benchmark}", f"seed={seed}", f"n_workers={n_workers}",
                    f"stopping.max_wallclock_time={budget}", "backend.charge_decision_time=false", *overrides])
     fidelity_attr, metric = cfg.benchmark.fidelity_attr, cfg.benchmark.metric
-    with forced_draws(rows, brackets):
+    from mfbench.config.resolve import instantiate
+
+    # the reference's rows may carry constants beside the space (YAHPO's OpenML_task_id)
+    space_names = list(instantiate(cfg.benchmark).open().config_space.names)
+    with forced_draws(rows, brackets, names=space_names):
         columns, metadata = simulate(cfg)
+    best = np.min if cfg.benchmark.mode == "min" else np.max
     ours = pd.DataFrame({"trial_id": columns["trial_id"], "fidelity": columns[fidelity_attr],
                          "metric": columns[metric], "decision": columns["decision"]})
     ref = rows[rows["st_tuner_time"] <= budget]
@@ -176,11 +204,14 @@ def forced_run(rows: pd.DataFrame, brackets: dict[int, int], method: str, benchm
     both = ours.merge(ref, on=["trial_id", "fidelity"], suffixes=("_ours", "_ref"))
     return {
         "results": [len(ours), len(ref)], "trials": [int(ours["trial_id"].nunique()), int(ref["trial_id"].nunique())],
-        "best": [float(ours["metric"].min()), float(ref["metric"].min())],
+        "best": [float(best(ours["metric"])), float(best(ref["metric"]))],
         "only_ours": len(key_ours - key_ref), "only_reference": len(key_ref - key_ours),
         "results_of_unknown_trials": int(unknown.sum()),
         "same_metrics": bool(np.array_equal(both["metric_ours"].to_numpy(np.float64),
                                             both["metric_ref"].to_numpy(np.float64))),
+        # a surrogate's float32 outputs depend on how many rows one call evaluates (yahpo.py)
+        "metrics_differing": int((both["metric_ours"] != both["metric_ref"]).sum()),
+        "metric_max_difference": float((both["metric_ours"] - both["metric_ref"]).abs().max()) if len(both) else 0.0,
         "same_decisions": bool((both["decision_ours"].str.upper() == both["decision_ref"].str.upper()).all()),
     }
 
@@ -189,20 +220,25 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("reference", nargs="+", type=Path, help="reference --out parquet(s) with a .trace.json each")
-    p.add_argument("--method", required=True, choices=sorted(ASHA_METHODS))
+    p.add_argument("--method", required=True, choices=sorted([*ASHA_METHODS, *SYNCHRONOUS_METHODS]))
     p.add_argument("--benchmark", default=None, help="benchmark YAML of the forced run (omit: decisions only)")
     p.add_argument("--override", action="append", default=[], help="extra override of the forced run, repeatable")
     p.add_argument("--json", type=Path, default=None, help="write the per-run summaries here")
     args = p.parse_args(argv)
     summaries = []
     for parquet in args.reference:
-        rows, brackets = load_reference(parquet)
+        rows, brackets = load_reference(parquet, args.method)
         meta = json.loads(parquet.with_suffix(".json").read_text(encoding="utf-8"))
-        max_t = int(meta["table_shape"][2]) if "table_shape" in meta else int(rows["fidelity"].max())
-        summary: dict[str, Any] = {"reference": str(parquet), "seed": meta["seed"],
-                                   "decisions": replay_decisions(rows, brackets, args.method, max_t)}
-        line = (f"{parquet.name}: decisions {summary['decisions']['results'] - summary['decisions']['mismatches']}"
-                f"/{summary['decisions']['results']} equal")
+        summary: dict[str, Any] = {"reference": str(parquet), "seed": meta["seed"]}
+        if args.method in ASHA_METHODS:
+            max_t = int(meta["table_shape"][2]) if meta.get("table_shape") else int(rows["fidelity"].max())
+            summary["decisions"] = replay_decisions(rows, brackets, args.method, max_t)
+            line = (f"{parquet.name}: decisions {summary['decisions']['results'] - summary['decisions']['mismatches']}"
+                    f"/{summary['decisions']['results']} equal")
+        else:
+            line = f"{parquet.name}: (no decision replay for {args.method})"
+            if not args.benchmark:
+                p.error(f"--method {args.method}: the forced run is the only check; give --benchmark")
         if args.benchmark:
             run = forced_run(rows, brackets, args.method, args.benchmark, int(meta["seed"]), int(meta["n_workers"]),
                              float(meta["max_wallclock_time"]), args.override)
@@ -211,8 +247,10 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
                      f"{run['trials'][0]}/{run['trials'][1]}, best {run['best'][0]:.5f}/{run['best'][1]:.5f}, only "
                      f"ours {run['only_ours']}, only ref {run['only_reference']} (+{run['results_of_unknown_trials']} of "
                      f"trials without reference results), common results: metrics "
-                     f"{'equal' if run['same_metrics'] else 'DIFFER'}, decisions "
-                     f"{'equal' if run['same_decisions'] else 'DIFFER'}")
+                     + ("equal" if run["same_metrics"] else f"DIFFER in {run['metrics_differing']} (by up to "
+                                                             f"{run['metric_max_difference']:.3g})")
+                     + ("" if args.method in SYNCHRONOUS_METHODS  # the two name their pauses differently
+                        else f", decisions {'equal' if run['same_decisions'] else 'DIFFER'}"))
         print(line, flush=True)
         summaries.append(summary)
     if args.json:

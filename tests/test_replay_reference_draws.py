@@ -110,3 +110,25 @@ def test_the_promotion_variant_replays_and_reproduces(script):
                             overrides=[])
     assert run["only_ours"] == run["only_reference"] == run["results_of_unknown_trials"] == 0
     assert run["same_metrics"] and run["same_decisions"]
+
+
+def test_synchronous_hyperband_is_forced_onto_the_configurations_alone(script, tmp_path, capsys):
+    """synchb draws only configurations: no trace; a constant beside the space (YAHPO's task id) is dropped."""
+    columns, _ = simulate(compose(["method=synchb", "benchmark=hartmann3", "seed=1",
+                                   f"stopping.max_wallclock_time={BUDGET}"]))
+    rows = pd.DataFrame({"trial_id": columns["trial_id"], "fidelity": columns["epoch"], "metric": columns["value"],
+                         "st_tuner_time": columns["sim_time"], "decision": [d.upper() for d in columns["decision"]],
+                         "table_seed": columns["table_seed"], "config_task": "189908",
+                         **{c: columns[c] for c in ("config_x0", "config_x1", "config_x2")}})
+    parquet = tmp_path / "synchb-1.parquet"
+    rows.to_parquet(parquet)
+    # our forced run uses this seed: another one than the run's, so only the forced draws can reproduce it
+    parquet.with_suffix(".json").write_text(json.dumps({"seed": 7, "n_workers": 4, "max_wallclock_time": BUDGET}))
+    with pytest.raises(SystemExit):  # no decision replay for it: the forced run is the check
+        script.main([str(parquet), "--method", "synchb"])
+    (summary,) = script.main([str(parquet), "--method", "synchb", "--benchmark", "hartmann3"])
+    run = summary["forced_run"]
+    assert "decisions" not in summary and run["results"] == [len(rows), len(rows)]
+    assert run["only_ours"] == run["only_reference"] == run["results_of_unknown_trials"] == 0
+    assert run["same_metrics"] and run["metrics_differing"] == 0
+    assert "common results: metrics equal" in capsys.readouterr().out
