@@ -84,6 +84,26 @@ def test_report_from_cached_reference_runs(script, tmp_path):
 
     again = script.main(argv)  # our runs now come from the cache, with the same values
     assert again["quality"][0]["default"]["values"] == ours
+    assert "Simulation volume" not in report  # the hand-written reference runs carry no counts
+
+
+def test_the_report_compares_trials_and_results_where_both_sides_count_them(script, tmp_path):
+    budget, counts = 300, {0: (40, 200), 1: (44, 220)}
+    path = tmp_path / "results" / "reference" / f"hartmann3-{budget}s-4w" / "asha_stop"
+    path.mkdir(parents=True)
+    for seed, (trials, results) in counts.items():
+        (path / f"seed_{seed}.json").write_text(json.dumps({"final_best": -2.0, "real_time_s": 1.0,
+                                                            "num_trials": trials, "num_results": results}))
+    summary = script.main(["--benchmark", "hartmann3", "--methods", "asha_stop", "--seeds", "2", "--budget",
+                           str(budget), "--timing-seeds", "0", "--skip-reference", "--name", "v",
+                           "--results-dir", str(tmp_path / "results"), "--table-dir", str(tmp_path / "tables")])
+    (row,) = summary["quality"]
+    assert row["reference"]["volume"]["num_trials"]["mean"] == 42.0
+    ours = row["default"]["volume"]["num_trials"]
+    assert ours["z"] == pytest.approx(script.z_worse(ours["values"], [40, 44], 1.0)) and len(ours["values"]) == 2
+    report = (tmp_path / "results" / "compare" / "hartmann3-4w" / "v.md").read_text()
+    assert "Simulation volume" in report and "| asha_stop | trials | 42.0 ± 2.0 |" in report
+    assert "| asha_stop | results | 210.0 ± 10.0 |" in report
 
 
 def test_runs_of_earlier_code_are_carried_over_only_once_a_rerun_matches(script, tmp_path):
