@@ -570,12 +570,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             mean, se = mean_se(values)
             row[side] = {"mean": mean, "se": se, **mean_times(results, side), "values": values,
                          "volume": simulation_volume(results)}
-            if side != "reference":
+            if side != "reference":  # (the reference comes first in per_side)
                 row[side]["z_worse"] = z_worse(values, ref, sign)
-        for side in sides:
-            for key, volume in row[side]["volume"].items():
-                if side != "reference" and key in row["reference"]["volume"]:
-                    volume["z"] = z_worse(volume["values"], row["reference"]["volume"][key]["values"], 1.0)
+                for key, volume in row[side]["volume"].items():
+                    if key in row["reference"]["volume"]:
+                        volume["z"] = z_worse(volume["values"], row["reference"]["volume"][key]["values"], 1.0)
         quality.append(row)
     charge = args.timing_charge == "on"
     for method in args.methods:

@@ -29,12 +29,14 @@ configurations (their brackets follow a fixed schedule): check 2 only, on a plai
 run of ``benchmarks/reference/syne_tune_runner.py`` (no trace needed), e.g. on the YAHPO
 LCBench surrogate (``table_seed`` -1 there: the surrogate's one seed, 0)::
 
-    /work/st-venv/bin/python benchmarks/reference/syne_tune_runner.py --method synchb --seed 0 \
-        --yahpo-lcbench tests/data/yahpo-lcbench --instance 189908 --n-workers 4 \
+    /work/st-venv/bin/python benchmarks/reference/syne_tune_runner.py --method synchb --seed 0 \\
+        --yahpo-lcbench tests/data/yahpo-lcbench --instance 189908 --n-workers 4 \\
         --max-wallclock-time 7200 --no-charge-decision-time --out /tmp/ref/synchb-0.parquet
-    .venv/bin/python benchmarks/replay_reference_draws.py /tmp/ref/synchb-0.parquet --method synchb \
-        --benchmark yahpo_lcbench_189908 --override benchmark.blackbox.data_dir=tests/data/yahpo-lcbench \
-        --override backend.poll_interval=5 Example (8 workers, 8 h, as the reference ImageNet16-120)::
+    .venv/bin/python benchmarks/replay_reference_draws.py /tmp/ref/synchb-0.parquet --method synchb \\
+        --benchmark yahpo_lcbench_189908 --override benchmark.blackbox.data_dir=tests/data/yahpo-lcbench \\
+        --override backend.poll_interval=5
+
+An ASHA example (8 workers, 8 h, as the reference ImageNet16-120)::
 
     /work/st-venv/bin/python benchmarks/reference/trace_hyperband.py --method asha6_stop --seed 0 \\
         --table ~/.cache/mfbench/exports/nas201_offline_imagenet16.parquet --n-workers 8 \\
@@ -132,7 +134,7 @@ def _plain(value: Any) -> Any:
 
 
 @contextlib.contextmanager
-def forced_draws(rows: pd.DataFrame, brackets: dict[int, int], names: list[str] | None = None) -> Iterator[None]:
+def forced_draws(rows: pd.DataFrame, brackets: dict[int, int]) -> Iterator[None]:
     """Our next run draws trial ``i``'s configuration, bracket and table seed from the reference.
 
     Trials the reference started but never heard from (the last ones before the budget ran
@@ -144,7 +146,7 @@ def forced_draws(rows: pd.DataFrame, brackets: dict[int, int], names: list[str] 
     from mfbench.searchers.random import RandomSearcher
 
     first = rows.groupby("trial_id", sort=True).first()
-    configs = {trial: {k: _plain(v) for k, v in config.items() if names is None or k in names}
+    configs = {trial: {k: _plain(v) for k, v in config.items()}
                for trial, config in reference_configurations(rows).items()}
     seeds = {int(t): max(0, int(r["table_seed"])) for t, r in first.iterrows()}  # -1: a surrogate's one seed
     counters = {"config": 0, "seed": 0}
@@ -152,7 +154,8 @@ def forced_draws(rows: pd.DataFrame, brackets: dict[int, int], names: list[str] 
     def suggest(self: Any) -> dict[str, Any]:
         trial = counters["config"]
         counters["config"] += 1
-        return dict(configs.get(trial, configs[min(configs)]))
+        # the reference's rows may carry constants beside the space (YAHPO's OpenML_task_id)
+        return {k: v for k, v in configs.get(trial, configs[min(configs)]).items() if k in self.space.names}
 
     def sample_bracket(self: Any) -> int:  # ASHA draws the bracket just before it asks the searcher
         return brackets.get(counters["config"], 0)
@@ -185,11 +188,7 @@ def forced_run(rows: pd.DataFrame, brackets: dict[int, int], method: str, benchm
     cfg = compose([f"method={method}", f"benchmark={benchmark}", f"seed={seed}", f"n_workers={n_workers}",
                    f"stopping.max_wallclock_time={budget}", "backend.charge_decision_time=false", *overrides])
     fidelity_attr, metric = cfg.benchmark.fidelity_attr, cfg.benchmark.metric
-    from mfbench.config.resolve import instantiate
-
-    # the reference's rows may carry constants beside the space (YAHPO's OpenML_task_id)
-    space_names = list(instantiate(cfg.benchmark).open().config_space.names)
-    with forced_draws(rows, brackets, names=space_names):
+    with forced_draws(rows, brackets):
         columns, metadata = simulate(cfg)
     best = np.min if cfg.benchmark.mode == "min" else np.max
     ours = pd.DataFrame({"trial_id": columns["trial_id"], "fidelity": columns[fidelity_attr],
