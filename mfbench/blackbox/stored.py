@@ -179,14 +179,14 @@ def open_tabular(name: str, task: str, cache_dir: str | os.PathLike[str] | None,
         **{k: manifest[k] for k in ("description", "partial", "model", "seed_labels") if k in manifest},
     }
     blackbox = TabularBlackbox(space, manifest["fidelity"]["values"], manifest["objectives"], evaluations, description,
-                               summary=_stored_summary(directory, task, manifest, expected))
+                               summary=_stored_summary(directory, task, manifest, expected, rebuild))
     _OPENED.clear()  # one table at a time: a job that moves on to another benchmark frees the last one
     _OPENED[key] = blackbox
     return blackbox
 
 
-def _stored_summary(directory: Path, task: str, manifest: Mapping[str, Any],
-                    shape: tuple[int, ...]) -> np.ndarray | None:
+def _stored_summary(directory: Path, task: str, manifest: Mapping[str, Any], shape: tuple[int, ...],
+                    rebuild: str) -> np.ndarray | None:
     """The task's stored :func:`best_summary`, if the manifest vouches for one (its checksum was
     verified with the other files); ``None`` for a table stored without it.
 
@@ -200,7 +200,7 @@ def _stored_summary(directory: Path, task: str, manifest: Mapping[str, Any],
     expected = (len(SUMMARY_ROWS), *shape[2:])
     if summary.shape != expected or summary.dtype != np.float64:
         raise BlackboxDataError(f"{directory / relative} holds {summary.dtype} {summary.shape}, expected float64 "
-                                f"{expected}: the cache is corrupt. Delete {directory} and rebuild it")
+                                f"{expected}: the cache is corrupt. Delete {directory} and rebuild with: {rebuild}")
     return summary
 
 

@@ -168,5 +168,5 @@ def test_a_vouched_summary_of_the_wrong_shape_is_refused(tmp_path):
     body = {k: v for k, v in manifest.items() if k not in ("format", "format_version", "name", "kind", "source",
                                                            "created", "files")}
     write_manifest(tmp_path / "toy", "toy", "tabular", manifest["source"], body)
-    with pytest.raises(BlackboxDataError, match="summary/t.npy holds float64 \\(4, 3, 2\\).*corrupt"):
+    with pytest.raises(BlackboxDataError, match="summary/t.npy holds float64 \\(4, 3, 2\\).*corrupt.*rebuild with: rebuild"):
         stored.open_tabular("toy", "t", str(tmp_path), "rebuild")
