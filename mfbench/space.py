@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence, Union
+from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar, Union
 
 import numpy as np
 
 Config = dict[str, Any]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -314,6 +315,19 @@ class ConfigSpace:
         cached.flags.writeable = False
         self._encoded_table = cached
         return cached
+
+    def derived(self, key: str, build: Callable[[], T]) -> T:
+        """``build()``, computed on the first call for ``key`` and kept with the space.
+
+        For read-only data derived from the space alone (a searcher's index of the table
+        rows): the space of a stored table is shared by the runs of a process, so each
+        run after the first finds it built. ``key`` names what ``build`` makes; the
+        caller must not modify the result.
+        """
+        store = self.__dict__.setdefault("_derived", {})
+        if key not in store:
+            store[key] = build()
+        return store[key]
 
     def decode(self, encoded: np.ndarray) -> Config:
         """Decode a point of ``[0, 1]^encoded_dim`` (one-hot relaxed: argmax)."""

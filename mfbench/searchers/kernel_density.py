@@ -52,18 +52,18 @@ class ProductKernelDensity:
         if data.ndim != 2 or data.shape[1] != len(var_types) or data.shape[0] < 1:
             raise ValueError(f"data must have shape (n >= 1, {len(var_types)}), got {data.shape}")
         self.data = data
+        self._columns = np.ascontiguousarray(data.T)  # (d, n): one variable's sample per row
         self.var_types = list(var_types)
         self.bw = np.clip(normal_reference_bandwidth(data), min_bandwidth, None)
 
     def pdf(self, points: np.ndarray) -> np.ndarray:
         """Density at ``points`` of shape ``(m, d)``; returns shape ``(m,)``."""
         points = np.atleast_2d(np.asarray(points, dtype=np.float64))
-        diff = points[:, None, :] - self.data[None, :, :]  # (m, n, d)
-        kernel = np.ones(diff.shape[:2])
+        kernel = np.ones((len(points), len(self.data)))
         norm = 1.0
         for j, vt in enumerate(self.var_types):
             h = self.bw[j]
-            dj = diff[:, :, j]
+            dj = points[:, j, None] - self._columns[j]  # (m, n), one contiguous array per variable
             if vt.kind == "c":
                 kernel *= np.exp(-0.5 * (dj / h) ** 2) / np.sqrt(2.0 * np.pi)
                 norm *= h

@@ -143,6 +143,51 @@ def test_on_a_table_every_proposal_is_an_unseen_row_and_exhaustion_returns_none(
     assert searcher.suggest() is None
 
 
+def test_table_features_are_the_row_by_row_encoding_and_built_once_per_space() -> None:
+    rng = np.random.default_rng(3)
+    rows = {(str(rng.choice(["a", "b", "c", "d", "e"])), int(rng.integers(1, 11)), float(rng.random()),
+             float(10 ** rng.uniform(-4, -1))) for _ in range(300)}
+    rows |= {("a", 1, 0.0, 1e-4), ("e", 10, -0.0, 0.1)}  # the bounds, and a zero's sign
+    space = ConfigSpace(MIXED.hyperparameters, table=sorted(rows))
+    encoding = KDEEncoding(space)
+    by_row = np.asarray([encoding.encode(space.config_at(i)) for i in range(space.size)])
+    assert encoding.encode_table().tobytes() == by_row.tobytes()  # bit for bit
+    # the features are shared by every searcher on the same space (read-only)
+    first, second = KDESearcher(problem_for(space)), KDESearcher(problem_for(space, seed=1))
+    features = first._table_features()
+    assert second._table_features() is features and not features.flags.writeable
+    assert features.tobytes() == by_row.tobytes()
+
+
+def test_nearest_rows_are_the_k_d_tree_s_with_or_without_an_exact_match() -> None:
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(4)
+    rows = {(str(rng.choice(["a", "b", "c", "d", "e"])), int(rng.integers(1, 11)), float(rng.random()),
+             float(10 ** rng.uniform(-4, -1))) for _ in range(400)}
+    space = ConfigSpace(MIXED.hyperparameters, table=sorted(rows))
+    searcher = KDESearcher(problem_for(space))
+    features = searcher._table_features()
+    # half of them exactly rows (one of them -0.0 where the row has +0.0), half anywhere
+    exact = features[rng.choice(space.size, 50)].copy()
+    exact[0, 0] = -0.0 if exact[0, 0] == 0.0 else exact[0, 0]
+    candidates = np.vstack([exact, rng.random((50, 4))])
+    _, expected = cKDTree(features).query(candidates)
+    assert searcher.nearest_rows(candidates).tolist() == expected.tolist()
+    # on an all-discrete table every candidate matches exactly: no k-d tree is built
+    grid = ConfigSpace(MIXED.hyperparameters[:2], table=[(op, n) for op in "abcde" for n in range(1, 11)])
+    discrete = KDESearcher(problem_for(grid))
+    found = discrete.nearest_rows(discrete._table_features()[[3, 1, 4]])
+    assert found.tolist() == [3, 1, 4]
+    for i, row in enumerate(rng.choice(grid.size, 30, replace=False)):
+        config = grid.config_at(int(row))
+        discrete.observe(i, config, 9, float(config["layers"]) + "abcde".index(config["op"]))
+    assert discrete.fit() is not None
+    proposals = [discrete.suggest() for _ in range(20)]
+    assert all(grid.contains(c) for c in proposals)
+    assert "kde_table_tree" not in grid.__dict__.get("_derived", {})
+
+
 def test_bad_options_are_rejected() -> None:
     with pytest.raises(ValueError, match="num_min_data_points"):
         KDESearcher(problem_for(MIXED), num_min_data_points=2)
