@@ -55,7 +55,7 @@ class Categorical:
 
     def decode(self, encoded: np.ndarray) -> Any:
         if len(self.choices) > 2:
-            return self.choices[int(np.argmax(encoded))]
+            return self.choices[int(np.asarray(encoded).argmax())]
         if len(self.choices) == 2:
             return self.choices[int(encoded[0] >= 0.5)]
         return self.choices[0]
@@ -173,6 +173,10 @@ class ConfigSpace:
         self.hyperparameters = tuple(self.hyperparameters)
         names = [hp.name for hp in self.hyperparameters]
         self._names = tuple(names)
+        # each hyperparameter's slice of the encoding (decode runs once per proposal of a
+        # model-based method: thousands of times a run)
+        self._slices = tuple(self.categorical_groups())
+        self._encoded_dim = sum(hp.encoded_dim for hp in self.hyperparameters)
         if len(set(names)) != len(names):
             raise ValueError(f"duplicate hyperparameter names in {names}")
         if self.table is not None:
@@ -202,7 +206,7 @@ class ConfigSpace:
 
     @property
     def encoded_dim(self) -> int:
-        return sum(hp.encoded_dim for hp in self.hyperparameters)
+        return self._encoded_dim
 
     def key(self, config: Mapping[str, Any]) -> tuple[Any, ...]:
         """The hashable tuple of a configuration's values, in hyperparameter order."""
@@ -227,7 +231,7 @@ class ConfigSpace:
         """The configuration in row ``index`` of the finite table."""
         if self.table is None:
             raise TypeError("config_at needs a space restricted to a table")
-        return dict(zip(self.names, self.table[index]))
+        return dict(zip(self._names, self.table[index]))
 
     def enumerate(self) -> list[Config]:
         """All configurations of a finite space (the table, or the categorical grid)."""
@@ -331,12 +335,8 @@ class ConfigSpace:
 
     def decode(self, encoded: np.ndarray) -> Config:
         """Decode a point of ``[0, 1]^encoded_dim`` (one-hot relaxed: argmax)."""
-        config: Config = {}
-        offset = 0
-        for hp in self.hyperparameters:
-            config[hp.name] = hp.decode(np.asarray(encoded[offset : offset + hp.encoded_dim]))
-            offset += hp.encoded_dim
-        return config
+        encoded = np.asarray(encoded)
+        return {hp.name: hp.decode(encoded[part]) for hp, part in zip(self.hyperparameters, self._slices)}
 
     def categorical_groups(self) -> list[slice]:
         """Slices of the encoding, one per hyperparameter (crossover works per group)."""
