@@ -64,8 +64,8 @@ class ProductKernelDensity:
         for j, vt in enumerate(self.var_types):
             h = self.bw[j]
             dj = points[:, j, None] - self._columns[j]  # (m, n), one contiguous array per variable
-            # each kernel factor computed in place, in the order of the textbook expressions
-            # (bit for bit): the (m, n) temporaries are most of a BOHB proposal's time
+            # a continuous factor computed in place, in the order of the textbook expression (bit
+            # for bit): ~5x faster than with a fresh (m, n) temporary per operation
             if vt.kind == "c":  # exp(-0.5 (d / h)^2) / sqrt(2 pi)
                 np.divide(dj, h, out=dj)
                 np.square(dj, out=dj)
@@ -77,8 +77,7 @@ class ProductKernelDensity:
             elif vt.kind == "u":  # 1 - h for the same category, h / (levels - 1) otherwise
                 if vt.levels > 1:
                     same = np.abs(dj, out=dj) < 1e-9
-                    np.multiply(kernel, 1.0 - h, out=kernel, where=same)
-                    np.multiply(kernel, h / (vt.levels - 1), out=kernel, where=~same)
+                    kernel *= np.where(same, 1.0 - h, h / (vt.levels - 1))  # (masked multiplies: 3x slower)
             elif vt.kind == "o":
                 steps = np.rint(np.abs(dj) / vt.step)
                 kernel *= np.where(steps == 0, 1.0 - h, 0.5 * (1.0 - h) * h**steps)
