@@ -30,7 +30,7 @@ SOURCES: dict[str, list[str]] = {
     "nas201_offline_cifar10-4w": ["non_gp_methods", "gp_methods_1h", "gp_methods_1h_indep_sync", "mobster_joint_1h_30seeds",
                                   "gp_methods_2h"],
     "nas201_offline_cifar100-4w": ["non_gp_methods", "gp_methods_1h", "mobster_indep_1h_14seeds", "gp_speed_options_full",
-                                   "gp_timing_full"],
+                                   "gp_timing_full", "gp_methods_2h"],
     "nas201_offline_imagenet16-8w": ["non_gp_methods", "asha_family_30seeds", "gp_methods_2h", "gp_2h_30seeds",
                                      "gp_methods_2h_syncmobster", "syncmobster_2h_defaults_vs_exact", "gp_small_data"],
     "nas201_offline_imagenet16-4w": ["gp_small_data"],
