@@ -274,14 +274,15 @@ class KDESearcher(Searcher):
         """
         exact = self.space.derived("kde_table_exact_rows", self._build_exact_rows)
         rows = np.empty(len(features), dtype=np.intp)
-        missing = []
-        keys = features + 0.0  # -0.0 -> +0.0, as in the rows' keys
-        for i in range(len(features)):
-            row = exact.get(keys[i].tobytes()) if exact is not None else None
-            if row is None:
-                missing.append(i)
-            else:
-                rows[i] = row
+        missing = list(range(len(features))) if exact is None else []
+        if exact is not None:
+            keys = features + 0.0  # -0.0 -> +0.0, as in the rows' keys
+            for i in range(len(features)):
+                row = exact.get(keys[i].tobytes())
+                if row is None:
+                    missing.append(i)
+                else:
+                    rows[i] = row
         if missing:
             tree = self.space.derived("kde_table_tree", self._build_tree)
             _, found = tree.query(features[missing])

@@ -158,7 +158,6 @@ class DEHB(Scheduler):
         self.rng = problem.rng("scheduler.dehb")
         self._unseen = RandomSearcher(problem=problem, points_to_evaluate=[])  # duplicate bookkeeping
         self._midpoint_pending = True
-        self._table_tree: Any = None
         self.trials: dict[int, _Trial] = {}
         self._pending: dict[int, _Job] = {}
         self._level_pool: dict[int, list[int]] = {r.level: [] for r in first}
@@ -295,13 +294,15 @@ class DEHB(Scheduler):
         config = self.space.decode(encoded)
         if self.space.table is None or self.space.contains(config):
             return encoded, config
-        if self._table_tree is None:
-            from scipy.spatial import cKDTree
-
-            self._table_tree = cKDTree(self.space.encode_table())
-        _, row = self._table_tree.query(encoded)
+        _, row = self.space.derived("encoded_table_tree", self._build_table_tree).query(encoded)
         config = self.space.config_at(int(row))
         return self.space.encode(config), config
+
+    def _build_table_tree(self) -> Any:
+        """A k-d tree over the table's encoding, built once per space (shared by a process's runs)."""
+        from scipy.spatial import cKDTree
+
+        return cKDTree(self.space.encode_table())
 
     def _start(self, trial_id: int, slot: Slot, encoded: np.ndarray, config: Config, target: int | None) -> TrialSuggestion:
         self.trials[trial_id] = _Trial(np.asarray(encoded, dtype=np.float64), config)
