@@ -29,7 +29,12 @@ timing), with the local launcher (``hydra/launcher=local``, every core) and ``pr
    what the sweep spent besides (wall x cores - runs' own time) is the fixed cost: start-ups,
    composition, markers, result writing;
 5. with the stage timers (default on; ``--no-stages``): wall-clock timers around the stages
-   of every process of the sweep (:mod:`throughput_stages`), summed over the jobs.
+   of every process of the sweep (:mod:`throughput_stages`), summed over the jobs;
+6. the machine's speed just before and after each sweep: the CPU seconds of a fixed
+   workload that does not depend on the checkout (:data:`CALIBRATION`: dense Cholesky
+   factors and inverses, element-wise exponentials and an interpreted loop, one thread, in a
+   fresh process). The same code can run 20-40 % slower on this shared virtual machine
+   from one hour to the next; this row tells two reports' machines apart.
 
 ``--baseline DIR`` runs the same measurements with the code of another checkout (e.g. a
 ``git worktree`` of ``main``), interleaved with this one's (baseline first), so that a busy,
@@ -66,6 +71,33 @@ STUDIES = {
     "nongp": {"target_s": 120.0, "what": "the non-GP methods, {methods} methods x {seeds} seeds (the issue: 8 x 125)"},
     "tutorial": {"target_s": 600.0, "what": "experiment=mf_tutorial, 13 methods x {tutorial_seeds} seeds (the issue: 30)"},
 }
+
+#: a fixed workload whose CPU time measures the machine, not the code: the GP methods' kind of
+#: arithmetic (LAPACK on 400 x 400 matrices, element-wise exponentials) and Python's interpreter
+CALIBRATION = """
+import os, time
+import numpy as np
+from scipy.linalg import lapack
+rng = np.random.default_rng(0)
+a = rng.standard_normal((400, 400))
+k = a @ a.T + 400.0 * np.eye(400)
+start = time.process_time()
+for _ in range(200):
+    factor, _ = lapack.dpotrf(k, lower=1, clean=1)
+    inverse, _ = lapack.dpotri(factor, lower=1)
+    np.exp(-np.sqrt(np.abs(inverse) + 1.0))
+total = 0
+for i in range(4_000_000):
+    total += i % 7
+print(time.process_time() - start)
+"""
+
+
+def _calibration_cpu_s() -> float:
+    """CPU seconds of :data:`CALIBRATION` in a fresh one-thread process (lower is a faster machine)."""
+    env = {**os.environ, **{name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}}
+    out = subprocess.run([sys.executable, "-c", CALIBRATION], env=env, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def _load() -> str:
@@ -133,8 +165,10 @@ def measure(study: str, code: Path, args: argparse.Namespace, work: Path) -> dic
     common = ["-m", *_grid(study, args), "hydra/launcher=local", "progress=false", f"hydra.sweep.dir={sweep}"]
     planning, planning_cpu, plan_load, _, _ = _timed([*common, "hydra.sweeper.dry_run=true"], work, env)
     timers = work / f"timers_{sweep}" if args.stages else None
+    calibration_before = _calibration_cpu_s()
     total, total_cpu, load_before, load_after, stopped = _timed(common, work, _env(code, cache, timers),
                                                                 args.limit)
+    calibration_after = _calibration_cpu_s()
     by_method: dict[str, dict[str, float]] = collections.defaultdict(lambda: collections.defaultdict(float))
     runs = 0
     for path in (work / sweep).glob("*/*/seed_*/metadata.json"):
@@ -151,6 +185,7 @@ def measure(study: str, code: Path, args: argparse.Namespace, work: Path) -> dic
         "planning_s": planning, "planning_cpu_s": planning_cpu, "planning_load": plan_load,
         "total_s": total, "total_cpu_s": total_cpu, "idle_wall_s": total_cpu / cores,
         "load_before": load_before, "load_after": load_after,
+        "calibration_before_cpu_s": calibration_before, "calibration_after_cpu_s": calibration_after,
         "runs_own_s": in_runs,
         "fixed_per_run_s": (total * cores - in_runs) / max(runs, 1),
         "fixed_cpu_per_run_s": (total_cpu - in_runs) / max(runs, 1),
@@ -194,6 +229,8 @@ def _report(study: str, results: list[dict[str, Any]], args: argparse.Namespace,
     row(f"whole sweep, CPU s / {this['cores']} cores (about its wall time on idle cores)", "idle_wall_s")
     row("load before sweep", "load_before", "{}")
     row("load after sweep", "load_after", "{}")
+    row("machine: CPU s of the fixed calibration workload before the sweep", "calibration_before_cpu_s", "{:.2f}")
+    row("machine: the same after the sweep", "calibration_after_cpu_s", "{:.2f}")
     row("runs' own real time, summed, s", "runs_own_s")
     row("fixed cost per run, s (wall x cores - runs' own) / runs", "fixed_per_run_s", "{:.3f}")
     row("fixed CPU per run, s (CPU - runs' own) / runs", "fixed_cpu_per_run_s", "{:.3f}")
