@@ -94,10 +94,11 @@ def minimize_in_box(
 
     Returns ``x0`` if the optimiser fails (e.g. a non-finite value).
     """
-    from scipy.optimize import fmin_l_bfgs_b
+    from mfbench.searchers.gp.lbfgsb import FMIN_L_BFGS_B_FTOL, FMIN_L_BFGS_B_GTOL, minimize_lbfgsb
 
-    try:
-        x, _, _ = fmin_l_bfgs_b(objective, x0=x0, bounds=[(0.0, 1.0)] * len(x0), maxiter=max_iterations)
+    try:  # SciPy's fmin_l_bfgs_b with its default tolerances
+        x = minimize_lbfgsb(objective, x0, np.zeros(len(x0)), np.ones(len(x0)), ftol=FMIN_L_BFGS_B_FTOL,
+                            gtol=FMIN_L_BFGS_B_GTOL, max_iterations=max_iterations).x
     except (FloatingPointError, ValueError, RuntimeError):
         return x0
     if not np.all(np.isfinite(x)):

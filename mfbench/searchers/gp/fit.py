@@ -116,9 +116,6 @@ class _Criterion:
                 p.copy_(torch.from_numpy(vector[offset : offset + size]).reshape(p.shape))
                 offset += size
 
-    def scipy_bounds(self) -> list[tuple[float | None, float | None]]:
-        return [(None if np.isinf(lo) else lo, None if np.isinf(hi) else hi) for lo, hi in zip(self.lower, self.upper)]
-
     def value(self) -> torch.Tensor:
         """The criterion with autograd through the Cholesky factor (slow; for checks)."""
         return GPPosterior(self.model, self.z, self.y).neg_log_likelihood() - self.model.log_prior()
@@ -195,17 +192,17 @@ def fit_map(
         max_iterations: L-BFGS-B iterations per start (reference ``opt_maxiter=50``).
         tolerance: SciPy ``tol`` (reference 1e-6).
     """
-    from scipy.optimize import minimize
+    from mfbench.searchers.gp.lbfgsb import minimize_lbfgsb
 
     criterion = _Criterion(model, z, y)
     start = criterion.get()
-    bounds = criterion.scipy_bounds()
     failed = 0
     for i in range(num_starts):
         x0 = start if i == 0 else np.clip(start + rng.standard_normal(len(start)), criterion.lower, criterion.upper)
         try:
-            minimize(criterion, x0, jac=True, method="L-BFGS-B", bounds=bounds, tol=tolerance,
-                     options={"maxiter": max_iterations})
+            # SciPy's L-BFGS-B with ``tol``: ftol = gtol = tolerance
+            minimize_lbfgsb(criterion, x0, criterion.lower, criterion.upper, ftol=tolerance, gtol=tolerance,
+                            max_iterations=max_iterations)
         except (RuntimeError, FloatingPointError, ValueError, torch.linalg.LinAlgError):
             failed += 1
     criterion.set(criterion.best_vector if criterion.best_vector is not None else start)
