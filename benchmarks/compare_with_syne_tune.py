@@ -106,6 +106,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--n-workers", type=int, default=None, help="default: the benchmark's")
     p.add_argument("--only", choices=["reference", "ours"], default=None,
                    help="only fill one side's cache (e.g. the slow reference ahead of time, in a second process)")
+    p.add_argument("--from-seed", type=int, default=0, metavar="K",
+                   help="with --only: fill the cache for seeds K..N-1 only (a second lane can take the upper seeds)")
     p.add_argument("--rerun", action="store_true", help="ignore our cached runs")
     p.add_argument("--carry-over", action="append", default=[], metavar="VARIANT=FINGERPRINT",
                    help="also reuse our cached runs of VARIANT made by this earlier code (e.g. exact=<fp> after a "
@@ -128,6 +130,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for text in args.benchmark_override:
         if not text.startswith("benchmark.") or "=" not in text:
             p.error(f"--benchmark-override {text!r}: give benchmark.KEY=VALUE")
+    if args.from_seed and not args.only:
+        p.error("--from-seed K only fills a cache (with --only): a report needs seeds 0..N-1")
+    if not 0 <= args.from_seed < max(args.seeds, 1):
+        p.error(f"--from-seed {args.from_seed}: give 0 <= K < --seeds ({args.seeds})")
     args.carry_over = parse_carry_over(p, args.carry_over)
     args.variants = {"default": {}}
     for text in args.variant:
@@ -557,7 +563,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             break
         sides = {"reference": ["reference"], "ours": variants_of(args, method),
                  None: ["reference", *variants_of(args, method)]}[args.only]
-        per_side = {side: [one(method, side, s, budget) for s in range(args.seeds)] for side in sides}
+        per_side = {side: [one(method, side, s, budget) for s in range(args.from_seed, args.seeds)] for side in sides}
         if any(r.get("timed_out") for r in per_side.get("reference", [])):
             raise SystemExit(f"{method}: a reference quality run timed out (--reference-timeout): no final best to "
                              f"compare; rerun without the timeout or with a shorter --budget")

@@ -218,3 +218,11 @@ def test_the_reference_runs_with_the_blas_threads_it_records(script, tmp_path, m
             assert all(seen["env"][name] == "1" for name in script.BLAS_THREAD_VARIABLES)
         else:
             assert seen["env"] is None  # this process's own environment
+
+
+def test_from_seed_only_fills_a_cache(script):
+    """--from-seed lets a second lane take the upper seeds; a report (no --only) needs all of them."""
+    assert script.parse_args(["--only", "reference", "--seeds", "10", "--from-seed", "5"]).from_seed == 5
+    for argv in (["--seeds", "10", "--from-seed", "5"], ["--only", "ours", "--seeds", "10", "--from-seed", "10"]):
+        with pytest.raises(SystemExit):
+            script.parse_args(argv)
