@@ -39,7 +39,11 @@ class Categorical:
     def encoded_dim(self) -> int:
         return len(self.choices) if len(self.choices) > 2 else 1
 
-    def sample(self, rng: np.random.Generator, size: int) -> list[Any]:
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
+        """One choice (``size=None``) or a list of ``size``; a scalar draw takes the same random
+        numbers as an array of one, about 5x faster."""
+        if size is None:
+            return self.choices[int(rng.integers(len(self.choices)))]
         return [self.choices[i] for i in rng.integers(len(self.choices), size=size)]
 
     def midpoint(self) -> Any:
@@ -102,7 +106,10 @@ class _Numeric:
 class Float(_Numeric):
     """A real number in ``[lower, upper]``, optionally on the log scale."""
 
-    def sample(self, rng: np.random.Generator, size: int) -> list[float]:
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> float | list[float]:
+        """One value (``size=None``) or a list of ``size`` (the same random numbers either way)."""
+        if size is None:
+            return self._from_unit(rng.random())
         return [self._from_unit(u) for u in rng.random(size)]
 
     def midpoint(self) -> float:
@@ -125,7 +132,12 @@ class Integer(_Numeric):
         object.__setattr__(self, "lower", int(self.lower))
         object.__setattr__(self, "upper", int(self.upper))
 
-    def sample(self, rng: np.random.Generator, size: int) -> list[int]:
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> int | list[int]:
+        """One value (``size=None``) or a list of ``size`` (the same random numbers either way)."""
+        if size is None:
+            if self.log:
+                return self.decode((rng.random(),))
+            return int(rng.integers(self.lower, self.upper + 1))
         if self.log:
             return [self.decode(np.array([u])) for u in rng.random(size)]
         return [int(v) for v in rng.integers(self.lower, self.upper + 1, size=size)]
@@ -133,7 +145,7 @@ class Integer(_Numeric):
     def midpoint(self) -> int:
         return int(round(self._from_unit(0.5)))
 
-    def decode(self, encoded: np.ndarray) -> int:
+    def decode(self, encoded: np.ndarray | Sequence[float]) -> int:
         lo, hi = self.lower - 0.5 + 1e-9, self.upper + 0.5 - 1e-9
         unit = min(max(float(encoded[0]), 0.0), 1.0)
         if self.log:
@@ -270,7 +282,7 @@ class ConfigSpace:
         """One configuration drawn uniformly (a uniform row of the table if restricted)."""
         if self.table is not None:
             return self.config_at(int(rng.integers(len(self.table))))
-        return {hp.name: hp.sample(rng, 1)[0] for hp in self.hyperparameters}
+        return {hp.name: hp.sample(rng) for hp in self.hyperparameters}
 
     def midpoint(self) -> Config:
         """The reference's default first configuration.

@@ -95,3 +95,20 @@ def test_values_of_another_library_are_coerced_to_ours():
     assert space.coerce({"act": np.int64(3), "layers": 2.0, "lr": 1})["act"] is space.hyperparameters[0].choices[1]
     with pytest.raises(ValueError):
         space.coerce({"act": "tanh", "layers": 2, "lr": 0.01})  # none of the choices
+
+
+def test_one_draw_takes_the_same_random_numbers_as_an_array_of_one():
+    """``hp.sample(rng)`` (scalar draws, the fast path of ``ConfigSpace.sample``) gives the values
+    and leaves the generator in the state that ``hp.sample(rng, 1)[0]`` does, for every kind of
+    hyperparameter, interleaved as in a configuration (so seeded runs keep their draws)."""
+    space = ConfigSpace((Float("f", 0.0, 1.0), Float("lf", 1e-4, 1e-1, log=True), Integer("i", 1, 5),
+                         Integer("li", 16, 512, log=True), Categorical("c", ("a", "b", "c")),
+                         Categorical("b", (True, False)), Categorical("one", ("only",))))
+    for seed in range(20):
+        fast, slow = np.random.default_rng(seed), np.random.default_rng(seed)
+        for _ in range(50):
+            config = space.sample(fast)
+            assert config == {hp.name: hp.sample(slow, 1)[0] for hp in space.hyperparameters}
+            assert all(type(config[hp.name]) is type(hp.sample(np.random.default_rng(0), 1)[0])
+                       for hp in space.hyperparameters)
+        assert fast.random() == slow.random()
