@@ -35,7 +35,7 @@ SOURCES: dict[str, list[str]] = {
                                      "gp_methods_2h_syncmobster", "syncmobster_2h_defaults_vs_exact", "gp_small_data"],
     "nas201_offline_imagenet16-4w": ["gp_small_data"],
     "yahpo_lcbench-4w": ["non_gp", "random_search_40seeds"],
-    "yahpo_lcbench_189908-4w": ["non_gp", "synchb_100seeds"],
+    "yahpo_lcbench_189908-4w": ["non_gp", "synchb_100seeds", "gp_methods_2h"],
 }
 
 #: rows of an earlier report answered again by a later one: (data set, report, method) -> the later report
