@@ -499,14 +499,20 @@ def compare(left: list[Path], right: list[Path]) -> str:
     return "\n".join(lines)
 
 
+#: random configurations a surrogate benchmark's final values are ranked among (fixed draw, seed 0)
+SURROGATE_RANK_SAMPLE = 2000
+
+
 def final_value_ranks(benchmark: str) -> Callable[[dict[str, Any]], float]:
-    """A function ``config -> rank quantile`` of the configuration's final value on a table
-    benchmark (mean over the table seeds at the maximum fidelity): the fraction of the table's
-    configurations that are strictly better (0 = the best)."""
+    """A function ``config -> rank quantile`` of the configuration's final value (at the maximum
+    fidelity): the fraction of configurations that are strictly better (0 = the best). On a
+    table, among the table's configurations (mean over the table seeds); on a surrogate (a
+    continuous space, e.g. YAHPO LCBench), among :data:`SURROGATE_RANK_SAMPLE` configurations
+    drawn uniformly with seed 0, each evaluated at table seed 0."""
     bench = open_benchmark(benchmark)
     blackbox = bench.open()
     if getattr(blackbox, "evaluations", None) is None:
-        raise SystemExit(f"--decision-quality needs a table benchmark; {benchmark} is not one")
+        return _surrogate_ranks(bench, blackbox)
     position = blackbox.fidelity_positions(np.array([int(blackbox.fidelity_values[-1])]))
     values = np.nanmean(np.asarray(blackbox.evaluations[:, :, position, blackbox.objective_index(bench.metric)],
                                    dtype=np.float64).reshape(len(blackbox.config_space.table), -1), axis=1)
@@ -518,6 +524,20 @@ def final_value_ranks(benchmark: str) -> Callable[[dict[str, Any]], float]:
         return float(np.searchsorted(signed, value if bench.mode == "min" else -value, side="left") / len(signed))
 
     return rank
+
+
+def _surrogate_ranks(bench: Any, blackbox: Any) -> Callable[[dict[str, Any]], float]:
+    space = blackbox.config_space
+    top = np.array([int(blackbox.fidelity_values[-1])])
+    column = blackbox.objective_index(bench.metric)
+    sign = 1.0 if bench.mode == "min" else -1.0
+
+    def final(config: dict[str, Any]) -> float:
+        return sign * float(np.asarray(blackbox.evaluate({k: config[k] for k in space.names}, 0, top))[0, column])
+
+    rng = np.random.default_rng(0)
+    signed = np.sort([final(space.sample(rng)) for _ in range(SURROGATE_RANK_SAMPLE)])
+    return lambda config: float(np.searchsorted(signed, final(config), side="left") / len(signed))
 
 
 def _state(record: dict[str, Any]) -> tuple[Any, ...]:

@@ -106,3 +106,16 @@ def test_decision_quality_refuses_unforced_traces(script, traced):
     out, _, _ = traced
     with pytest.raises(SystemExit, match="--forced-from"):
         script.decision_quality("hartmann3", [out])
+
+
+def test_decision_quality_ranks_a_surrogates_configurations(script, monkeypatch, converted_fixtures):
+    """On a surrogate (no table), a configuration's final value is ranked among a fixed uniform
+    sample of the space: the reference's good corner of LCBench Fashion-MNIST ranks near the top,
+    a high-weight-decay one far below, and the ranks are reproducible."""
+    monkeypatch.setattr(script, "SURROGATE_RANK_SAMPLE", 300)
+    rank = script.final_value_ranks("yahpo_lcbench_189908")
+    good = {"batch_size": 16, "learning_rate": 0.003, "max_dropout": 0.0, "max_units": 102, "momentum": 0.99,
+            "num_layers": 2, "weight_decay": 1e-05}
+    bad = dict(good, max_dropout=1.0, weight_decay=0.1)
+    assert 0.0 <= rank(good) < 0.1 < rank(bad) <= 1.0
+    assert rank(good) == script.final_value_ranks("yahpo_lcbench_189908")(good)
