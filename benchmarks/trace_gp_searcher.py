@@ -178,7 +178,8 @@ def trace_run(overrides: list[str], out: Path, dump_data: bool = False,
             params = _reference_names(model)
         shift, scale = captured.pop("units")  # normalised -> the metric's units
         record = {
-            "r_acq": int(max(weights, key=weights.get)) if len(weights) == 1 else "ensemble",
+            # Hyper-Tune: "ensemble" even while one level has all the weight (as the reference trace)
+            "r_acq": "ensemble" if self.hypertune else int(max(weights, key=weights.get)),
             "num_observations": {str(k): int(v) for k, v in sorted(captured.pop("counts").items())},
             "num_pending": captured.pop("pending"),
             "current_best": shift + scale * float(captured.pop("best").double().mean()),
