@@ -145,7 +145,12 @@ def install(trace_file: Path, dump_data: bool = False) -> None:
             m, s = _means_at(predictor, hp, [dict(config, **{name: int(r_acq)})])
             record["chosen_mean"] = float(m.mean())
             record["chosen_std"] = float(s[0])
-        if hypertune:  # the learnt distributions
+        if hypertune:  # the learnt distributions, and the incumbent of the ensemble's EI
+            # current_best: the ensemble's mean, minimised over the configurations the predictor's
+            # filter keeps (those observed or pending at the level fixed for this decision)
+            record["current_best"] = float(np.mean(predictor.current_best()[0]))
+            record["incumbent_level"] = int(r_acq)
+            record["num_incumbents"] = len(predictor._current_best_filter_candidates(list(pairs)))
             head = gpmodel.hypertune_bracket_distribution()
             ensemble = gpmodel.hypertune_ensemble_distribution()
             record["hypertune_bracket_head"] = None if head is None else np.asarray(head).tolist()
