@@ -15,7 +15,9 @@ with what the proposal was computed from and what it chose:
 * ``num_observations`` per level, ``num_pending``, the fitted parameters, the chosen
   configuration and its posterior mean / std at ``r_acq``;
 * for Hyper-Tune (``r_acq`` is ``"ensemble"``; the level-wise quantities above are left
-  out): the learnt bracket distribution's head and the ensemble weights per level.
+  out): the learnt bracket distribution's head and the ensemble weights per level, and
+  ``current_best`` with the level its incumbents are filtered to (``incumbent_level``) and
+  their number (``num_incumbents``).
 
 Example (NB201-offline CIFAR-10, 4 workers, 1 h)::
 
