@@ -122,10 +122,19 @@ def replay_decisions(rows: pd.DataFrame, brackets: dict[int, int], method: str, 
 
 
 def reference_configurations(rows: pd.DataFrame) -> dict[int, dict[str, Any]]:
-    """The configuration of every trial of a reference run, from its result rows (``config_*``)."""
+    """The configuration of every trial of a reference run, from its result rows (``config_*``),
+    as plain Python values."""
     first = rows.groupby("trial_id", sort=True).first()
     hp = [c for c in rows.columns if c.startswith("config_") and c not in ("config_index", "config_epochs")]
-    return {int(t): {c[len("config_"):]: r[c] for c in hp} for t, r in first.iterrows()}
+    return {int(t): {c[len("config_"):]: _plain(r[c]) for c in hp} for t, r in first.iterrows()}
+
+
+def trial_configuration(configs: dict[int, dict[str, Any]], trial: int, names: Any) -> dict[str, Any]:
+    """Trial ``trial``'s configuration of :func:`reference_configurations`, restricted to the
+    space's hyperparameters ``names`` (the reference's rows may carry constants beside the
+    space: YAHPO's ``OpenML_task_id``). A trial the reference started but never heard from has
+    no row: the first trial's configuration stands in."""
+    return {k: v for k, v in configs.get(trial, configs[min(configs)]).items() if k in names}
 
 
 def _plain(value: Any) -> Any:
@@ -146,16 +155,14 @@ def forced_draws(rows: pd.DataFrame, brackets: dict[int, int]) -> Iterator[None]
     from mfbench.searchers.random import RandomSearcher
 
     first = rows.groupby("trial_id", sort=True).first()
-    configs = {trial: {k: _plain(v) for k, v in config.items()}
-               for trial, config in reference_configurations(rows).items()}
+    configs = reference_configurations(rows)
     seeds = {int(t): max(0, int(r["table_seed"])) for t, r in first.iterrows()}  # -1: a surrogate's one seed
     counters = {"config": 0, "seed": 0}
 
     def suggest(self: Any) -> dict[str, Any]:
         trial = counters["config"]
         counters["config"] += 1
-        # the reference's rows may carry constants beside the space (YAHPO's OpenML_task_id)
-        return {k: v for k, v in configs.get(trial, configs[min(configs)]).items() if k in self.space.names}
+        return trial_configuration(configs, trial, self.space.names)
 
     def sample_bracket(self: Any) -> int:  # ASHA draws the bracket just before it asks the searcher
         return brackets.get(counters["config"], 0)

@@ -75,7 +75,7 @@ STUDIES = {
 #: a fixed workload whose CPU time measures the machine, not the code: the GP methods' kind of
 #: arithmetic (LAPACK on 400 x 400 matrices, element-wise exponentials) and Python's interpreter
 CALIBRATION = """
-import os, time
+import time
 import numpy as np
 from scipy.linalg import lapack
 rng = np.random.default_rng(0)

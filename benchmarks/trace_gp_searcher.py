@@ -114,10 +114,7 @@ def forcing_reference_configurations(reference: Path, brackets_needed: bool) -> 
             self._initial.pop(0)
         elif not self.exhausted:
             self._propose()  # our proposal on this state: traced, not run
-        # a trial the reference started but never heard from has no row: any configuration will do;
-        # the reference's rows may carry constants beside the space (YAHPO's OpenML_task_id)
-        config = {k: replay_reference_draws._plain(v) for k, v in configs.get(trial, configs[min(configs)]).items()
-                  if k in self.space.names}
+        config = replay_reference_draws.trial_configuration(configs, trial, self.space.names)
         self.mark_seen(config)
         return config
 

@@ -274,8 +274,10 @@ class KDESearcher(Searcher):
         """
         exact = self.space.derived("kde_table_exact_rows", self._build_exact_rows)
         rows = np.empty(len(features), dtype=np.intp)
-        missing = list(range(len(features))) if exact is None else []
-        if exact is not None:
+        if exact is None:
+            missing = list(range(len(features)))
+        else:
+            missing = []
             keys = features + 0.0  # -0.0 -> +0.0, as in the rows' keys
             for i in range(len(features)):
                 row = exact.get(keys[i].tobytes())
