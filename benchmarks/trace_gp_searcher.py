@@ -157,6 +157,7 @@ def trace_run(overrides: list[str], out: Path, dump_data: bool = False,
         weights, incumbents = original_target(self, data, pending)
         captured["weights"] = weights
         captured["counts"] = data.level_counts()
+        captured["num_incumbents"] = int(incumbents.shape[0])
         captured["pending"] = len(pending)
         captured["units"] = (data.mean, data.std)
         captured["inputs"] = {"observations": [[int(t), int(r), float(v)] for t, r, v in data.observations],
@@ -174,10 +175,11 @@ def trace_run(overrides: list[str], out: Path, dump_data: bool = False,
             model = self.models.model_for(self._all_levels())
             params = _reference_names(model)
         shift, scale = captured.pop("units")  # normalised -> the metric's units
+        record_counts = captured.pop("counts")
         record = {
             # Hyper-Tune: "ensemble" even while one level has all the weight (as the reference trace)
             "r_acq": "ensemble" if self.hypertune else int(max(weights, key=weights.get)),
-            "num_observations": {str(k): int(v) for k, v in sorted(captured.pop("counts").items())},
+            "num_observations": {str(k): int(v) for k, v in sorted(record_counts.items())},
             "num_pending": captured.pop("pending"),
             "current_best": shift + scale * float(captured.pop("best").double().mean()),
             "chosen_mean": shift + scale * float(means.double().mean()),
@@ -186,7 +188,12 @@ def trace_run(overrides: list[str], out: Path, dump_data: bool = False,
             "params": params,
             "inputs": captured.pop("inputs"),
         }
-        if self.hypertune:  # the learnt distributions, as the reference trace records them
+        num_incumbents = captured.pop("num_incumbents")
+        if self.hypertune:  # the learnt distributions and the incumbents, as the reference trace records them
+            from mfbench.searchers.gp.acquisition import acquisition_level
+
+            record["incumbent_level"] = acquisition_level(record_counts, self.proposal.resource_acq_threshold)
+            record["num_incumbents"] = num_incumbents
             learnt = self.hypertune_state.describe()
             record["hypertune_bracket_head"] = learnt["hypertune_bracket_head"]
             record["hypertune_ensemble"] = learnt["hypertune_ensemble"] or None

@@ -45,6 +45,25 @@ def test_every_model_based_proposal_is_traced(traced):
         assert len(data["features"][0]) == 3 + 1  # encoded configuration, encoded resource
 
 
+
+def test_a_hypertune_trace_records_its_incumbents(script, tmp_path):
+    """Hyper-Tune's records carry what the reference trace records: the ensemble, the level
+    the incumbents are taken at (MOBSTER's r_acq rule) and how many there are (the trials
+    observed or pending at that level)."""
+    run = ["method=hypertune_indep", *RUN[1:]]
+    out = tmp_path / "hypertune.gp.jsonl"
+    script.trace_run(run, out)
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert records
+    for r in records:
+        assert r["r_acq"] == "ensemble"
+        counts = {int(k): v for k, v in r["num_observations"].items()}
+        supported = [level for level, c in counts.items() if c >= 3]
+        assert r["incumbent_level"] == (max(supported) if supported else min(counts))
+        at_level = {t for t, level, _ in r["inputs"]["observations"] if level == r["incumbent_level"]}
+        at_level |= {t for t, level in r["inputs"]["pending"] if level == r["incumbent_level"]}
+        assert r["num_incumbents"] == len(at_level) > 0
+
 def test_tracing_changes_nothing_in_the_run(traced):
     from mfbench.api import compose, simulate
 

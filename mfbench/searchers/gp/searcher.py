@@ -290,19 +290,21 @@ class GPSearcher(Searcher):
         """What EI is computed on: the level weights of the predictive distribution and the
         incumbents' encoded configurations ``(k, d)``.
 
-        MOBSTER: one level (:func:`~mfbench.searchers.gp.acquisition.acquisition_level`), the
-        incumbents are the trials observed or pending there. Hyper-Tune: the ensemble, all
-        trials with data or pending.
+        The incumbents are the trials observed or pending at the acquisition level ``r_acq``
+        (:func:`~mfbench.searchers.gp.acquisition.acquisition_level`), for both methods. MOBSTER
+        predicts at ``r_acq`` alone; Hyper-Tune predicts with its ensemble over levels, but
+        still only at ``r_acq``'s configurations: Syne Tune fixes the resource attribute to
+        ``r_acq`` before it computes ``current_best``, and its predictor keeps only the
+        observed and pending configurations at that value.
         """
         import torch
 
         from mfbench.searchers.gp.acquisition import acquisition_level
 
+        level = acquisition_level(data.level_counts(), self.proposal.resource_acq_threshold)
         if self.hypertune:
             weights = self.hypertune_state.level_weights(self._all_levels())
-            chosen = sorted({t for t, _, _ in data.observations} | {t for t, _ in pending})
         else:
-            level = acquisition_level(data.level_counts(), self.proposal.resource_acq_threshold)
             weights = {level: 1.0}
-            chosen = sorted({t for t, r, _ in data.observations if r == level} | {t for t, r in pending if r == level})
+        chosen = sorted({t for t, r, _ in data.observations if r == level} | {t for t, r in pending if r == level})
         return weights, torch.from_numpy(self.state.encoded_configs(chosen, self.space.encoded_dim))

@@ -179,6 +179,38 @@ def test_hypertune_hooks() -> None:
     assert searcher.describe()["hypertune_ensemble"] == {str(r): round(t, 6) for r, t in ensemble.items()}
 
 
+
+@pytest.mark.parametrize("hypertune", [False, True])
+def test_incumbents_are_the_trials_at_the_acquisition_level(hypertune: bool) -> None:
+    """EI's incumbent ``f*`` is minimised over the trials observed or pending at ``r_acq`` only,
+    for MOBSTER and for Hyper-Tune alike (Syne Tune fixes the resource attribute to ``r_acq``
+    before ``current_best``, also for Hyper-Tune's ensemble); the levels the prediction mixes
+    differ: MOBSTER ``r_acq`` alone, Hyper-Tune its ensemble."""
+    from mfbench.searchers.gp.searcher import GPSearcher
+
+    space = _table_space()
+    searcher = GPSearcher(_problem(space), model="gp_independent", hypertune=hypertune, num_init_random=2,
+                          resource_acq_threshold=3)
+    searcher.configure_levels([1, 3, 9], num_brackets=1)
+    configs = [dict(zip(("x0", "x1"), row)) for row in space.table[:8]]
+    for trial, config in enumerate(configs[:7]):
+        searcher.observe(trial, config, 1, _loss(config, 1))
+    for trial in (0, 1, 2):  # three observations at level 3: r_acq = 3
+        searcher.observe(trial, configs[trial], 3, _loss(configs[trial], 3))
+    searcher.register_pending(4, configs[4], 3)  # pending at r_acq: an incumbent
+    searcher.register_pending(5, configs[5], 3)
+    searcher.register_pending(7, configs[7], 1)  # pending below r_acq: not one
+    searcher.observe(0, configs[0], 9, _loss(configs[0], 9))  # observed above r_acq: counts at 3 only
+    data = searcher.training_data.build(searcher.state)
+    weights, incumbents = searcher._acquisition_target(data, searcher.state.pending_list())
+    expected = searcher.state.encoded_configs([0, 1, 2, 4, 5], space.encoded_dim)
+    np.testing.assert_array_equal(incumbents.numpy(), expected)
+    if hypertune:
+        assert weights == searcher.hypertune_state.level_weights([1, 3, 9])
+    else:
+        assert weights == {3: 1.0}
+
+
 def test_refit_schedule_follows_the_speed_options(monkeypatch: pytest.MonkeyPatch) -> None:
     """Below ``opt_skip_init_length`` every data change refits; beyond it only after growth.
 
