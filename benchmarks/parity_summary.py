@@ -28,22 +28,35 @@ COMPARE = REPO / "benchmarks" / "results" / "compare"
 #: the reports the summary is made of, per data set (folder ``<benchmark>-<workers>w``)
 SOURCES: dict[str, list[str]] = {
     "nas201_offline_cifar10-4w": ["non_gp_methods", "gp_methods_1h", "gp_methods_1h_indep_sync", "mobster_joint_1h_30seeds",
-                                  "gp_methods_2h"],
+                                  "gp_methods_2h", "hypertune_1h", "hypertune_2h"],
     "nas201_offline_cifar100-4w": ["non_gp_methods", "gp_methods_1h", "mobster_indep_1h_14seeds", "gp_speed_options_full",
-                                   "gp_timing_full", "gp_methods_2h"],
+                                   "gp_timing_full", "gp_methods_2h", "hypertune_1h", "hypertune_2h"],
     "nas201_offline_imagenet16-8w": ["non_gp_methods", "asha_family_30seeds", "gp_methods_2h", "gp_2h_30seeds",
-                                     "gp_methods_2h_syncmobster", "syncmobster_2h_defaults_vs_exact", "gp_small_data"],
+                                     "gp_methods_2h_syncmobster", "syncmobster_2h_defaults_vs_exact", "gp_small_data",
+                                     "hypertune_2h", "hypertune4_2h_30seeds"],
     "nas201_offline_imagenet16-4w": ["gp_small_data"],
     "yahpo_lcbench-4w": ["non_gp", "random_search_40seeds"],
     "yahpo_lcbench_189908-4w": ["non_gp", "synchb_100seeds", "gp_methods_2h"],
 }
+
+#: the Hyper-Tune methods (their reports were made again after a fix)
+HYPERTUNE_METHODS = ("hypertune_indep", "hypertune4_indep", "hypertune_joint")
 
 #: rows of an earlier report answered again by a later one: (data set, report, method) -> the later report
 SUPERSEDED: dict[tuple[str, str, str], str] = {
     ("nas201_offline_cifar10-4w", "gp_methods_1h", "mobster_joint"): "mobster_joint_1h_30seeds",
     ("nas201_offline_cifar100-4w", "gp_methods_1h", "mobster_indep"): "mobster_indep_1h_14seeds",
     ("nas201_offline_imagenet16-8w", "gp_methods_2h", "mobster_joint"): "gp_2h_30seeds",
-    ("nas201_offline_imagenet16-8w", "gp_methods_2h", "hypertune4_indep"): "gp_2h_30seeds",
+    # Hyper-Tune after its EI incumbent was restricted to r_acq as the reference's (2026-11-30)
+    **{("nas201_offline_cifar10-4w", report, method): f"hypertune_{hours}"
+       for report, hours in (("gp_methods_1h", "1h"), ("gp_methods_2h", "2h")) for method in HYPERTUNE_METHODS},
+    **{("nas201_offline_cifar100-4w", report, method): f"hypertune_{hours}"
+       for report, hours in (("gp_methods_1h", "1h"), ("gp_methods_2h", "2h")) for method in HYPERTUNE_METHODS},
+    **{("nas201_offline_imagenet16-8w", "gp_methods_2h", method): "hypertune_2h"
+       for method in ("hypertune_indep", "hypertune_joint")},
+    ("nas201_offline_imagenet16-8w", "gp_methods_2h", "hypertune4_indep"): "hypertune4_2h_30seeds",
+    ("nas201_offline_imagenet16-8w", "gp_2h_30seeds", "hypertune4_indep"): "hypertune4_2h_30seeds",
+    ("nas201_offline_imagenet16-8w", "hypertune_2h", "hypertune4_indep"): "hypertune4_2h_30seeds",
 }
 
 #: why a row is beyond |z| = 2: (data set, report, method) -> explanation
