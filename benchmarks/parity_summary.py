@@ -36,7 +36,7 @@ SOURCES: dict[str, list[str]] = {
                                      "hypertune_2h", "hypertune4_2h_30seeds"],
     "nas201_offline_imagenet16-4w": ["gp_small_data"],
     "yahpo_lcbench-4w": ["non_gp", "random_search_40seeds"],
-    "yahpo_lcbench_189908-4w": ["non_gp", "synchb_100seeds", "gp_methods_2h"],
+    "yahpo_lcbench_189908-4w": ["non_gp", "synchb_100seeds", "gp_methods_2h", "hypertune_2h"],
 }
 
 #: the Hyper-Tune methods (their reports were made again after a fix)
@@ -57,6 +57,7 @@ SUPERSEDED: dict[tuple[str, str, str], str] = {
     ("nas201_offline_imagenet16-8w", "gp_methods_2h", "hypertune4_indep"): "hypertune4_2h_30seeds",
     ("nas201_offline_imagenet16-8w", "gp_2h_30seeds", "hypertune4_indep"): "hypertune4_2h_30seeds",
     ("nas201_offline_imagenet16-8w", "hypertune_2h", "hypertune4_indep"): "hypertune4_2h_30seeds",
+    ("yahpo_lcbench_189908-4w", "gp_methods_2h", "hypertune_indep"): "hypertune_2h",
 }
 
 #: why a row is beyond |z| = 2: (data set, report, method) -> explanation
