@@ -36,7 +36,8 @@ SOURCES: dict[str, list[str]] = {
                                      "hypertune_2h", "hypertune4_2h_30seeds"],
     "nas201_offline_imagenet16-4w": ["gp_small_data"],
     "yahpo_lcbench-4w": ["non_gp", "random_search_40seeds"],
-    "yahpo_lcbench_189908-4w": ["non_gp", "synchb_100seeds", "gp_methods_2h", "hypertune_2h"],
+    "yahpo_lcbench_189908-4w": ["non_gp", "synchb_100seeds", "gp_methods_2h", "hypertune_2h", "gp_methods_2h_3seeds",
+                                "syncmobster_2h"],
 }
 
 #: the Hyper-Tune methods (their reports were made again after a fix)
