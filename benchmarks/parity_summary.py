@@ -49,9 +49,8 @@ SUPERSEDED: dict[tuple[str, str, str], str] = {
     ("nas201_offline_cifar100-4w", "gp_methods_1h", "mobster_indep"): "mobster_indep_1h_14seeds",
     ("nas201_offline_imagenet16-8w", "gp_methods_2h", "mobster_joint"): "gp_2h_30seeds",
     # Hyper-Tune after its EI incumbent was restricted to r_acq as the reference's (2026-11-30)
-    **{("nas201_offline_cifar10-4w", report, method): f"hypertune_{hours}"
-       for report, hours in (("gp_methods_1h", "1h"), ("gp_methods_2h", "2h")) for method in HYPERTUNE_METHODS},
-    **{("nas201_offline_cifar100-4w", report, method): f"hypertune_{hours}"
+    **{(folder, report, method): f"hypertune_{hours}"
+       for folder in ("nas201_offline_cifar10-4w", "nas201_offline_cifar100-4w")
        for report, hours in (("gp_methods_1h", "1h"), ("gp_methods_2h", "2h")) for method in HYPERTUNE_METHODS},
     **{("nas201_offline_imagenet16-8w", "gp_methods_2h", method): "hypertune_2h"
        for method in ("hypertune_indep", "hypertune_joint")},
