@@ -72,6 +72,35 @@ def keep_freed_memory() -> bool:
 
 
 @functools.lru_cache(maxsize=1)
+def _malloc_trim() -> Any:
+    """glibc's ``malloc_trim``, or None where there is none (not Linux, not glibc)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim
+
+
+def release_freed_memory() -> bool:
+    """Hand the freed memory the allocator keeps (:func:`keep_freed_memory`) back to the
+    system; True if glibc released some.
+
+    The searcher calls it after each cold refit of the hyperparameters (several starts from
+    the initial values): its many criterion evaluations leave the heap at its largest, and
+    what the next proposals need is far less. Released there, a GP run's peak resident
+    memory drops by about 10-15 % for the joint model (``benchmarks/gp_memory.py``), while
+    freed blocks are still reused within a fit and a proposal, where that saves time.
+    Releasing after every fit saved no more memory and cost about 5 % CPU (the pages
+    are faulted in again). Values are unaffected.
+    """
+    trim = _malloc_trim()
+    return bool(trim(0)) if trim is not None else False
+
+
+@functools.lru_cache(maxsize=1)
 def _thread_controller() -> Any:
     import scipy.optimize  # noqa: F401  (load SciPy's BLAS before inspecting the loaded libraries)
     import torch  # noqa: F401

@@ -274,11 +274,14 @@ class GPSearcher(Searcher):
         if plan is None:
             return
         from mfbench.searchers.gp.fit import fit_map
+        from mfbench.searchers.gp.runtime import release_freed_memory
 
         if not plan.warm:
             model.reset_parameters(y)
         result = fit_map(model, z, y, self._model_rng, num_starts=plan.num_starts,
                          max_iterations=plan.max_iterations, tolerance=plan.tolerance)
+        if not plan.warm:  # a cold fit leaves the heap at its largest; after warm ones it costs more than it saves
+            release_freed_memory()
         self.refit.record(plan)
         self.stats["fits"] += 1
         self.stats["cold_fits"] += int(not plan.warm)

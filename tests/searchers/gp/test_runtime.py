@@ -50,3 +50,41 @@ def test_keep_freed_memory_is_a_no_op_without_glibc(monkeypatch: pytest.MonkeyPa
 def test_keep_freed_memory_on_this_machine() -> None:
     runtime.keep_freed_memory.cache_clear()
     assert isinstance(runtime.keep_freed_memory(), bool)  # True with glibc, False with musl
+
+
+def test_release_freed_memory_calls_malloc_trim(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+
+    class FakeLibc:
+        def __init__(self) -> None:
+            def malloc_trim(pad: int) -> int:
+                calls.append(pad)
+                return 1
+            self.malloc_trim = malloc_trim
+
+    runtime._malloc_trim.cache_clear()
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: FakeLibc())
+    try:
+        assert runtime.release_freed_memory() is True
+        assert runtime.release_freed_memory() is True
+        assert calls == [0, 0]  # every call trims; the library is looked up once
+    finally:
+        runtime._malloc_trim.cache_clear()
+
+
+def test_release_freed_memory_is_a_no_op_without_glibc(monkeypatch: pytest.MonkeyPatch) -> None:
+    runtime._malloc_trim.cache_clear()
+    try:
+        monkeypatch.setattr(sys, "platform", "darwin")
+        assert runtime.release_freed_memory() is False
+        runtime._malloc_trim.cache_clear()
+        monkeypatch.setattr(sys, "platform", "linux")
+
+        def no_libc(name: str) -> None:
+            raise OSError(f"{name}: cannot open shared object file")
+        monkeypatch.setattr(ctypes, "CDLL", no_libc)
+        assert runtime.release_freed_memory() is False
+    finally:
+        runtime._malloc_trim.cache_clear()
+

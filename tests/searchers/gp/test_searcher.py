@@ -236,3 +236,20 @@ def test_refit_schedule_follows_the_speed_options(monkeypatch: pytest.MonkeyPatc
     # so cold; 21, 24: < 1.5 x 18; 27: warm; 30, 33: < 1.5 x 27.
     assert fits == [(6, 5), (9, 3), (12, 3), (18, 5), (27, 3)]
     assert searcher.stats["fits"] == 5 and searcher.stats["cold_fits"] == 2
+
+
+def test_freed_memory_is_released_after_each_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One release per cold refit of the hyperparameters (the heap is then at its largest),
+    none after warm refits or for proposals without a fit."""
+    import mfbench.searchers.gp.runtime as runtime
+    from mfbench.searchers.gp.searcher import GPSearcher
+
+    released: list[int] = []
+    monkeypatch.setattr(runtime, "release_freed_memory", lambda: released.append(1) or True)
+    space = ConfigSpace((Float("x0", 0, 1), Float("x1", 0, 1)))
+    searcher = GPSearcher(_problem(space), model="gp_independent", num_init_random=2, num_init_candidates=10,
+                          local_optimization=False, opt_maxiter=5, opt_skip_init_length=15, opt_refit_growth=0.5,
+                          opt_warmstart=True, opt_warmstart_maxiter=3, opt_cold_refit_growth=2.0)
+    _drive(searcher, 12)
+    assert 0 < searcher.stats["cold_fits"] < searcher.stats["fits"] < searcher.stats["model_proposals"]
+    assert len(released) == searcher.stats["cold_fits"]
