@@ -54,6 +54,7 @@ import json
 import math
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -124,6 +125,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "its cached run). 1: the reference's numpy otherwise starts one OpenBLAS thread per core, "
                         "which on this 2-core machine costs its GP methods ~80%% more CPU for the same run; 0: "
                         "leave the environment as it is (the runs cached before this option)")
+    p.add_argument("--keep-reference-output", type=Path, default=None, metavar="DIR",
+                   help="also copy each new reference run's full output (results parquet and summary JSON) to "
+                        "DIR/<method>-<seed>.*, e.g. to read its configurations later")
     p.add_argument("--results-dir", type=Path, default=REPO / "benchmarks" / "results")
     p.add_argument("--table-dir", type=Path, default=Path.home() / ".cache" / "mfbench" / "exports")
     args = p.parse_args(argv)
@@ -292,6 +296,10 @@ def run_reference(args: argparse.Namespace, source: list[str], method: str, seed
         if done.returncode != 0:
             raise SystemExit(f"reference run failed ({' '.join(cmd)}):\n{done.stderr[-3000:]}")
         summary = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+        if args.keep_reference_output is not None:
+            args.keep_reference_output.mkdir(parents=True, exist_ok=True)
+            for produced in (out, out.with_suffix(".json")):
+                shutil.copyfile(produced, args.keep_reference_output / produced.name)
     keep = ("final_best", "real_time_s", "num_results", "num_trials", "restrict_configurations")
     return _store(cache, {**{k: summary.get(k) for k in keep}, "process_wall_s": wall, "process_cpu_s": cpu,
                           **threads})

@@ -220,6 +220,24 @@ def test_the_reference_runs_with_the_blas_threads_it_records(script, tmp_path, m
             assert seen["env"] is None  # this process's own environment
 
 
+def test_the_reference_output_is_kept_on_request(script, tmp_path, monkeypatch):
+    """--keep-reference-output copies the run's parquet and summary before the temporary folder goes."""
+    def fake_run(cmd, **kwargs):
+        out = Path(cmd[cmd.index("--out") + 1])
+        out.write_bytes(b"PAR1 results")
+        out.with_suffix(".json").write_text(json.dumps({"final_best": 0.5, "real_time_s": 1.0}))
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(script.subprocess, "run", fake_run)
+    runner = tmp_path / "runner.py"
+    runner.write_text("")
+    kept = tmp_path / "kept"
+    args = script.parse_args(["--methods", "asha_stop", "--reference-python", sys.executable,
+                              "--reference-runner", str(runner), "--keep-reference-output", str(kept)])
+    script.run_reference(args, ["--table", "t.parquet"], "asha_stop", 3, 4, 100.0, False, tmp_path / "c.json", False)
+    assert (kept / "asha_stop-3.parquet").read_bytes() == b"PAR1 results"
+    assert json.loads((kept / "asha_stop-3.json").read_text())["final_best"] == 0.5
+
 def test_from_seed_only_fills_a_cache(script):
     """--from-seed lets a second lane take the upper seeds; a report (no --only) needs all of them."""
     assert script.parse_args(["--only", "reference", "--seeds", "10", "--from-seed", "5"]).from_seed == 5
