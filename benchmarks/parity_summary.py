@@ -33,7 +33,7 @@ SOURCES: dict[str, list[str]] = {
                                    "gp_timing_full", "gp_methods_2h", "hypertune_1h", "hypertune_2h"],
     "nas201_offline_imagenet16-8w": ["non_gp_methods", "asha_family_30seeds", "gp_methods_2h", "gp_2h_30seeds",
                                      "gp_methods_2h_syncmobster", "syncmobster_2h_defaults_vs_exact", "gp_small_data",
-                                     "hypertune_2h", "hypertune4_2h_30seeds"],
+                                     "hypertune_2h", "hypertune4_2h_30seeds", "hypertune_indep_2h_20seeds"],
     "nas201_offline_imagenet16-4w": ["gp_small_data"],
     "yahpo_lcbench-4w": ["non_gp", "random_search_40seeds"],
     "yahpo_lcbench_189908-4w": ["non_gp", "synchb_100seeds", "gp_methods_2h", "hypertune_2h", "gp_methods_2h_3seeds",
@@ -57,6 +57,7 @@ SUPERSEDED: dict[tuple[str, str, str], str] = {
     ("nas201_offline_imagenet16-8w", "gp_methods_2h", "hypertune4_indep"): "hypertune4_2h_30seeds",
     ("nas201_offline_imagenet16-8w", "gp_2h_30seeds", "hypertune4_indep"): "hypertune4_2h_30seeds",
     ("nas201_offline_imagenet16-8w", "hypertune_2h", "hypertune4_indep"): "hypertune4_2h_30seeds",
+    ("nas201_offline_imagenet16-8w", "hypertune_2h", "hypertune_indep"): "hypertune_indep_2h_20seeds",
     ("yahpo_lcbench_189908-4w", "gp_methods_2h", "hypertune_indep"): "hypertune_2h",
     ("yahpo_lcbench_189908-4w", "gp_methods_2h_3seeds", "mobster_indep"): "mobster_indep_2h",
 }
