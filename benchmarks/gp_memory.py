@@ -7,8 +7,9 @@
 Each run is ``python -m mfbench method=M seed=S benchmark=B`` (4 workers, the benchmark's
 full budget unless ``--budget``) in a fresh process, one at a time. Measured per run:
 
-- **peak resident memory** (``VmHWM`` of ``/proc/self/status``, read at exit; the same as the
-  ``ru_maxrss`` that ``wait4`` reports, which is kept as a check);
+- **peak resident memory** (``VmHWM`` of ``/proc/self/status``, read at exit; ``wait4``'s
+  ``ru_maxrss`` is kept too, but it can be larger: it also counts the launching process's
+  pages the child held between ``fork`` and ``exec``);
 - at exit, what is resident by kind: ``RssAnon`` (heap and other private memory: arrays,
   Python objects, memory the allocator keeps after it was freed) and ``RssFile`` (pages of
   mapped files: shared libraries, and the benchmark's memory-mapped table);
@@ -17,9 +18,13 @@ full budget unless ``--budget``) in a fresh process, one at a time. Measured per
   change results, and the two checkouts' runs of one method and seed are compared.
 
 With ``--baseline DIR`` the same runs are made with the code in ``DIR`` (e.g. a ``git
-worktree`` of the previous commit), baseline first, alternating run by run, so that a busy,
-shared machine affects both alike. The report (Markdown, and the numbers as JSON) goes to
-``--out`` (default ``benchmarks/results/memory/``), named by the UTC time.
+worktree`` of the previous commit), alternating run by run (baseline first, then this
+checkout first on the next repeat), so that a busy, shared machine affects both alike; each
+run imports the checkout's own ``mfbench`` (the run starts in ``DIR`` with ``DIR`` first on
+``PYTHONPATH``, ahead of an editable install, whose finder Python consults last). The report
+(Markdown, and the numbers as JSON, with each checkout's commit and the machine) goes to
+``--out`` (default ``benchmarks/results/memory/``), named by the UTC time; if a run fails, the
+runs made so far are reported before the script stops. Linux only (``/proc``).
 """
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ import datetime
 import hashlib
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -59,6 +65,26 @@ if _path:
 '''
 
 
+class RunFailed(RuntimeError):
+    """A measured run exited with an error or without its memory report."""
+
+
+def describe_checkout(code: Path) -> dict[str, Any]:
+    """The commit of checkout ``code`` and whether its tracked files differ from it (None outside git)."""
+    def git(*args: str) -> str | None:
+        done = subprocess.run(["git", "-C", str(code), *args], capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"path": str(code), "commit": git("rev-parse", "HEAD"), "modified": bool(status) if status is not None else None}
+
+
+def _machine() -> dict[str, Any]:
+    threads = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    return {"platform": platform.platform(), "libc": " ".join(platform.libc_ver()), "cpus": os.cpu_count(),
+            "python": platform.python_version(), "blas_threads_env": threads}
+
+
 def _run(code: Path, overrides: list[str], work: Path) -> dict[str, Any]:
     """One run in a fresh process with the code of checkout ``code``; its memory, time and result."""
     site = work / "site"
@@ -80,7 +106,10 @@ def _run(code: Path, overrides: list[str], work: Path) -> dict[str, Any]:
     process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
     if process.returncode != 0:
-        raise SystemExit(f"run failed ({' '.join(args)}):\n{output.decode(errors='replace')[-3000:]}")
+        raise RunFailed(f"run failed ({' '.join(args)}):\n{output.decode(errors='replace')[-3000:]}")
+    if not report.is_file():
+        raise RunFailed(f"the run wrote no {report.name} (its interpreter skipped sitecustomize, or /proc is missing): "
+                        f"{' '.join(args)}")
     fields = json.loads(report.read_text(encoding="utf-8"))
     metadata = json.loads((run_dir / "metadata.json").read_text(encoding="utf-8"))
     digest = hashlib.sha256((run_dir / "results.parquet").read_bytes()).hexdigest()[:16]
@@ -93,8 +122,17 @@ def _mean(values: list[float]) -> float:
     return statistics.fmean(values) if values else float("nan")
 
 
-def _report(rows: list[dict[str, Any]], labels: list[str], args: argparse.Namespace, when: str) -> str:
-    lines = [f"# Peak memory of single runs ({when})", "",
+def _report(rows: list[dict[str, Any]], checkouts: dict[str, dict[str, Any]], machine: dict[str, Any],
+            args: argparse.Namespace, when: str, failure: str | None = None) -> str:
+    labels = list(checkouts)
+    lines = [f"# Peak memory of single runs ({when})", ""]
+    if failure:
+        lines += [f"**Stopped early: {failure.splitlines()[0]}** The table holds the runs made before.", ""]
+    for label, checkout in checkouts.items():
+        state = " (tracked files modified)" if checkout["modified"] else ""
+        lines.append(f"- {label}: `{checkout['path']}`, commit `{checkout['commit']}`{state}")
+    lines += [f"- machine: {machine['platform']}, {machine['libc']}, {machine['cpus']} CPUs, "
+              f"Python {machine['python']}", "",
              f"`benchmark={args.benchmark} n_workers={args.n_workers}`"
              + (f" `stopping.max_wallclock_time={args.budget}`" if args.budget else " (the benchmark's full budget)")
              + f", seeds {args.seeds}, {args.repeats} repeat(s) of each run, one run at a time in a fresh process. "
@@ -109,6 +147,8 @@ def _report(rows: list[dict[str, Any]], labels: list[str], args: argparse.Namesp
         for seed in args.seeds:
             cells = [method, str(seed)]
             summary = {}
+            if not any(r["method"] == method and r["seed"] == seed for r in rows):
+                continue  # not run (the script stopped early)
             for label in labels:
                 mine = [r for r in rows if r["method"] == method and r["seed"] == seed and r["code"] == label]
                 summary[label] = {k: _mean([r[k] for r in mine]) for k in ("VmHWM_mb", "RssAnon_mb", "RssFile_mb",
@@ -119,8 +159,9 @@ def _report(rows: list[dict[str, Any]], labels: list[str], args: argparse.Namesp
                           f"{s['cpu_s']:.2f}"]
             if len(labels) == 2:
                 new, old = (summary[label] for label in labels)
+                same = new["digests"] == old["digests"] and len(new["digests"]) == 1
                 cells += [f"{new['VmHWM_mb'] / old['VmHWM_mb']:.3f}", f"{new['cpu_s'] / old['cpu_s']:.3f}",
-                          "yes" if new["digests"] == old["digests"] and len(new["digests"]) == 1 else "**no**"]
+                          "yes" if same else "**no**"]
             lines.append("| " + " | ".join(cells) + " |")
     if len(labels) == 2:
         lines += ["", f"Ratios: {labels[0]} / {labels[1]} (< 1: {labels[0]} uses less). 'same results': every run "
@@ -147,31 +188,43 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--repeats must be >= 1")
     if args.baseline is not None and not (args.baseline / "mfbench" / "__init__.py").is_file():
         p.error(f"--baseline {args.baseline}: not a checkout of mfbench (no mfbench/__init__.py)")
+    if not Path("/proc/self/status").is_file():
+        p.error("this script reads /proc/self/status (Linux only)")
     codes = [("this checkout", REPO)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
+    checkouts = {label: describe_checkout(code) for label, code in codes}
+    machine = _machine()
     rows: list[dict[str, Any]] = []
+    failure = None
     with tempfile.TemporaryDirectory(prefix="mfbench-memory-") as tmp:
-        for method in args.methods:
-            for seed in args.seeds:
-                overrides = [f"method={method}", f"seed={seed}", f"benchmark={args.benchmark}",
-                             f"n_workers={args.n_workers}"]
-                if args.budget:
-                    overrides.append(f"stopping.max_wallclock_time={args.budget}")
-                for repeat in range(args.repeats):
-                    for label, code in reversed(codes):  # baseline first
-                        work = Path(tmp) / f"{len(rows)}"
-                        row = {"method": method, "seed": seed, "code": label, "repeat": repeat,
-                               **_run(code, overrides, work)}
-                        rows.append(row)
-                        print(f"{label:14s} {method:16s} seed {seed}: peak {row['VmHWM_mb']:.0f} MB, anon "
-                              f"{row['RssAnon_mb']:.0f}, file {row['RssFile_mb']:.0f}, CPU {row['cpu_s']:.2f} s",
-                              flush=True)
+        try:
+            for method in args.methods:
+                for seed in args.seeds:
+                    overrides = [f"method={method}", f"seed={seed}", f"benchmark={args.benchmark}",
+                                 f"n_workers={args.n_workers}"]
+                    if args.budget:
+                        overrides.append(f"stopping.max_wallclock_time={args.budget}")
+                    for repeat in range(args.repeats):
+                        # baseline first, then this checkout first: a first-run effect falls on both alike
+                        order = codes[::-1] if repeat % 2 == 0 else codes
+                        for label, code in order:
+                            work = Path(tmp) / f"{len(rows)}"
+                            row = {"method": method, "seed": seed, "code": label, "repeat": repeat,
+                                   **_run(code, overrides, work)}
+                            rows.append(row)
+                            print(f"{label:14s} {method:16s} seed {seed}: peak {row['VmHWM_mb']:.0f} MB, anon "
+                                  f"{row['RssAnon_mb']:.0f}, file {row['RssFile_mb']:.0f}, CPU {row['cpu_s']:.2f} s",
+                                  flush=True)
+        except RunFailed as error:
+            failure = str(error)
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    text = _report(rows, [label for label, _ in codes], args, when)
+    text = _report(rows, checkouts, machine, args, when, failure)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"memory-{when}.md").write_text(text, encoding="utf-8")
-    (args.out / f"memory-{when}.json").write_text(json.dumps({"argv": args.argv, "rows": rows}, indent=1),
-                                                  encoding="utf-8")
+    record = {"argv": args.argv, "checkouts": checkouts, "machine": machine, "failure": failure, "rows": rows}
+    (args.out / f"memory-{when}.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
     print(text)
+    if failure:
+        raise SystemExit(failure)
     return 0
 
 

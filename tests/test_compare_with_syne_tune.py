@@ -238,6 +238,7 @@ def test_the_reference_output_is_kept_on_request(script, tmp_path, monkeypatch):
     assert (kept / "asha_stop-3.parquet").read_bytes() == b"PAR1 results"
     assert json.loads((kept / "asha_stop-3.json").read_text())["final_best"] == 0.5
 
+
 def test_from_seed_only_fills_a_cache(script):
     """--from-seed lets a second lane take the upper seeds; a report (no --only) needs all of them."""
     assert script.parse_args(["--only", "reference", "--seeds", "10", "--from-seed", "5"]).from_seed == 5

@@ -238,7 +238,7 @@ def test_refit_schedule_follows_the_speed_options(monkeypatch: pytest.MonkeyPatc
     assert searcher.stats["fits"] == 5 and searcher.stats["cold_fits"] == 2
 
 
-def test_freed_memory_is_released_after_each_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_freed_memory_is_released_after_each_cold_fit(monkeypatch: pytest.MonkeyPatch) -> None:
     """One release per cold refit of the hyperparameters (the heap is then at its largest),
     none after warm refits or for proposals without a fit."""
     import mfbench.searchers.gp.runtime as runtime
