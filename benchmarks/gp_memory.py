@@ -20,8 +20,9 @@ full budget unless ``--budget``) in a fresh process, one at a time. Measured per
 With ``--baseline DIR`` the same runs are made with the code in ``DIR`` (e.g. a ``git
 worktree`` of the previous commit), alternating run by run (baseline first, then this
 checkout first on the next repeat), so that a busy, shared machine affects both alike; each
-run imports the checkout's own ``mfbench`` (the run starts in ``DIR`` with ``DIR`` first on
-``PYTHONPATH``, ahead of an editable install, whose finder Python consults last). The report
+run imports the checkout's own ``mfbench``: the run starts in ``DIR``, which ``python -m`` puts
+first on ``sys.path`` (``DIR`` is on ``PYTHONPATH`` too), ahead of an editable install, whose
+finder Python consults last (tests/test_gp_memory.py checks it with a fake checkout). The report
 (Markdown, and the numbers as JSON, with each checkout's commit and the machine) goes to
 ``--out`` (default ``benchmarks/results/memory/``), named by the UTC time; if a run fails, the
 runs made so far are reported before the script stops. Linux only (``/proc``).
