@@ -47,6 +47,17 @@ def load_model_stack() -> float:
     return time.perf_counter() - started
 
 
+def _glibc_function(name: str) -> Any:
+    """The C function ``name`` of glibc (``libc.so.6``), or None where there is none (not
+    Linux, or another C library such as musl)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return getattr(ctypes.CDLL("libc.so.6"), name)
+    except (OSError, AttributeError):
+        return None
+
+
 @functools.lru_cache(maxsize=1)
 def keep_freed_memory() -> bool:
     """Let glibc's allocator reuse freed blocks of up to :data:`MMAP_THRESHOLD_BYTES` instead of
@@ -60,11 +71,8 @@ def keep_freed_memory() -> bool:
     are unaffected; a process keeps up to :data:`TRIM_THRESHOLD_BYTES` of freed memory. The
     same as setting ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` before start.
     """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):  # not glibc (e.g. musl)
+    mallopt = _glibc_function("mallopt")
+    if mallopt is None:
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)) and bool(
@@ -74,11 +82,8 @@ def keep_freed_memory() -> bool:
 @functools.lru_cache(maxsize=1)
 def _malloc_trim() -> Any:
     """glibc's ``malloc_trim``, or None where there is none (not Linux, not glibc)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        trim = ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
+    trim = _glibc_function("malloc_trim")
+    if trim is None:
         return None
     trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
     return trim
