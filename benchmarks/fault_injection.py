@@ -35,16 +35,16 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checkout_env import checkout_env  # noqa: E402
+
 GRID = ["benchmark=nas201_offline_cifar100", "method=asha_stop,asha_prom,random_search,synchb", "seed=range(6)",
         "progress=false", "hydra/launcher=local", "hydra.launcher.runs_per_job=2"]
 RUNS = 24
 
 
 def _env(cache: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MFBENCH_", "SLURM_", "SUBMITIT_"))}
-    env["MFBENCH_CACHE"] = str(cache)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
-    return env
+    return checkout_env(REPO, MFBENCH_CACHE=str(cache))
 
 
 def _mfbench(work: Path, env: dict[str, str], *args: str, module: str = "mfbench") -> subprocess.CompletedProcess:

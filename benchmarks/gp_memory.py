@@ -43,6 +43,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checkout_env import checkout_env  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_METHODS = ("mobster_joint", "hypertune_joint", "mobster_indep", "hypertune_indep", "syncmobster", "asha_stop")
 #: the fields of /proc/self/status written at exit (kB there, MB in the report)
@@ -93,11 +96,8 @@ def _run(code: Path, overrides: list[str], work: Path) -> dict[str, Any]:
     (site / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
     report = work / "status.json"
     run_dir = work / "run"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MFBENCH_", "SLURM_", "SUBMITIT_"))}
-    env["MFBENCH_MEMORY_REPORT"] = str(report)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(site), str(code), os.environ.get("PYTHONPATH", "")) if p)
-    if "MFBENCH_CACHE" in os.environ:
-        env["MFBENCH_CACHE"] = os.environ["MFBENCH_CACHE"]
+    cache = {"MFBENCH_CACHE": os.environ["MFBENCH_CACHE"]} if "MFBENCH_CACHE" in os.environ else {}
+    env = checkout_env(code, [str(site)], MFBENCH_MEMORY_REPORT=str(report), **cache)
     args = [sys.executable, "-m", "mfbench", *overrides, f"hydra.run.dir={run_dir}", "progress=false"]
     started = time.perf_counter()
     process = subprocess.Popen(args, cwd=code, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

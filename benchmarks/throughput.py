@@ -65,6 +65,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import throughput_stages  # noqa: E402
+from checkout_env import checkout_env  # noqa: E402
 
 NON_GP = ["random_search", "asha_stop", "asha_prom", "asha6_stop", "synchb", "syncsh", "bohb", "dehb"]
 STUDIES = {
@@ -106,16 +107,11 @@ def _load() -> str:
 
 
 def _env(code: Path, cache: Path, timers: Path | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MFBENCH_", "SLURM_", "SUBMITIT_"))}
-    env["MFBENCH_CACHE"] = str(cache)
-    paths = [str(code), os.environ.get("PYTHONPATH", "")]
-    if timers is not None:
-        site = throughput_stages.sitecustomize_folder(str(timers.parent / f"{timers.name}_site"))
-        paths.insert(0, site)
-        env["MFBENCH_STAGE_TIMERS"] = str(timers)
-        timers.mkdir(parents=True, exist_ok=True)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
-    return env
+    if timers is None:
+        return checkout_env(code, MFBENCH_CACHE=str(cache))
+    site = throughput_stages.sitecustomize_folder(str(timers.parent / f"{timers.name}_site"))
+    timers.mkdir(parents=True, exist_ok=True)
+    return checkout_env(code, [site], MFBENCH_CACHE=str(cache), MFBENCH_STAGE_TIMERS=str(timers))
 
 
 def _cpu_of_children() -> float:
