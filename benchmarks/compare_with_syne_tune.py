@@ -178,7 +178,7 @@ def yahpo_lcbench_source(benchmark: Any) -> list[str] | None:
     from the folder our blackbox reads: ``data_dir`` when set, else the cache folder.
     """
     from mfbench.blackbox.cache import cache_root
-    from mfbench.blackbox.sources import yahpo
+    from mfbench.blackbox.sources import yahpo_scenarios
 
     blackbox = benchmark.open()
     description = blackbox.describe()
@@ -187,7 +187,7 @@ def yahpo_lcbench_source(benchmark: Any) -> list[str] | None:
     options = getattr(benchmark.blackbox, "keywords", {})  # the partial of yahpo_lcbench_blackbox
     data_dir = options.get("data_dir")
     folder = (Path(data_dir).expanduser() if data_dir is not None
-              else cache_root(options.get("cache_dir")) / yahpo.SCENARIOS["lcbench"].entry)
+              else cache_root(options.get("cache_dir")) / yahpo_scenarios.SCENARIOS["lcbench"].entry)
     return ["--yahpo-lcbench", str(folder.resolve()), "--instance", str(description["instance"])]
 
 

@@ -90,7 +90,7 @@ def converted_fixtures(_private_blackbox_cache):
     with :data:`LCBENCH_FIXTURE_CONFIGS` configurations). A missing fixture fails here (no skip)."""
     import tempfile
 
-    from mfbench.blackbox.sources import fcnet, lcbench, nas201, yahpo
+    from mfbench.blackbox.sources import fcnet, lcbench, nas201, yahpo, yahpo_scenarios
     from tests.blackbox.sources.fcnet_writer import write_fcnet_archive
     from tests.blackbox.sources.lcbench_writer import write_lcbench_zip
 
@@ -98,7 +98,7 @@ def converted_fixtures(_private_blackbox_cache):
         nas201.convert(FIXTURES / "nats-tss-v1_0-3ffb9-simple", _private_blackbox_cache, allow_partial=True,
                        progress=False)
     for scenario in YAHPO_VENDORED:
-        if not (_private_blackbox_cache / yahpo.SCENARIOS[scenario].entry).exists():
+        if not (_private_blackbox_cache / yahpo_scenarios.SCENARIOS[scenario].entry).exists():
             yahpo.convert(FIXTURES / f"yahpo-{scenario}", _private_blackbox_cache)
     with tempfile.TemporaryDirectory() as scratch:
         if not (_private_blackbox_cache / fcnet.NAME).exists():

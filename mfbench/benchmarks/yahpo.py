@@ -15,7 +15,8 @@ from functools import partial
 from typing import Any
 
 from mfbench.benchmarks.base import Benchmark
-from mfbench.blackbox.sources.yahpo import MAXIMISED, did_you_mean, scenario_of, yahpo_blackbox
+from mfbench.blackbox.sources.yahpo import yahpo_blackbox
+from mfbench.blackbox.sources.yahpo_scenarios import MAXIMISED, did_you_mean, scenario_of
 from mfbench.errors import ConfigError
 
 

@@ -17,13 +17,13 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from mfbench.blackbox.sources import yahpo
+from mfbench.blackbox.sources import yahpo, yahpo_scenarios
 from mfbench.blackbox.surrogate import SurrogateBlackbox
 
-SCENARIO = yahpo.SCENARIOS["lcbench"]
+SCENARIO = yahpo_scenarios.SCENARIOS["lcbench"]
 NAME = SCENARIO.entry
-REBUILD = yahpo.rebuild("lcbench")
-FILES: dict[str, str] = {file: yahpo.PINNED[f"lcbench/{file}"] for file in yahpo.FILES}
+REBUILD = yahpo_scenarios.rebuild("lcbench")
+FILES: dict[str, str] = {file: yahpo_scenarios.PINNED[f"lcbench/{file}"] for file in yahpo_scenarios.FILES}
 INSTANCE = "OpenML_task_id"
 FIDELITY = "epoch"
 CONT_NAMES = SCENARIO.cont_names

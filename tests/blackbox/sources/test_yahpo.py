@@ -9,7 +9,7 @@ import pytest
 
 from mfbench.blackbox.cache import BlackboxDataError
 from mfbench.blackbox.fidelity import FidelityLevels
-from mfbench.blackbox.sources import yahpo
+from mfbench.blackbox.sources import yahpo, yahpo_scenarios, yahpo_space
 from mfbench.errors import ConfigError
 from tests.conftest import FIXTURES, YAHPO_VENDORED
 
@@ -42,15 +42,15 @@ def test_the_reference_covers_every_booster_of_the_conditional_space():
 
 
 def test_every_scenario_is_declared_with_its_inputs():
-    assert len(yahpo.SCENARIOS) == 15
+    assert len(yahpo_scenarios.SCENARIOS) == 15
     assert len(yahpo.SOURCE.remotes[0].files) == 15 * 3
     pinned = [f for f, sha in zip(yahpo.SOURCE.remotes[0].files, yahpo.SOURCE.remotes[0].checksums()) if sha]
-    assert sorted(pinned) == sorted(f"{s}/{f}" for s in YAHPO_VENDORED for f in yahpo.FILES)
+    assert sorted(pinned) == sorted(f"{s}/{f}" for s in YAHPO_VENDORED for f in yahpo_scenarios.FILES)
     for scenario in YAHPO_VENDORED:  # the vendored models have the declared inputs and outputs
-        info = yahpo.SCENARIOS[scenario]
+        info = yahpo_scenarios.SCENARIOS[scenario]
         yahpo.session(FIXTURES / f"yahpo-{scenario}" / "model.onnx", info)
-        yahpo.YahpoSpace.read(FIXTURES / f"yahpo-{scenario}" / "config_space.json", info)
-    for info in yahpo.SCENARIOS.values():
+        yahpo_space.YahpoSpace.read(FIXTURES / f"yahpo-{scenario}" / "config_space.json", info)
+    for info in yahpo_scenarios.SCENARIOS.values():
         assert info.metric in info.targets and info.runtime in info.targets
         assert info.fidelity in info.cont_names
 
@@ -65,20 +65,20 @@ def test_inactive_values_do_not_reach_the_model():
     dart = {**config, "booster": "dart"}
     assert not np.array_equal(bb.evaluate(dart, 0, levels), bb.evaluate({**dart, "eta": 0.5}, 0, levels))
     x_cat, x_cont = bb._predict.encode([config], np.array([20]))  # type: ignore[attr-defined]
-    info = yahpo.SCENARIOS["rbv2_xgboost"]
+    info = yahpo_scenarios.SCENARIOS["rbv2_xgboost"]
     assert x_cont[0, info.cont_names.index("eta")] == 0.0  # missing numeric: yahpo-gym's 0
     assert x_cont[0, info.cont_names.index("trainsize")] == np.float32(1.0)
     assert x_cont[0, info.cont_names.index("repl")] == 10.0
 
 
 def test_nested_conditions_follow_configspace():
-    info = yahpo.SCENARIOS["rbv2_super"]
-    space = yahpo.YahpoSpace({}, {
-        "xgboost.booster": yahpo.Condition({"child": "xgboost.booster", "parent": "learner_id", "type": "EQ",
+    info = yahpo_scenarios.SCENARIOS["rbv2_super"]
+    space = yahpo_space.YahpoSpace({}, {
+        "xgboost.booster": yahpo_space.Condition({"child": "xgboost.booster", "parent": "learner_id", "type": "EQ",
                                             "value": "xgboost"}, "test"),
-        "xgboost.eta": yahpo.Condition({"child": "xgboost.eta", "parent": "xgboost.booster", "type": "IN",
+        "xgboost.eta": yahpo_space.Condition({"child": "xgboost.eta", "parent": "xgboost.booster", "type": "IN",
                                         "values": ["gbtree", "dart"]}, "test"),
-        "svm.degree": yahpo.Condition({"child": "svm.degree", "type": "AND", "conditions": [
+        "svm.degree": yahpo_space.Condition({"child": "svm.degree", "type": "AND", "conditions": [
             {"child": "svm.degree", "parent": "svm.kernel", "type": "EQ", "value": "polynomial"},
             {"child": "svm.degree", "parent": "learner_id", "type": "EQ", "value": "svm"}]}, "test"),
     }, {}, (0.03, 1.0))
@@ -88,14 +88,14 @@ def test_nested_conditions_follow_configspace():
     assert space.active(values) == {"learner_id": "svm", "svm.kernel": "polynomial", "svm.degree": 3}
     assert info.instance_param == "task_id"
     with pytest.raises(BlackboxDataError, match="condition type 'FOO'"):
-        yahpo.Condition({"child": "a", "parent": "b", "type": "FOO"}, "x.json")
+        yahpo_space.Condition({"child": "a", "parent": "b", "type": "FOO"}, "x.json")
 
 
 def test_trainsize_levels_default_custom_and_refused():
     bb = yahpo.yahpo_blackbox("iaml_glmnet", "1489", data_dir=_data("iaml_glmnet"))
     assert bb.fidelity_values.tolist() == list(range(1, 21)) and bb.fidelity_is_cumulative is False
     assert bb.describe()["fidelity_levels"][:3] == pytest.approx([0.05, 0.1, 0.15])
-    sampled = yahpo.SAMPLED_TRAINSIZES["iaml"]
+    sampled = yahpo_scenarios.SAMPLED_TRAINSIZES["iaml"]
     restricted = yahpo.yahpo_blackbox("iaml_glmnet", "1489", fidelity_levels=list(sampled),
                                       data_dir=_data("iaml_glmnet"))
     config = bb.config_space.sample(np.random.default_rng(0))
