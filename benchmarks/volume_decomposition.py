@@ -1,0 +1,200 @@
+#!/usr/bin/env python
+"""Why one side reports more results per run than the other: worker time, and what it trained.
+
+A simulated run's number of results is the worker time spent training divided by the time
+one result (one epoch) takes. When the side-by-side (``compare_with_syne_tune.py``) shows a
+results count beyond noise while the final best agrees, this script tells the two causes
+apart on the same seeds:
+
+* **bookkeeping**: workers left idle, results lost or charged twice. Then the *worker-seconds*
+  (the training time of every trial up to the last fidelity it reached, summed) differ.
+* **what is run**: the searcher or scheduler picks configurations that train faster, or
+  continues more trials past their first fidelity. Then the worker-seconds agree and the
+  *seconds per result* (or the first-fidelity time of the picks) differ.
+
+Both sides are scored with the same ruler: every trial's configuration is evaluated on our
+blackbox at its table seed (the reference's rows carry the configuration, ``config_*``, and
+the table seed; a surrogate's ``-1`` is its one seed). The reference's runs are the ones
+``compare_with_syne_tune.py --keep-reference-output DIR`` kept (``DIR/<method>-<seed>.parquet``);
+ours are simulated here, in-process, with the overrides given after the options (for a
+quality row with decision time not charged, pass ``backend.charge_decision_time=false``, as
+the side-by-side does). Cumulative fidelities only (epochs). One row per figure: the mean over
+seeds of both sides, and ``z`` (ours minus the reference over the standard error of the
+difference of means)::
+
+    .venv/bin/python benchmarks/volume_decomposition.py --reference-dir /work/refruns --method mobster_indep \\
+        --seeds 5 6 7 8 9 --skip-first 6 -- benchmark=yahpo_lcbench_189908 \\
+        benchmark.blackbox.data_dir=tests/data/yahpo-lcbench n_workers=4 stopping.max_wallclock_time=7200 \\
+        backend.charge_decision_time=false backend.poll_interval=5
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from replay_reference_draws import reference_configurations, trial_configuration  # noqa: E402
+
+#: the figures of one run, in report order, with how each is printed
+FIGURES: dict[str, str] = {
+    "results": "{:.1f}",
+    "trials": "{:.1f}",
+    "worker-seconds": "{:.0f}",
+    "idle share": "{:.4f}",
+    "seconds per result": "{:.3f}",
+    "first-fidelity seconds of the picks": "{:.3f}",
+    "share of trials past the first fidelity": "{:.4f}",
+}
+
+
+def run_figures(rows: pd.DataFrame, fidelity: str, elapsed_of: Any, budget: float, workers: int,
+                skip_first: int) -> dict[str, float]:
+    """The :data:`FIGURES` of one run.
+
+    Args:
+        rows: one row per result, with ``trial_id`` and the fidelity column ``fidelity``.
+        elapsed_of: ``(trial_id, fidelities (k,)) -> elapsed seconds (k,)`` of the trial's
+            configuration at its table seed, cumulative.
+        budget: simulated seconds of the run; workers: its number of workers.
+        skip_first: the first this many trials (the random initial ones) are left out of
+            the first-fidelity time of the picks.
+    """
+    reached = rows.groupby("trial_id")[fidelity].max().sort_index()
+    first_fidelity = float(rows[fidelity].min())
+    busy, first_times = 0.0, []
+    for trial, top in reached.items():
+        elapsed = elapsed_of(int(trial), np.asarray([first_fidelity, float(top)]))
+        busy += float(elapsed[1])
+        if trial >= skip_first:
+            first_times.append(float(elapsed[0]))
+    return {
+        "results": float(len(rows)),
+        "trials": float(len(reached)),
+        "worker-seconds": busy,
+        "idle share": 1.0 - busy / (budget * workers),
+        "seconds per result": busy / len(rows),
+        "first-fidelity seconds of the picks": float(np.mean(first_times)) if first_times else math.nan,
+        "share of trials past the first fidelity": float((reached > first_fidelity).mean()),
+    }
+
+
+def compare(reference: list[dict[str, float]], ours: list[dict[str, float]]) -> list[dict[str, Any]]:
+    """Per figure: both sides' mean and standard error over runs, and ``z`` of ours minus the reference."""
+    out = []
+    for name in FIGURES:
+        ref = np.asarray([r[name] for r in reference], dtype=float)
+        own = np.asarray([o[name] for o in ours], dtype=float)
+        se_ref = ref.std(ddof=1) / math.sqrt(len(ref)) if len(ref) > 1 else math.nan
+        se_own = own.std(ddof=1) / math.sqrt(len(own)) if len(own) > 1 else math.nan
+        spread = math.hypot(se_ref, se_own)
+        diff = float(own.mean() - ref.mean())
+        z = diff / spread if spread > 0 else (0.0 if diff == 0 else math.copysign(math.inf, diff))
+        out.append({"figure": name, "reference": float(ref.mean()), "reference_se": se_ref,
+                    "ours": float(own.mean()), "ours_se": se_own, "z": z})
+    return out
+
+
+def markdown(rows: list[dict[str, Any]], seeds: Sequence[int], method: str) -> str:
+    lines = [f"{method}, seeds {', '.join(map(str, seeds))}: mean ± se over runs, both sides scored on our blackbox",
+             "", "| figure | reference | ours | z |", "|---|---|---|---|"]
+    for row in rows:
+        shape = FIGURES[row["figure"]]
+        lines.append(f"| {row['figure']} | {shape.format(row['reference'])} ± {shape.format(row['reference_se'])} | "
+                     f"{shape.format(row['ours'])} ± {shape.format(row['ours_se'])} | {row['z']:+.2f} |")
+    return "\n".join(lines)
+
+
+def _simulate(method: str, seed: int, overrides: list[str]) -> tuple[pd.DataFrame, dict[str, Any], Any]:
+    """Our run (its result rows and metadata) and the blackbox it ran on."""
+    from mfbench.api import compose
+    from mfbench.cli.app import simulate
+    from mfbench.config.resolve import instantiate, resolve_config
+
+    cfg = compose([f"method={method}", f"seed={seed}", *overrides])
+    choices = dict(cfg.hydra.runtime.choices) if "hydra" in cfg else {}
+    config = resolve_config(cfg, choices)
+    config["progress"] = False
+    columns, metadata = simulate(config, choices)
+    blackbox = instantiate(config["benchmark"]).open()
+    return pd.DataFrame(columns), metadata, blackbox
+
+
+def _elapsed_function(blackbox: Any, configs: dict[int, dict[str, Any]], seeds: dict[int, int],
+                      elapsed_attr: str) -> Any:
+    index = blackbox.objective_names.index(elapsed_attr)
+    names = blackbox.config_space.names
+
+    def elapsed_of(trial: int, fidelities: np.ndarray) -> np.ndarray:
+        config = trial_configuration(configs, trial, names)
+        seed = max(int(seeds[trial]), 0)  # a surrogate's reference rows say -1: its one seed
+        return blackbox.evaluate(config, seed, fidelities.astype(blackbox.fidelity_values.dtype))[:, index]
+
+    return elapsed_of
+
+
+def decompose(reference_dir: Path, method: str, seeds: Sequence[int], overrides: list[str],
+              skip_first: int) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
+    """The figures of the reference's kept runs and of ours, seed by seed."""
+    reference, ours = [], []
+    for seed in seeds:
+        path = reference_dir / f"{method}-{seed}.parquet"
+        if not path.is_file():
+            raise SystemExit(f"no kept reference run {path}: make it with compare_with_syne_tune.py --only reference "
+                             f"--keep-reference-output {reference_dir} --methods {method} (seed {seed})")
+        rows, metadata, blackbox = _simulate(method, seed, overrides)
+        if not blackbox.fidelity_is_cumulative:
+            raise SystemExit("volume_decomposition.py needs cumulative fidelities (epochs): one training run per trial")
+        budget = float(metadata["stopping"]["max_wallclock_time"])
+        workers = int(metadata["n_workers"])
+        elapsed_attr, fidelity = metadata["elapsed_time_attr"], metadata["fidelity_attr"]
+        for side, side_rows, column in ((ours, rows, fidelity), (reference, pd.read_parquet(path), "fidelity")):
+            table_seeds = side_rows.groupby("trial_id")["table_seed"].first().to_dict()
+            elapsed_of = _elapsed_function(blackbox, reference_configurations(side_rows), table_seeds, elapsed_attr)
+            side.append(run_figures(side_rows, column, elapsed_of, budget, workers, skip_first))
+    return reference, ours
+
+
+def _seed(text: str) -> int:
+    if "=" in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is an override, not a seed: put the overrides after '--'")
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a seed (an integer)") from None
+
+
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--reference-dir", type=Path, required=True,
+                   help="the reference's kept runs (<method>-<seed>.parquet, from --keep-reference-output)")
+    p.add_argument("--method", required=True)
+    p.add_argument("--seeds", type=_seed, nargs="+", required=True, help="at least two; the overrides follow '--'")
+    p.add_argument("--skip-first", type=int, default=0,
+                   help="leave the first N trials (random initial configurations) out of the picks' first-fidelity "
+                        "time (the GP methods: 6)")
+    p.add_argument("--out", type=Path, help="also write the table here (markdown)")
+    p.add_argument("overrides", nargs="*", help="mfbench overrides of our runs (benchmark=..., n_workers=...)")
+    args = p.parse_args(argv)
+    if len(args.seeds) < 2:
+        p.error("--seeds: give at least two (a standard error needs two runs)")
+    reference, ours = decompose(args.reference_dir, args.method, args.seeds, args.overrides, args.skip_first)
+    rows = compare(reference, ours)
+    text = markdown(rows, args.seeds, args.method)
+    print(text)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
