@@ -38,7 +38,8 @@ SOURCES: dict[str, list[str]] = {
     "yahpo_lcbench-4w": ["non_gp", "random_search_40seeds"],
     "yahpo_lcbench_189908-4w": ["non_gp", "synchb_100seeds", "gp_methods_2h", "hypertune_2h", "gp_methods_2h_3seeds",
                                 "syncmobster_2h", "mobster_indep_2h", "hypertune_indep_2h_25seeds",
-                                "hypertune4_indep_2h_20seeds", "mobster_indep_2h_6seeds"],
+                                "hypertune4_indep_2h_20seeds", "mobster_indep_2h_6seeds", "mobster_indep_2h_10seeds",
+                                "syncmobster_2h_10seeds"],
 }
 
 #: the Hyper-Tune methods (their reports were made again after a fix)
@@ -63,6 +64,8 @@ SUPERSEDED: dict[tuple[str, str, str], str] = {
     ("yahpo_lcbench_189908-4w", "hypertune_2h", "hypertune_indep"): "hypertune_indep_2h_25seeds",
     ("yahpo_lcbench_189908-4w", "hypertune_2h", "hypertune4_indep"): "hypertune4_indep_2h_20seeds",
     ("yahpo_lcbench_189908-4w", "mobster_indep_2h", "mobster_indep"): "mobster_indep_2h_6seeds",
+    ("yahpo_lcbench_189908-4w", "mobster_indep_2h_6seeds", "mobster_indep"): "mobster_indep_2h_10seeds",
+    ("yahpo_lcbench_189908-4w", "syncmobster_2h", "syncmobster"): "syncmobster_2h_10seeds",
     ("yahpo_lcbench_189908-4w", "gp_methods_2h_3seeds", "mobster_indep"): "mobster_indep_2h",
 }
 
