@@ -7,7 +7,10 @@ results count beyond noise while the final best agrees, this script tells the tw
 apart on the same seeds:
 
 * **bookkeeping**: workers left idle, results lost or charged twice. Then the *worker-seconds*
-  (the training time of every trial up to the last fidelity it reached, summed) differ.
+  (the training time of every trial up to the last fidelity it reached, summed) differ, and
+  with them the share of worker time *not training*: idle (waiting for a poll, a decision),
+  the simulator's start and result delays, and the work still unfinished at the end (partial
+  epochs, trials with no result yet: about half an epoch per worker, on both sides).
 * **what is run**: the searcher or scheduler picks configurations that train faster, or
   continues more trials past their first fidelity. Then the worker-seconds agree and the
   *seconds per result* (or the first-fidelity time of the picks) differ.
@@ -18,9 +21,11 @@ the table seed; a surrogate's ``-1`` is its one seed). The reference's runs are 
 ``compare_with_syne_tune.py --keep-reference-output DIR`` kept (``DIR/<method>-<seed>.parquet``);
 ours are simulated here, in-process, with the overrides given after the options (for a
 quality row with decision time not charged, pass ``backend.charge_decision_time=false``, as
-the side-by-side does). Cumulative fidelities only (epochs). One row per figure: the mean over
-seeds of both sides, and ``z`` (ours minus the reference over the standard error of the
-difference of means)::
+the side-by-side does). Both sides are taken to have run with our run's workers and budget.
+Cumulative fidelities only (epochs). "Trials" here are the trials with at least one result (the
+side-by-side counts the trials started). One row per figure: the mean over seeds of both
+sides, and ``z`` (ours minus the reference over the standard error of the difference of means;
+``nan`` where a figure is undefined)::
 
     .venv/bin/python benchmarks/volume_decomposition.py --reference-dir /work/refruns --method mobster_indep \\
         --seeds 5 6 7 8 9 --skip-first 6 -- benchmark=yahpo_lcbench_189908 \\
@@ -46,9 +51,9 @@ from replay_reference_draws import reference_configurations, trial_configuration
 #: the figures of one run, in report order, with how each is printed
 FIGURES: dict[str, str] = {
     "results": "{:.1f}",
-    "trials": "{:.1f}",
+    "trials with a result": "{:.1f}",
     "worker-seconds": "{:.0f}",
-    "idle share": "{:.4f}",
+    "share not training": "{:.4f}",
     "seconds per result": "{:.3f}",
     "first-fidelity seconds of the picks": "{:.3f}",
     "share of trials past the first fidelity": "{:.4f}",
@@ -77,9 +82,9 @@ def run_figures(rows: pd.DataFrame, fidelity: str, elapsed_of: Any, budget: floa
             first_times.append(float(elapsed[0]))
     return {
         "results": float(len(rows)),
-        "trials": float(len(reached)),
+        "trials with a result": float(len(reached)),
         "worker-seconds": busy,
-        "idle share": 1.0 - busy / (budget * workers),
+        "share not training": 1.0 - busy / (budget * workers),
         "seconds per result": busy / len(rows),
         "first-fidelity seconds of the picks": float(np.mean(first_times)) if first_times else math.nan,
         "share of trials past the first fidelity": float((reached > first_fidelity).mean()),
@@ -96,7 +101,12 @@ def compare(reference: list[dict[str, float]], ours: list[dict[str, float]]) -> 
         se_own = own.std(ddof=1) / math.sqrt(len(own)) if len(own) > 1 else math.nan
         spread = math.hypot(se_ref, se_own)
         diff = float(own.mean() - ref.mean())
-        z = diff / spread if spread > 0 else (0.0 if diff == 0 else math.copysign(math.inf, diff))
+        if not (math.isfinite(diff) and math.isfinite(spread)):
+            z = math.nan
+        elif spread > 0:
+            z = diff / spread
+        else:  # identical runs on both sides (or a constant figure): 0 if the means agree
+            z = 0.0 if diff == 0 else math.copysign(math.inf, diff)
         out.append({"figure": name, "reference": float(ref.mean()), "reference_se": se_ref,
                     "ours": float(own.mean()), "ours_se": se_own, "z": z})
     return out
@@ -143,12 +153,14 @@ def _elapsed_function(blackbox: Any, configs: dict[int, dict[str, Any]], seeds: 
 def decompose(reference_dir: Path, method: str, seeds: Sequence[int], overrides: list[str],
               skip_first: int) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
     """The figures of the reference's kept runs and of ours, seed by seed."""
+    missing = [str(reference_dir / f"{method}-{seed}.parquet") for seed in seeds
+               if not (reference_dir / f"{method}-{seed}.parquet").is_file()]
+    if missing:  # before anything is simulated
+        raise SystemExit(f"no kept reference run {', '.join(missing)}: make them with compare_with_syne_tune.py "
+                         f"--only reference --keep-reference-output {reference_dir} --methods {method}")
     reference, ours = [], []
     for seed in seeds:
         path = reference_dir / f"{method}-{seed}.parquet"
-        if not path.is_file():
-            raise SystemExit(f"no kept reference run {path}: make it with compare_with_syne_tune.py --only reference "
-                             f"--keep-reference-output {reference_dir} --methods {method} (seed {seed})")
         rows, metadata, blackbox = _simulate(method, seed, overrides)
         if not blackbox.fidelity_is_cumulative:
             raise SystemExit("volume_decomposition.py needs cumulative fidelities (epochs): one training run per trial")

@@ -4,8 +4,9 @@
 benchmark.metric=auc`` builds the benchmark the way Syne Tune 0.13's
 ``benchmark_definitions/yahpo.py`` does: the metric's direction, the elapsed-time attribute
 (the scenario's runtime objective), 4 workers and the scenario's simulated budget, each
-overridable. The scenarios, their inputs, fidelities and conditional spaces are described in
-:mod:`mfbench.blackbox.sources.yahpo`. Scenario, instance and metric are checked when the
+overridable. The scenarios and their inputs are listed in
+:mod:`mfbench.blackbox.sources.yahpo_scenarios`, their conditional spaces described in
+:mod:`mfbench.blackbox.sources.yahpo_space` and their fidelities in :mod:`mfbench.blackbox.sources.yahpo`. Scenario, instance and metric are checked when the
 config is instantiated; the instance needs the data (its list is in the model's config space),
 so a wrong instance is reported when the run opens it, with the valid ones.
 """
@@ -37,7 +38,7 @@ def yahpo_benchmark(
     """A YAHPO scenario as a benchmark (the keys of ``conf/benchmark/yahpo.yaml``).
 
     Args:
-        scenario: one of :data:`mfbench.blackbox.sources.yahpo.SCENARIOS`.
+        scenario: one of :data:`mfbench.blackbox.sources.yahpo_scenarios.SCENARIOS`.
         instance: the instance (e.g. an OpenML task id, a number on the command line is read as
             its string); ``None``: the scenario's default.
         metric: the objective to optimise; ``None``: the reference's (``val_accuracy`` for

@@ -13,7 +13,6 @@ Conditional spaces (rbv2_xgboost's booster, the ``super`` scenarios, nb301, iaml
     only in inactive values get the same prediction. The cost is for model-based searchers:
     inactive coordinates are flat directions of the objective, and they search them anyway,
     as the reference's searchers do.
-
 """
 from __future__ import annotations
 

@@ -75,9 +75,9 @@ def test_nested_conditions_follow_configspace():
     info = yahpo_scenarios.SCENARIOS["rbv2_super"]
     space = yahpo_space.YahpoSpace({}, {
         "xgboost.booster": yahpo_space.Condition({"child": "xgboost.booster", "parent": "learner_id", "type": "EQ",
-                                            "value": "xgboost"}, "test"),
+                                                  "value": "xgboost"}, "test"),
         "xgboost.eta": yahpo_space.Condition({"child": "xgboost.eta", "parent": "xgboost.booster", "type": "IN",
-                                        "values": ["gbtree", "dart"]}, "test"),
+                                              "values": ["gbtree", "dart"]}, "test"),
         "svm.degree": yahpo_space.Condition({"child": "svm.degree", "type": "AND", "conditions": [
             {"child": "svm.degree", "parent": "svm.kernel", "type": "EQ", "value": "polynomial"},
             {"child": "svm.degree", "parent": "learner_id", "type": "EQ", "value": "svm"}]}, "test"),
