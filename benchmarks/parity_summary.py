@@ -30,7 +30,8 @@ SOURCES: dict[str, list[str]] = {
     "nas201_offline_cifar10-4w": ["non_gp_methods", "gp_methods_1h", "gp_methods_1h_indep_sync", "mobster_joint_1h_30seeds",
                                   "gp_methods_2h", "hypertune_1h", "hypertune_2h"],
     "nas201_offline_cifar100-4w": ["non_gp_methods", "gp_methods_1h", "mobster_indep_1h_14seeds", "gp_speed_options_full",
-                                   "gp_timing_full", "gp_methods_2h", "hypertune_1h", "hypertune_2h"],
+                                   "gp_timing_full", "gp_methods_2h", "hypertune_1h", "hypertune_2h",
+                                   "hypertune_speed_options_full"],
     "nas201_offline_imagenet16-8w": ["non_gp_methods", "asha_family_30seeds", "gp_methods_2h", "gp_2h_30seeds",
                                      "gp_methods_2h_syncmobster", "syncmobster_2h_defaults_vs_exact", "gp_small_data",
                                      "hypertune_2h", "hypertune4_2h_30seeds", "hypertune_indep_2h_20seeds"],
@@ -54,6 +55,8 @@ SUPERSEDED: dict[tuple[str, str, str], str] = {
     **{(folder, report, method): f"hypertune_{hours}"
        for folder in ("nas201_offline_cifar10-4w", "nas201_offline_cifar100-4w")
        for report, hours in (("gp_methods_1h", "1h"), ("gp_methods_2h", "2h")) for method in HYPERTUNE_METHODS},
+    **{("nas201_offline_cifar100-4w", "gp_speed_options_full", method): "hypertune_speed_options_full"
+       for method in ("hypertune_indep", "hypertune4_indep")},
     **{("nas201_offline_imagenet16-8w", "gp_methods_2h", method): "hypertune_2h"
        for method in ("hypertune_indep", "hypertune_joint")},
     ("nas201_offline_imagenet16-8w", "gp_methods_2h", "hypertune4_indep"): "hypertune4_2h_30seeds",
