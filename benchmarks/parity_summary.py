@@ -41,7 +41,7 @@ SOURCES: dict[str, list[str]] = {
     "yahpo_lcbench_189908-4w": ["non_gp", "synchb_100seeds", "gp_methods_2h", "hypertune_2h", "gp_methods_2h_3seeds",
                                 "syncmobster_2h", "mobster_indep_2h", "hypertune_indep_2h_25seeds",
                                 "hypertune4_indep_2h_20seeds", "mobster_indep_2h_6seeds", "mobster_indep_2h_10seeds",
-                                "syncmobster_2h_10seeds", "hypertune_joint_2h_9seeds"],
+                                "syncmobster_2h_10seeds", "hypertune_joint_2h_10seeds"],
 }
 
 #: the Hyper-Tune methods (their reports were made again after a fix)
@@ -71,7 +71,7 @@ SUPERSEDED: dict[tuple[str, str, str], str] = {
     ("yahpo_lcbench_189908-4w", "mobster_indep_2h", "mobster_indep"): "mobster_indep_2h_6seeds",
     ("yahpo_lcbench_189908-4w", "mobster_indep_2h_6seeds", "mobster_indep"): "mobster_indep_2h_10seeds",
     ("yahpo_lcbench_189908-4w", "syncmobster_2h", "syncmobster"): "syncmobster_2h_10seeds",
-    ("yahpo_lcbench_189908-4w", "gp_methods_2h_3seeds", "hypertune_joint"): "hypertune_joint_2h_9seeds",
+    ("yahpo_lcbench_189908-4w", "gp_methods_2h_3seeds", "hypertune_joint"): "hypertune_joint_2h_10seeds",
     ("yahpo_lcbench_189908-4w", "gp_methods_2h_3seeds", "mobster_indep"): "mobster_indep_2h",
 }
 
