@@ -122,21 +122,6 @@ def markdown(rows: list[dict[str, Any]], seeds: Sequence[int], method: str) -> s
     return "\n".join(lines)
 
 
-def _simulate(method: str, seed: int, overrides: list[str]) -> tuple[pd.DataFrame, dict[str, Any], Any]:
-    """Our run (its result rows and metadata) and the blackbox it ran on."""
-    from mfbench.api import compose
-    from mfbench.cli.app import simulate
-    from mfbench.config.resolve import instantiate, resolve_config
-
-    cfg = compose([f"method={method}", f"seed={seed}", *overrides])
-    choices = dict(cfg.hydra.runtime.choices) if "hydra" in cfg else {}
-    config = resolve_config(cfg, choices)
-    config["progress"] = False
-    columns, metadata = simulate(config, choices)
-    blackbox = instantiate(config["benchmark"]).open()
-    return pd.DataFrame(columns), metadata, blackbox
-
-
 def _elapsed_function(blackbox: Any, configs: dict[int, dict[str, Any]], seeds: dict[int, int],
                       elapsed_attr: str) -> Any:
     index = blackbox.objective_names.index(elapsed_attr)
@@ -158,12 +143,20 @@ def decompose(reference_dir: Path, method: str, seeds: Sequence[int], overrides:
     if missing:  # before anything is simulated
         raise SystemExit(f"no kept reference run {', '.join(missing)}: make them with compare_with_syne_tune.py "
                          f"--only reference --keep-reference-output {reference_dir} --methods {method}")
+    from mfbench.api import compose, simulate
+    from mfbench.config.resolve import instantiate
+
     reference, ours = [], []
+    blackbox = None
     for seed in seeds:
         path = reference_dir / f"{method}-{seed}.parquet"
-        rows, metadata, blackbox = _simulate(method, seed, overrides)
-        if not blackbox.fidelity_is_cumulative:
-            raise SystemExit("volume_decomposition.py needs cumulative fidelities (epochs): one training run per trial")
+        columns, metadata = simulate(compose([f"method={method}", f"seed={seed}", *overrides]))
+        rows = pd.DataFrame(columns)
+        if blackbox is None:  # the same for every seed: opened once, from the first run's resolved config
+            blackbox = instantiate(metadata["config"]["benchmark"]).open()
+            if not blackbox.fidelity_is_cumulative:
+                raise SystemExit("volume_decomposition.py needs cumulative fidelities (epochs): one training run "
+                                 "per trial")
         budget = float(metadata["stopping"]["max_wallclock_time"])
         workers = int(metadata["n_workers"])
         elapsed_attr, fidelity = metadata["elapsed_time_attr"], metadata["fidelity_attr"]
