@@ -36,8 +36,8 @@ def _as_reference_rows(method: str, seed: int) -> pd.DataFrame:
 def test_our_runs_as_the_reference_give_the_same_figures(script, tmp_path):
     for seed in (1, 2):
         _as_reference_rows("asha_prom", seed).to_parquet(tmp_path / f"asha_prom-{seed}.parquet")
-    reference, ours = script.decompose(tmp_path, "asha_prom", [1, 2], OVERRIDES, skip_first=0)
-    assert reference == ours
+    reference, ours, r2 = script.decompose(tmp_path, "asha_prom", [1, 2], OVERRIDES, skip_first=0)
+    assert reference == ours and r2 is None  # hartmann3: no categorical hyperparameters
     assert ours[0]["results"] > 50 and 0.0 <= ours[0]["share not training"] < 1.0
     assert 0.0 < ours[0]["share of trials past the first fidelity"] < 1.0
     rows = script.compare(reference, ours)
@@ -118,3 +118,87 @@ def test_overrides_without_the_separator_are_named(script, tmp_path, capsys):
     with pytest.raises(SystemExit):
         script.main(["--reference-dir", str(tmp_path), "--method", "asha_prom", "--seeds", "1", "2", *OVERRIDES])
     assert "put the overrides after '--'" in capsys.readouterr().err
+
+
+def test_categorical_hyperparameters_with_the_same_choices_are_pooled(script):
+    from mfbench.space import Categorical, ConfigSpace, Float
+
+    ops = ("conv", "pool", "none")
+    space = ConfigSpace((Categorical("edge0", ops), Float("lr", 0.1, 1.0), Categorical("edge1", ops),
+                         Categorical("act", ("relu", "tanh"))))
+    assert script.categorical_groups(space) == {"edge0..edge1": (["edge0", "edge1"], ops),
+                                                "act": (["act"], ("relu", "tanh"))}
+
+
+def test_value_shares_of_a_hand_made_run(script):
+    # trial 0: 3 results, both edges "conv"; trial 1: 1 result, edges "conv" and "none"
+    rows = pd.DataFrame({"trial_id": [0, 0, 0, 1], "epoch": [1, 2, 3, 1]})
+    configs = {0: {"edge0": "conv", "edge1": "conv", "lr": 0.5}, 1: {"edge0": "none", "edge1": "conv", "lr": 0.2}}
+    groups = {"edge0..edge1": (["edge0", "edge1"], ("conv", "pool", "none"))}
+    shares = script.value_shares(rows, "epoch", configs, groups)
+    assert shares["picks: edge0..edge1=conv"] == pytest.approx((1.0 + 0.5) / 2)
+    assert shares["picks: edge0..edge1=none"] == pytest.approx(0.5 / 2)
+    assert shares["picks: edge0..edge1=pool"] == 0.0
+    assert shares["results: edge0..edge1=conv"] == pytest.approx((3 * 1.0 + 1 * 0.5) / 4)
+    assert shares["results: edge0..edge1=none"] == pytest.approx(0.5 / 4)
+    assert script.share_names([{**dict.fromkeys(script.FIGURES, 0.0), **shares}]) == list(shares)
+
+
+def test_the_report_has_a_table_of_shares_where_the_space_has_categoricals(script):
+    figures = [dict.fromkeys(script.FIGURES, v) for v in (1.0, 2.0)]
+    shares = [{"picks: op=a": v, "results: op=a": v} for v in (0.25, 0.75)]
+    runs = [{**f, **s} for f, s in zip(figures, shares)]
+    rows = script.compare(runs, runs)
+    share_rows = script.compare(runs, runs, script.share_names(runs))
+    assert [r["figure"] for r in share_rows] == ["picks: op=a", "results: op=a"]
+    text = script.markdown(rows, [1, 2], "m", share_rows)
+    assert "| picks: op=a | 0.5000 ± 0.2500 | 0.5000 ± 0.2500 | +0.00 |" in text
+    assert "What the trials are made of" not in script.markdown(rows, [1, 2], "m", [])
+
+
+class _LinearTimeBlackbox:
+    """Two edges choosing among three operations; an epoch takes 1 s plus 2 s per "conv" and
+    0.5 s per "pool" (exactly linear in the counts), constant over epochs."""
+
+    objective_names = ["loss", "time"]
+    fidelity_values = np.arange(1, 5)
+
+    def __init__(self):
+        from mfbench.space import Categorical, ConfigSpace
+
+        ops = ("none", "conv", "pool")
+        self.config_space = ConfigSpace((Categorical("edge0", ops), Categorical("edge1", ops)))
+
+    def evaluate(self, config, seed, fidelities):
+        per_epoch = 1.0 + sum(2.0 * (config[n] == "conv") + 0.5 * (config[n] == "pool") for n in ("edge0", "edge1"))
+        return np.column_stack([np.zeros(len(fidelities)), per_epoch * np.asarray(fidelities, dtype=float)])
+
+
+def test_the_time_model_recovers_a_linear_epoch_time(script):
+    blackbox = _LinearTimeBlackbox()
+    groups = script.categorical_groups(blackbox.config_space)
+    coefficients, r2 = script.fit_time_model(blackbox, groups, "time")
+    assert coefficients == pytest.approx([1.0, 2.0, 0.5]) and r2 == pytest.approx(1.0)
+    # trial 0 (two convs, 5 s an epoch) has 3 results, trial 1 (nothing, 1 s) one
+    rows = pd.DataFrame({"trial_id": [0, 0, 0, 1], "epoch": [1, 2, 3, 1]})
+    configs = {0: {"edge0": "conv", "edge1": "conv"}, 1: {"edge0": "none", "edge1": "none"}}
+    modelled = script.modelled_seconds_per_result(rows, "epoch", configs, groups, coefficients)
+    assert modelled == pytest.approx((3 * 5.0 + 1 * 1.0) / 4)
+
+
+def test_a_categorical_benchmark_gets_its_shares_and_time_model(script, tmp_path):
+    overrides = ["benchmark=nas201_offline_cifar100", "stopping.max_wallclock_time=3600"]
+    for seed in (1, 2):
+        columns, metadata = simulate(compose(["method=asha_prom", f"seed={seed}", *overrides]))
+        names = [c for c in columns if c.startswith("config_hp_")]
+        fidelity = np.asarray(columns[metadata["fidelity_attr"]], dtype=float)
+        pd.DataFrame({"trial_id": columns["trial_id"], "fidelity": fidelity,
+                      "table_seed": columns["table_seed"], **{c: columns[c] for c in names}}
+                     ).to_parquet(tmp_path / f"asha_prom-{seed}.parquet")
+    reference, ours, r2 = script.decompose(tmp_path, "asha_prom", [1, 2], overrides, skip_first=0)
+    assert reference == ours and 0.5 < r2 <= 1.0
+    shares = script.share_names(ours)
+    assert script.MODELLED in shares and sum(name.startswith("picks: ") for name in shares) == 5
+    assert sum(ours[0][name] for name in shares if name.startswith("results: ")) == pytest.approx(1.0)
+    # the model reproduces the measured seconds per result of this table closely
+    assert ours[0][script.MODELLED] == pytest.approx(ours[0]["seconds per result"], rel=0.1)
