@@ -25,19 +25,21 @@ the side-by-side does). Both sides are taken to have run with our run's workers 
 Cumulative fidelities only (epochs). "Trials" here are the trials with at least one result (the
 side-by-side counts the trials started).
 
-Where the picks differ, a second table says in what: for every value of the categorical
-hyperparameters, its share among the trials (``picks``) and among the results (``results``:
-each trial weighted by its number of results, so the trials trained long count most; this is
-what the seconds per result follow). Hyperparameters with the same choices are pooled (NB201's
-six edges share five operations: one row per operation). How much of the seconds per result
-these shares account for is the figure ``seconds per result from the values``: a linear model
-of a configuration's mean epoch time in the counts of its categorical values, fitted by least
-squares on the blackbox (every configuration of a finite space up to 20,000, else a sample of
-2,000; table seed 0, its R^2 printed), evaluated for every trial and weighted by its results.
-Where it moves as the measured seconds per result do, the gap is in which configurations
-were trained, not in how the runs were charged. One row per figure: the mean over seeds of both
-sides, and ``z`` (ours minus the reference over the standard error of the difference of means;
-``nan`` where a figure is undefined)::
+Where the picks differ, a space with categorical hyperparameters gets two more answers. The
+figure ``seconds per result from the values``: a linear model of a configuration's epoch time
+in the counts of its categorical values (:class:`TimeModel`), fitted by least squares on the
+blackbox (every configuration of a finite space up to 20,000, else a sample of 2,000; table
+seed 0; its R^2 and coefficients printed), gives every trial's modelled epoch time; times the
+fidelity each trial reached, summed, over the results, it is the seconds per result if an
+epoch's cost depended on these values alone. Where it moves as the measured seconds per result
+do, the difference is in which configurations were trained (whether workers were idle is the
+worker-seconds' row). And a second table: every value's share of its group's slots among the
+trials (``picks``) and among the results (``results``: each trial weighted by its number of
+results, so the trials trained long count most). Hyperparameters with the same choices are
+pooled (NB201's six edges share five operations: one row per operation).
+
+One row per figure: the mean over seeds of both sides, and ``z`` (ours minus the reference over
+the standard error of the difference of means; ``nan`` where a figure is undefined)::
 
     .venv/bin/python benchmarks/volume_decomposition.py --reference-dir /work/refruns --method mobster_indep \\
         --seeds 5 6 7 8 9 --skip-first 6 -- benchmark=yahpo_lcbench_189908 \\
@@ -103,35 +105,56 @@ def run_figures(rows: pd.DataFrame, fidelity: str, elapsed_of: Any, budget: floa
     }
 
 
-def categorical_groups(space: Any) -> dict[str, tuple[list[str], tuple[Any, ...]]]:
-    """The categorical hyperparameters of ``space``, pooled by identical choices: label ->
-    (names, choices). A group of one is labelled by its name, a larger one ``first..last``."""
+Groups = dict[str, tuple[list[str], tuple[Any, ...]]]
+"""Categorical hyperparameters pooled by identical choices: label -> (names, choices)."""
+
+
+def categorical_groups(space: Any) -> Groups:
+    """The categorical hyperparameters of ``space`` with two or more choices, pooled by identical
+    choices. A group of one is labelled by its name, a larger one ``first..last``."""
     from mfbench.space import Categorical
 
     pooled: dict[tuple[Any, ...], list[str]] = {}
     for hp in space.hyperparameters:
-        if isinstance(hp, Categorical):
+        if isinstance(hp, Categorical) and len(hp.choices) > 1:
             pooled.setdefault(hp.choices, []).append(hp.name)
     return {(names[0] if len(names) == 1 else f"{names[0]}..{names[-1]}"): (names, choices)
             for choices, names in pooled.items()}
 
 
-def value_shares(rows: pd.DataFrame, fidelity: str, configs: dict[int, dict[str, Any]],
-                 groups: dict[str, tuple[list[str], tuple[Any, ...]]]) -> dict[str, float]:
-    """Per group and value: its share among the trials with a result (``picks: label=value``)
-    and among the results (``results: label=value``, each trial weighted by its result count).
+def _group_values(configs: dict[int, dict[str, Any]], trials: Sequence[int], label: str,
+                  names: list[str], choices: tuple[Any, ...]) -> np.ndarray:
+    """The group's values of every trial, ``(trials, len(names))`` (objects); SystemExit if one is
+    not among the choices (a parquet that stored a number as text would else count as nothing)."""
+    values = np.asarray([[trial_configuration(configs, int(t), names)[n] for n in names] for t in trials],
+                        dtype=object)
+    known = np.zeros(values.shape, dtype=bool)
+    for choice in choices:
+        known |= values == choice
+    if not known.all():
+        raise SystemExit(f"{label}: value {values[~known][0]!r} is not one of the choices {list(choices)}")
+    return values
+
+
+def value_shares(rows: pd.DataFrame, configs: dict[int, dict[str, Any]], groups: Groups) -> dict[str, float]:
+    """Per group and value, fractions in [0, 1] that sum to 1 over a group's values:
+
+    * ``picks: label=value``: the value's share of the group's slots (a pooled group of six
+      edges has six per trial), averaged over the trials with a result;
+    * ``results: label=value``: the same, each trial weighted by its number of results.
+
+    Keys in the order of the groups and their choices, ``picks`` before ``results``.
 
     Args:
-        rows: one row per result, with ``trial_id`` and ``fidelity``.
+        rows: one row per result, with ``trial_id``.
         configs: every trial's configuration (:func:`reference_configurations`).
         groups: :func:`categorical_groups`.
     """
-    counts = rows.groupby("trial_id")[fidelity].size().sort_index()
+    counts = rows.groupby("trial_id").size().sort_index()
     weights = counts.to_numpy(dtype=float)
     shares: dict[str, float] = {}
     for label, (names, choices) in groups.items():
-        values = np.asarray([[trial_configuration(configs, int(t), names)[n] for n in names] for t in counts.index],
-                            dtype=object)  # (trials, names)
+        values = _group_values(configs, counts.index, label, names, choices)
         for choice in choices:
             per_trial = (values == choice).mean(axis=1).astype(float)
             shares[f"picks: {label}={choice}"] = float(per_trial.mean())
@@ -144,18 +167,47 @@ TIME_MODEL_ALL = 20_000
 TIME_MODEL_SAMPLE = 2_000
 
 
-def _value_counts(config: dict[str, Any], groups: dict[str, tuple[list[str], tuple[Any, ...]]]) -> list[float]:
-    """How often each value of each group occurs in ``config``, the first value of every group
-    left out (the intercept stands for it): the regressors of :func:`fit_time_model`."""
-    return [float(sum(config[n] == choice for n in names)) for names, choices in groups.values()
-            for choice in choices[1:]]
+class TimeModel:
+    """A configuration's seconds per fidelity unit (an epoch), linear in the counts of its
+    categorical values: ``intercept + sum_v coefficient_v * count_v`` where the first choice of
+    every group is the baseline (no coefficient; the intercept is a configuration holding only
+    baselines).
+
+    Attributes:
+        groups: :func:`categorical_groups`.
+        coefficients: ``(1 + regressors,)``, seconds per fidelity unit: the intercept, then one per
+            non-baseline value in the order of :attr:`labels`.
+        labels: ``label=value`` of each regressor.
+        r2: the fit's coefficient of determination on the configurations it was fitted on.
+        rank: the rank of the design (below ``len(coefficients)``: a value never seen, its
+            coefficient 0).
+    """
+
+    def __init__(self, groups: Groups, coefficients: np.ndarray, labels: list[str], r2: float, rank: int) -> None:
+        self.groups, self.coefficients, self.labels, self.r2, self.rank = groups, coefficients, labels, r2, rank
+
+    def counts(self, config: dict[str, Any]) -> list[float]:
+        """The regressors of ``config``: how often each non-baseline value occurs."""
+        return [float(sum(config[n] == choice for n in names)) for names, choices in self.groups.values()
+                for choice in choices[1:]]
+
+    def seconds_per_unit(self, config: dict[str, Any]) -> float:
+        return float(self.coefficients @ np.asarray([1.0, *self.counts(config)]))
+
+    def describe(self) -> str:
+        baselines = ", ".join(f"{label}={choices[0]}" for label, (_, choices) in self.groups.items())
+        terms = ", ".join(f"{label} {value:+.2f}" for label, value in zip(self.labels, self.coefficients[1:]))
+        return (f"R^2 {self.r2:.3f}; seconds per fidelity unit {self.coefficients[0]:.2f} with only baseline values "
+                f"({baselines}), per occurrence of each other value: {terms}"
+                + ("" if self.rank == len(self.coefficients) else
+                   f"; rank {self.rank} of {len(self.coefficients)}: values never seen get 0"))
 
 
-def fit_time_model(blackbox: Any, groups: dict[str, tuple[list[str], tuple[Any, ...]]],
-                   elapsed_attr: str) -> tuple[np.ndarray, float]:
-    """Least-squares coefficients ``(1 + regressors,)`` of a configuration's mean seconds per
-    fidelity unit (its elapsed time at the largest fidelity over that fidelity, table seed 0)
-    in :func:`_value_counts`, and the fit's R^2."""
+def fit_time_model(blackbox: Any, groups: Groups, elapsed_attr: str) -> TimeModel:
+    """Least squares of a configuration's mean seconds per fidelity unit (its elapsed time at the
+    largest fidelity over that fidelity, table seed 0) on the counts of its categorical values,
+    over every configuration of a finite space of up to :data:`TIME_MODEL_ALL`, else over
+    :data:`TIME_MODEL_SAMPLE` drawn ones."""
     space = blackbox.config_space
     if space.is_finite and space.size <= TIME_MODEL_ALL:
         configs = space.enumerate()
@@ -165,23 +217,27 @@ def fit_time_model(blackbox: Any, groups: dict[str, tuple[list[str], tuple[Any, 
     index = blackbox.objective_names.index(elapsed_attr)
     top = blackbox.fidelity_values[-1:]
     per_unit = np.asarray([float(blackbox.evaluate(c, 0, top)[0, index]) for c in configs]) / float(top[0])
-    design = np.asarray([[1.0, *_value_counts(c, groups)] for c in configs])
-    coefficients, *_ = np.linalg.lstsq(design, per_unit, rcond=None)
+    labels = [f"{label}={choice}" for label, (_, choices) in groups.items() for choice in choices[1:]]
+    model = TimeModel(groups, np.zeros(1 + len(labels)), labels, 1.0, 1 + len(labels))
+    design = np.asarray([[1.0, *model.counts(c)] for c in configs])
+    coefficients, _, rank, _ = np.linalg.lstsq(design, per_unit, rcond=None)
     residual = per_unit - design @ coefficients
     spread = float(((per_unit - per_unit.mean()) ** 2).sum())
-    return coefficients, (1.0 - float(residual @ residual) / spread) if spread > 0 else 1.0
+    r2 = (1.0 - float(residual @ residual) / spread) if spread > 0 else 1.0
+    return TimeModel(groups, coefficients, labels, r2, int(rank))
 
 
 def modelled_seconds_per_result(rows: pd.DataFrame, fidelity: str, configs: dict[int, dict[str, Any]],
-                                groups: dict[str, tuple[list[str], tuple[Any, ...]]],
-                                coefficients: np.ndarray) -> float:
-    """The seconds per result the time model gives the run's trials, each weighted by its results."""
-    counts = rows.groupby("trial_id")[fidelity].size().sort_index()
-    names = [n for names, _ in groups.values() for n in names]
-    predicted = [float(coefficients @ np.asarray([1.0, *_value_counts(trial_configuration(configs, int(t), names),
-                                                                      groups)]))
-                 for t in counts.index]
-    return float(np.asarray(predicted) @ counts.to_numpy(dtype=float) / counts.sum())
+                                model: TimeModel) -> float:
+    """The run's seconds per result as the time model has it: every trial's modelled seconds per
+    fidelity unit times the fidelity it reached, summed, over the number of results. The same
+    definition as the measured ``seconds per result`` (worker-seconds over results), so the
+    two agree where the model is exact; it is linear in the trials' value counts."""
+    reached = rows.groupby("trial_id")[fidelity].max().sort_index()
+    names = [n for names, _ in model.groups.values() for n in names]
+    modelled = sum(model.seconds_per_unit(trial_configuration(configs, int(t), names)) * float(top)
+                   for t, top in reached.items())
+    return modelled / len(rows)
 
 
 def compare(reference: list[dict[str, float]], ours: list[dict[str, float]],
@@ -208,33 +264,39 @@ def compare(reference: list[dict[str, float]], ours: list[dict[str, float]],
 
 #: the figure of the time model (:func:`modelled_seconds_per_result`), where the space has categoricals
 MODELLED = "seconds per result from the values"
+#: how each figure of the first table is printed (the modelled one only where there are categoricals)
+FORMATS: dict[str, str] = {**FIGURES, MODELLED: "{:.3f}"}
+
+
+def figure_names(runs: list[dict[str, float]]) -> list[str]:
+    """The figures of the first table that a side's runs have, in report order."""
+    return [name for name in FORMATS if runs and name in runs[0]]
 
 
 def share_names(runs: list[dict[str, float]]) -> list[str]:
-    """The value shares (:func:`value_shares`) and the modelled seconds per result among a
-    side's figures, in their order."""
-    return [name for name in runs[0] if name not in FIGURES] if runs else []
+    """The value shares (:func:`value_shares`) among a side's figures, in their order."""
+    return [name for name in runs[0] if name not in FORMATS] if runs else []
 
 
 def markdown(rows: list[dict[str, Any]], seeds: Sequence[int], method: str,
-             shares: list[dict[str, Any]] | None = None, time_model_r2: float | None = None) -> str:
+             shares: list[dict[str, Any]] | None = None, time_model: TimeModel | None = None) -> str:
     lines = [f"{method}, seeds {', '.join(map(str, seeds))}: mean ± se over runs, both sides scored on our blackbox",
              "", "| figure | reference | ours | z |", "|---|---|---|---|"]
     for row in rows:
-        shape = FIGURES[row["figure"]]
+        shape = FORMATS[row["figure"]]
         lines.append(f"| {row['figure']} | {shape.format(row['reference'])} ± {shape.format(row['reference_se'])} | "
                      f"{shape.format(row['ours'])} ± {shape.format(row['ours_se'])} | {row['z']:+.2f} |")
+    if time_model is not None:
+        lines += ["", f"`{MODELLED}`: what the seconds per result would be if an epoch's time depended on the "
+                  "categorical values alone, through a linear time model fitted on the blackbox "
+                  f"({time_model.describe()}). Where it follows the measured seconds per result, the difference is "
+                  "in which configurations were trained; whether workers were idle is the worker-seconds' row."]
     if shares:
-        lines += ["", "What the trials are made of: each categorical value's share among the trials with a result "
-                  "(picks) and among the results (each trial weighted by its results)", "",
+        lines += ["", "What the trials are made of: each categorical value's share of its group's slots, averaged "
+                  "over the trials with a result (picks) and weighted by each trial's results (results)", "",
                   "| share | reference | ours | z |", "|---|---|---|---|"]
         lines += [f"| {row['figure']} | {row['reference']:.4f} ± {row['reference_se']:.4f} | "
                   f"{row['ours']:.4f} ± {row['ours_se']:.4f} | {row['z']:+.2f} |" for row in shares]
-        if time_model_r2 is not None:
-            lines += ["", f"The row `{MODELLED}` is the time model's seconds per result (a linear model of a "
-                      f"configuration's epoch time in the counts of its categorical values, R^2 {time_model_r2:.3f} "
-                      "on the blackbox): what the measured seconds per result would be if only the composition "
-                      "of the trained configurations mattered."]
     return "\n".join(lines)
 
 
@@ -252,9 +314,9 @@ def _elapsed_function(blackbox: Any, configs: dict[int, dict[str, Any]], seeds: 
 
 
 def decompose(reference_dir: Path, method: str, seeds: Sequence[int], overrides: list[str],
-              skip_first: int) -> tuple[list[dict[str, float]], list[dict[str, float]], float | None]:
-    """The figures of the reference's kept runs and of ours, seed by seed, and the R^2 of the
-    time model (:func:`fit_time_model`; ``None`` for a space without categoricals)."""
+              skip_first: int) -> tuple[list[dict[str, float]], list[dict[str, float]], TimeModel | None]:
+    """The figures of the reference's kept runs and of ours, seed by seed, and the time model
+    (:func:`fit_time_model`; ``None`` for a space without categoricals)."""
     missing = [str(reference_dir / f"{method}-{seed}.parquet") for seed in seeds
                if not (reference_dir / f"{method}-{seed}.parquet").is_file()]
     if missing:  # before anything is simulated
@@ -264,7 +326,7 @@ def decompose(reference_dir: Path, method: str, seeds: Sequence[int], overrides:
     from mfbench.config.resolve import instantiate
 
     reference, ours = [], []
-    blackbox, time_model_r2 = None, []
+    blackbox, time_model = None, None
     for seed in seeds:
         path = reference_dir / f"{method}-{seed}.parquet"
         columns, metadata = simulate(compose([f"method={method}", f"seed={seed}", *overrides]))
@@ -276,8 +338,7 @@ def decompose(reference_dir: Path, method: str, seeds: Sequence[int], overrides:
                                  "per trial")
             groups = categorical_groups(blackbox.config_space)
             if groups:
-                coefficients, r2 = fit_time_model(blackbox, groups, metadata["elapsed_time_attr"])
-                time_model_r2.append(r2)
+                time_model = fit_time_model(blackbox, groups, metadata["elapsed_time_attr"])
         budget = float(metadata["stopping"]["max_wallclock_time"])
         workers = int(metadata["n_workers"])
         elapsed_attr, fidelity = metadata["elapsed_time_attr"], metadata["fidelity_attr"]
@@ -286,11 +347,11 @@ def decompose(reference_dir: Path, method: str, seeds: Sequence[int], overrides:
             configs = reference_configurations(side_rows)
             elapsed_of = _elapsed_function(blackbox, configs, table_seeds, elapsed_attr)
             figures = {**run_figures(side_rows, column, elapsed_of, budget, workers, skip_first),
-                       **value_shares(side_rows, column, configs, groups)}
-            if groups:
-                figures[MODELLED] = modelled_seconds_per_result(side_rows, column, configs, groups, coefficients)
+                       **value_shares(side_rows, configs, groups)}
+            if time_model is not None:
+                figures[MODELLED] = modelled_seconds_per_result(side_rows, column, configs, time_model)
             side.append(figures)
-    return reference, ours, (time_model_r2[0] if time_model_r2 else None)
+    return reference, ours, time_model
 
 
 def _seed(text: str) -> int:
@@ -317,10 +378,11 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     args = p.parse_args(argv)
     if len(args.seeds) < 2:
         p.error("--seeds: give at least two (a standard error needs two runs)")
-    reference, ours, r2 = decompose(args.reference_dir, args.method, args.seeds, args.overrides, args.skip_first)
-    rows = compare(reference, ours)
+    reference, ours, time_model = decompose(args.reference_dir, args.method, args.seeds, args.overrides,
+                                            args.skip_first)
+    rows = compare(reference, ours, figure_names(ours))
     shares = compare(reference, ours, share_names(ours))
-    text = markdown(rows, args.seeds, args.method, shares, r2)
+    text = markdown(rows, args.seeds, args.method, shares, time_model)
     print(text)
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -36,8 +36,9 @@ def _as_reference_rows(method: str, seed: int) -> pd.DataFrame:
 def test_our_runs_as_the_reference_give_the_same_figures(script, tmp_path):
     for seed in (1, 2):
         _as_reference_rows("asha_prom", seed).to_parquet(tmp_path / f"asha_prom-{seed}.parquet")
-    reference, ours, r2 = script.decompose(tmp_path, "asha_prom", [1, 2], OVERRIDES, skip_first=0)
-    assert reference == ours and r2 is None  # hartmann3: no categorical hyperparameters
+    reference, ours, model = script.decompose(tmp_path, "asha_prom", [1, 2], OVERRIDES, skip_first=0)
+    assert reference == ours and model is None  # hartmann3: no categorical hyperparameters
+    assert script.figure_names(ours) == list(script.FIGURES)
     assert ours[0]["results"] > 50 and 0.0 <= ours[0]["share not training"] < 1.0
     assert 0.0 < ours[0]["share of trials past the first fidelity"] < 1.0
     rows = script.compare(reference, ours)
@@ -126,8 +127,9 @@ def test_categorical_hyperparameters_with_the_same_choices_are_pooled(script):
     ops = ("conv", "pool", "none")
     space = ConfigSpace((Categorical("edge0", ops), Float("lr", 0.1, 1.0), Categorical("edge1", ops),
                          Categorical("act", ("relu", "tanh"))))
+    space = ConfigSpace((*space.hyperparameters, Categorical("fixed", ("only",))))
     assert script.categorical_groups(space) == {"edge0..edge1": (["edge0", "edge1"], ops),
-                                                "act": (["act"], ("relu", "tanh"))}
+                                                "act": (["act"], ("relu", "tanh"))}  # a single choice: no group
 
 
 def test_value_shares_of_a_hand_made_run(script):
@@ -135,7 +137,7 @@ def test_value_shares_of_a_hand_made_run(script):
     rows = pd.DataFrame({"trial_id": [0, 0, 0, 1], "epoch": [1, 2, 3, 1]})
     configs = {0: {"edge0": "conv", "edge1": "conv", "lr": 0.5}, 1: {"edge0": "none", "edge1": "conv", "lr": 0.2}}
     groups = {"edge0..edge1": (["edge0", "edge1"], ("conv", "pool", "none"))}
-    shares = script.value_shares(rows, "epoch", configs, groups)
+    shares = script.value_shares(rows, configs, groups)
     assert shares["picks: edge0..edge1=conv"] == pytest.approx((1.0 + 0.5) / 2)
     assert shares["picks: edge0..edge1=none"] == pytest.approx(0.5 / 2)
     assert shares["picks: edge0..edge1=pool"] == 0.0
@@ -144,15 +146,24 @@ def test_value_shares_of_a_hand_made_run(script):
     assert script.share_names([{**dict.fromkeys(script.FIGURES, 0.0), **shares}]) == list(shares)
 
 
+def test_a_value_outside_the_choices_is_named(script):
+    rows = pd.DataFrame({"trial_id": [0], "epoch": [1]})
+    groups = {"width": (["width"], (16, 32))}
+    with pytest.raises(SystemExit, match="width: value '16' is not one of the choices"):
+        script.value_shares(rows, {0: {"width": "16"}}, groups)
+
+
 def test_the_report_has_a_table_of_shares_where_the_space_has_categoricals(script):
     figures = [dict.fromkeys(script.FIGURES, v) for v in (1.0, 2.0)]
     shares = [{"picks: op=a": v, "results: op=a": v} for v in (0.25, 0.75)]
     runs = [{**f, **s} for f, s in zip(figures, shares)]
-    rows = script.compare(runs, runs)
+    assert script.figure_names(runs) == list(script.FIGURES)
+    rows = script.compare(runs, runs, script.figure_names(runs))
     share_rows = script.compare(runs, runs, script.share_names(runs))
     assert [r["figure"] for r in share_rows] == ["picks: op=a", "results: op=a"]
     text = script.markdown(rows, [1, 2], "m", share_rows)
     assert "| picks: op=a | 0.5000 ± 0.2500 | 0.5000 ± 0.2500 | +0.00 |" in text
+    assert script.MODELLED not in text  # no time model: no line about it
     assert "What the trials are made of" not in script.markdown(rows, [1, 2], "m", [])
 
 
@@ -177,13 +188,25 @@ class _LinearTimeBlackbox:
 def test_the_time_model_recovers_a_linear_epoch_time(script):
     blackbox = _LinearTimeBlackbox()
     groups = script.categorical_groups(blackbox.config_space)
-    coefficients, r2 = script.fit_time_model(blackbox, groups, "time")
-    assert coefficients == pytest.approx([1.0, 2.0, 0.5]) and r2 == pytest.approx(1.0)
-    # trial 0 (two convs, 5 s an epoch) has 3 results, trial 1 (nothing, 1 s) one
+    model = script.fit_time_model(blackbox, groups, "time")
+    assert model.coefficients == pytest.approx([1.0, 2.0, 0.5]) and model.r2 == pytest.approx(1.0)
+    assert model.labels == ["edge0..edge1=conv", "edge0..edge1=pool"] and model.rank == 3
+    assert "edge0..edge1=none" in model.describe() and "edge0..edge1=conv +2.00" in model.describe()
+    # trial 0 (two convs, 5 s an epoch) reached epoch 3, trial 1 (nothing, 1 s) epoch 1: 16 s for 4 results
     rows = pd.DataFrame({"trial_id": [0, 0, 0, 1], "epoch": [1, 2, 3, 1]})
     configs = {0: {"edge0": "conv", "edge1": "conv"}, 1: {"edge0": "none", "edge1": "none"}}
-    modelled = script.modelled_seconds_per_result(rows, "epoch", configs, groups, coefficients)
-    assert modelled == pytest.approx((3 * 5.0 + 1 * 1.0) / 4)
+    assert script.modelled_seconds_per_result(rows, "epoch", configs, model) == pytest.approx(16.0 / 4)
+    # results at epochs 1 and 3 only (a coarse grid): the time is still that of the 3 epochs trained
+    rows = pd.DataFrame({"trial_id": [0, 0, 1], "epoch": [1, 3, 1]})
+    assert script.modelled_seconds_per_result(rows, "epoch", configs, model) == pytest.approx(16.0 / 3)
+
+
+def test_a_value_the_time_model_never_sees_gets_no_weight(script):
+    blackbox = _LinearTimeBlackbox()
+    groups = {"edge0..edge1": (["edge0", "edge1"], ("none", "conv", "pool", "unused"))}
+    model = script.fit_time_model(blackbox, groups, "time")
+    assert model.rank == 3 and model.coefficients[3] == pytest.approx(0.0, abs=1e-9)
+    assert "rank 3 of 4" in model.describe()
 
 
 def test_a_categorical_benchmark_gets_its_shares_and_time_model(script, tmp_path):
@@ -195,10 +218,11 @@ def test_a_categorical_benchmark_gets_its_shares_and_time_model(script, tmp_path
         pd.DataFrame({"trial_id": columns["trial_id"], "fidelity": fidelity,
                       "table_seed": columns["table_seed"], **{c: columns[c] for c in names}}
                      ).to_parquet(tmp_path / f"asha_prom-{seed}.parquet")
-    reference, ours, r2 = script.decompose(tmp_path, "asha_prom", [1, 2], overrides, skip_first=0)
-    assert reference == ours and 0.5 < r2 <= 1.0
+    reference, ours, model = script.decompose(tmp_path, "asha_prom", [1, 2], overrides, skip_first=0)
+    assert reference == ours and 0.5 < model.r2 <= 1.0
     shares = script.share_names(ours)
-    assert script.MODELLED in shares and sum(name.startswith("picks: ") for name in shares) == 5
+    assert script.MODELLED not in shares and script.figure_names(ours)[-1] == script.MODELLED
+    assert sum(name.startswith("picks: ") for name in shares) == 5
     assert sum(ours[0][name] for name in shares if name.startswith("results: ")) == pytest.approx(1.0)
     # the model reproduces the measured seconds per result of this table closely
     assert ours[0][script.MODELLED] == pytest.approx(ours[0]["seconds per result"], rel=0.1)
