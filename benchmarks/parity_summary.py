@@ -57,7 +57,7 @@ SUPERSEDED: dict[tuple[str, str, str], str] = {
        for folder in ("nas201_offline_cifar10-4w", "nas201_offline_cifar100-4w")
        for report, hours in (("gp_methods_1h", "1h"), ("gp_methods_2h", "2h")) for method in HYPERTUNE_METHODS},
     **{("nas201_offline_cifar100-4w", "gp_speed_options_full", method): "hypertune_speed_options_full"
-       for method in ("hypertune_indep", "hypertune4_indep")},
+       for method in HYPERTUNE_METHODS},
     **{("nas201_offline_imagenet16-8w", "gp_methods_2h", method): "hypertune_2h"
        for method in ("hypertune_indep", "hypertune_joint")},
     ("nas201_offline_imagenet16-8w", "gp_methods_2h", "hypertune4_indep"): "hypertune4_2h_30seeds",
