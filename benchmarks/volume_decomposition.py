@@ -327,6 +327,7 @@ def decompose(reference_dir: Path, method: str, seeds: Sequence[int], overrides:
 
     reference, ours = [], []
     blackbox, time_model = None, None
+    groups: Groups = {}  # set with the blackbox, from the first run
     for seed in seeds:
         path = reference_dir / f"{method}-{seed}.parquet"
         columns, metadata = simulate(compose([f"method={method}", f"seed={seed}", *overrides]))
