@@ -167,6 +167,12 @@ TIME_MODEL_ALL = 20_000
 TIME_MODEL_SAMPLE = 2_000
 
 
+def _value_counts(config: dict[str, Any], groups: Groups) -> list[float]:
+    """The time model's regressors of ``config``: how often each non-baseline value occurs."""
+    return [float(sum(config[n] == choice for n in names)) for names, choices in groups.values()
+            for choice in choices[1:]]
+
+
 class TimeModel:
     """A configuration's seconds per fidelity unit (an epoch), linear in the counts of its
     categorical values: ``intercept + sum_v coefficient_v * count_v`` where the first choice of
@@ -177,22 +183,21 @@ class TimeModel:
         groups: :func:`categorical_groups`.
         coefficients: ``(1 + regressors,)``, seconds per fidelity unit: the intercept, then one per
             non-baseline value in the order of :attr:`labels`.
-        labels: ``label=value`` of each regressor.
         r2: the fit's coefficient of determination on the configurations it was fitted on.
         rank: the rank of the design (below ``len(coefficients)``: a value never seen, its
             coefficient 0).
     """
 
-    def __init__(self, groups: Groups, coefficients: np.ndarray, labels: list[str], r2: float, rank: int) -> None:
-        self.groups, self.coefficients, self.labels, self.r2, self.rank = groups, coefficients, labels, r2, rank
+    def __init__(self, groups: Groups, coefficients: np.ndarray, r2: float, rank: int) -> None:
+        self.groups, self.coefficients, self.r2, self.rank = groups, coefficients, r2, rank
 
-    def counts(self, config: dict[str, Any]) -> list[float]:
-        """The regressors of ``config``: how often each non-baseline value occurs."""
-        return [float(sum(config[n] == choice for n in names)) for names, choices in self.groups.values()
-                for choice in choices[1:]]
+    @property
+    def labels(self) -> list[str]:
+        """``label=value`` of each regressor, in the order of :attr:`coefficients` after the intercept."""
+        return [f"{label}={choice}" for label, (_, choices) in self.groups.items() for choice in choices[1:]]
 
     def seconds_per_unit(self, config: dict[str, Any]) -> float:
-        return float(self.coefficients @ np.asarray([1.0, *self.counts(config)]))
+        return float(self.coefficients @ np.asarray([1.0, *_value_counts(config, self.groups)]))
 
     def describe(self) -> str:
         baselines = ", ".join(f"{label}={choices[0]}" for label, (_, choices) in self.groups.items())
@@ -217,14 +222,12 @@ def fit_time_model(blackbox: Any, groups: Groups, elapsed_attr: str) -> TimeMode
     index = blackbox.objective_names.index(elapsed_attr)
     top = blackbox.fidelity_values[-1:]
     per_unit = np.asarray([float(blackbox.evaluate(c, 0, top)[0, index]) for c in configs]) / float(top[0])
-    labels = [f"{label}={choice}" for label, (_, choices) in groups.items() for choice in choices[1:]]
-    model = TimeModel(groups, np.zeros(1 + len(labels)), labels, 1.0, 1 + len(labels))
-    design = np.asarray([[1.0, *model.counts(c)] for c in configs])
+    design = np.asarray([[1.0, *_value_counts(c, groups)] for c in configs])
     coefficients, _, rank, _ = np.linalg.lstsq(design, per_unit, rcond=None)
     residual = per_unit - design @ coefficients
     spread = float(((per_unit - per_unit.mean()) ** 2).sum())
     r2 = (1.0 - float(residual @ residual) / spread) if spread > 0 else 1.0
-    return TimeModel(groups, coefficients, labels, r2, int(rank))
+    return TimeModel(groups, coefficients, r2, int(rank))
 
 
 def modelled_seconds_per_result(rows: pd.DataFrame, fidelity: str, configs: dict[int, dict[str, Any]],
@@ -278,14 +281,17 @@ def share_names(runs: list[dict[str, float]]) -> list[str]:
     return [name for name in runs[0] if name not in FORMATS] if runs else []
 
 
+def _table_row(row: dict[str, Any], shape: str) -> str:
+    """One row of :func:`compare` as a markdown table row, both sides' values printed as ``shape``."""
+    return (f"| {row['figure']} | {shape.format(row['reference'])} ± {shape.format(row['reference_se'])} | "
+            f"{shape.format(row['ours'])} ± {shape.format(row['ours_se'])} | {row['z']:+.2f} |")
+
+
 def markdown(rows: list[dict[str, Any]], seeds: Sequence[int], method: str,
              shares: list[dict[str, Any]] | None = None, time_model: TimeModel | None = None) -> str:
     lines = [f"{method}, seeds {', '.join(map(str, seeds))}: mean ± se over runs, both sides scored on our blackbox",
              "", "| figure | reference | ours | z |", "|---|---|---|---|"]
-    for row in rows:
-        shape = FORMATS[row["figure"]]
-        lines.append(f"| {row['figure']} | {shape.format(row['reference'])} ± {shape.format(row['reference_se'])} | "
-                     f"{shape.format(row['ours'])} ± {shape.format(row['ours_se'])} | {row['z']:+.2f} |")
+    lines += [_table_row(row, FORMATS[row["figure"]]) for row in rows]
     if time_model is not None:
         lines += ["", f"`{MODELLED}`: what the seconds per result would be if an epoch's time depended on the "
                   "categorical values alone, through a linear time model fitted on the blackbox "
@@ -295,8 +301,7 @@ def markdown(rows: list[dict[str, Any]], seeds: Sequence[int], method: str,
         lines += ["", "What the trials are made of: each categorical value's share of its group's slots, averaged "
                   "over the trials with a result (picks) and weighted by each trial's results (results)", "",
                   "| share | reference | ours | z |", "|---|---|---|---|"]
-        lines += [f"| {row['figure']} | {row['reference']:.4f} ± {row['reference_se']:.4f} | "
-                  f"{row['ours']:.4f} ± {row['ours_se']:.4f} | {row['z']:+.2f} |" for row in shares]
+        lines += [_table_row(row, "{:.4f}") for row in shares]
     return "\n".join(lines)
 
 
