@@ -126,8 +126,7 @@ def test_categorical_hyperparameters_with_the_same_choices_are_pooled(script):
 
     ops = ("conv", "pool", "none")
     space = ConfigSpace((Categorical("edge0", ops), Float("lr", 0.1, 1.0), Categorical("edge1", ops),
-                         Categorical("act", ("relu", "tanh"))))
-    space = ConfigSpace((*space.hyperparameters, Categorical("fixed", ("only",))))
+                         Categorical("act", ("relu", "tanh")), Categorical("fixed", ("only",))))
     assert script.categorical_groups(space) == {"edge0..edge1": (["edge0", "edge1"], ops),
                                                 "act": (["act"], ("relu", "tanh"))}  # a single choice: no group
 
