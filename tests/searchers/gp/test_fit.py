@@ -12,9 +12,11 @@ from mfbench.searchers.gp.fit import _Criterion, fit_map  # noqa: E402
 from mfbench.searchers.gp.models import IndependentGP, MultiTaskGP  # noqa: E402
 
 
-def _data(seed: int = 0, n: int = 30) -> tuple[torch.Tensor, torch.Tensor]:
+def _data(seed: int = 0, n: int = 30, configs: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` observations; with ``configs``, of that many distinct configurations (repeated as
+    a trial's are at several resources), else every configuration distinct."""
     rng = np.random.default_rng(seed)
-    x = rng.random((n, 2))
+    x = rng.random((n, 2)) if configs is None else rng.random((configs, 2))[rng.integers(0, configs, n)]
     levels = rng.choice([1, 3, 9], size=n, p=[0.6, 0.3, 0.1]).astype(float)
     y = np.sin(5 * x[:, 0]) + 0.5 * x[:, 1] + 1.0 / levels + 0.05 * rng.standard_normal(n)
     y = (y - y.mean()) / y.std()
@@ -25,10 +27,12 @@ def _model(which: str):
     return MultiTaskGP(2, 9).double() if which == "joint" else IndependentGP(2, [1, 3, 9]).double()
 
 
-@pytest.mark.parametrize("which,n", [("joint", 30), ("indep", 30), ("indep", 300)])
-def test_closed_form_gradient_matches_finite_differences(which: str, n: int) -> None:
-    """Also with a level block big enough to be factorised on its own (n=300: level 1 alone)."""
-    z, y = _data(n=n)
+@pytest.mark.parametrize("which,n,configs", [("joint", 30, None), ("joint", 150, 40), ("indep", 30, None),
+                                             ("indep", 300, None)])
+def test_closed_form_gradient_matches_finite_differences(which: str, n: int, configs: int | None) -> None:
+    """Also with a level block big enough to be factorised on its own (n=300: level 1 alone) and
+    with repeated configurations factorised through torch's LAPACK (joint, n=150 of 40)."""
+    z, y = _data(n=n, configs=configs)
     model = _model(which)
     criterion = _Criterion(model, z, y)
     vector = criterion.get() + np.random.default_rng(1).normal(0, 0.3, size=len(criterion.get()))
@@ -86,11 +90,14 @@ def test_priors_are_the_reference_ones() -> None:
     assert float(model.log_prior()) == pytest.approx(expected, abs=1e-9)
 
 
-@pytest.mark.parametrize("which,n", [("joint", 30), ("joint", 200), ("indep", 30), ("indep", 300)])
-def test_numpy_criterion_agrees_with_the_torch_path(which: str, n: int) -> None:
+@pytest.mark.parametrize("which,n,configs", [("joint", 30, None), ("joint", 200, None), ("joint", 200, 60),
+                                             ("joint", 60, 20), ("indep", 30, None), ("indep", 300, None)])
+def test_numpy_criterion_agrees_with_the_torch_path(which: str, n: int, configs: int | None) -> None:
     """The NumPy closed form (the default for the shipped models) and the torch/autograd path:
-    same value and gradient to rounding, at start values and at random parameters."""
-    z, y = _data(n=n)
+    same value and gradient to rounding, at start values and at random parameters; also where
+    configurations repeat (the joint model's Matern terms per configuration), below and above
+    the size where the factorisation goes through torch's LAPACK."""
+    z, y = _data(n=n, configs=configs)
     model = _model(which)
     fast, slow = _Criterion(model, z, y), _Criterion(_model(which), z, y, use_numpy=False)
     assert fast.numpy is not None and slow.numpy is None
@@ -126,3 +133,25 @@ def test_numpy_matern_in_place_equals_the_plain_expressions_bit_for_bit() -> Non
     matern, slope = _matern52_with_slope(d2)
     np.testing.assert_array_equal(matern, (1.0 + b + five_d2 / 3.0) * decay)
     np.testing.assert_array_equal(slope, (-5.0 / 6.0) * decay * (1.0 + b - MATERN_SQRT_JITTER / b))
+
+
+@pytest.mark.parametrize("n", [20, 150])
+def test_solve_and_invert_matches_numpy_and_adds_jitter_when_singular(n: int) -> None:
+    """Both factorisations (SciPy below TORCH_LAPACK_FROM, torch from it): log|L|, K^-1 r and
+    the full K^-1; a singular matrix gets the growing jitter of cholesky_lower."""
+    from mfbench.searchers.gp.map_numpy import TORCH_LAPACK_FROM, cholesky_lower, solve_and_invert
+
+    assert 20 < TORCH_LAPACK_FROM <= 150
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n + 3))
+    kernel = a @ a.T / n + 0.1 * np.eye(n)
+    residual = rng.standard_normal(n)
+    log_det_half, weights, inverse = solve_and_invert(kernel.copy(), residual)
+    assert log_det_half == pytest.approx(0.5 * np.linalg.slogdet(kernel)[1], rel=1e-10)
+    np.testing.assert_allclose(weights, np.linalg.solve(kernel, residual), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(inverse, np.linalg.inv(kernel), rtol=1e-8, atol=1e-10)
+    singular = np.ones((n, n))  # rank one: needs jitter
+    log_det_half, weights, inverse = solve_and_invert(singular.copy(), residual)
+    factor = cholesky_lower(singular)
+    assert log_det_half == pytest.approx(float(np.log(np.diagonal(factor)).sum()), rel=1e-6)
+    np.testing.assert_allclose(inverse @ (factor @ factor.T), np.eye(n), atol=1e-4)
