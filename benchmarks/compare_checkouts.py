@@ -11,7 +11,9 @@ beyond noise), and the CPU seconds per run of each, measured in the same session
 The runs go through the real command line (``python -m mfbench``, the checkout's code by
 ``PYTHONPATH``, one BLAS thread), two at a time, alternating the checkouts so that both see
 the same load. Each run's CPU time is its process's (user + system, imports included). The
-report goes to ``benchmarks/results/compare/<benchmark>-<w>w/<--name>.md`` and ``.json``::
+report goes to ``benchmarks/results/compare/<benchmark>-<w>w/<--name>.md`` and ``.json``
+(``--render <json>`` writes the Markdown again from the JSON); a run that fails is listed in
+the report and the exit status is 1, the others are kept::
 
     git worktree add /tmp/before <old commit>
     .venv/bin/python benchmarks/compare_checkouts.py --before /tmp/before --seeds 30 \\
@@ -23,7 +25,6 @@ import argparse
 import json
 import math
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -59,8 +60,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--seeds must be >= 2 (a standard error needs two runs)")
     for side in SIDES:
         code = getattr(args, side).resolve()
-        if not (code / "mfbench" / "__main__.py").is_file():
-            p.error(f"--{side} {code} is not a checkout of mfbench (no mfbench/__main__.py)")
+        missing = [part for part in ("pyproject.toml", "conf/config.yaml", "mfbench/__main__.py")
+                   if not (code / part).is_file()]
+        if missing:  # mfbench reads conf/ of a checkout only beside its pyproject.toml
+            p.error(f"--{side} {code} is not a checkout of mfbench (no {', '.join(missing)})")
         setattr(args, side, code)
     return args
 
@@ -82,7 +85,7 @@ def run_one(code: Path, side: str, method: str, seed: int, args: argparse.Namesp
     if exit_code != 0:
         raise RuntimeError(f"{code}: {method} seed {seed} failed (exit {exit_code}):\n{log.read_text()[-2000:]}")
     metadata = json.loads((run_dir / "metadata.json").read_text())
-    return {"final_best": metadata["best"]["value"], "cpu_s": usage.ru_utime + usage.ru_stime}
+    return {"final_best": metadata["best"]["value"], "mode": metadata["mode"], "cpu_s": usage.ru_utime + usage.ru_stime}
 
 
 def summarise(values: list[float]) -> tuple[float, float]:
@@ -91,61 +94,83 @@ def summarise(values: list[float]) -> tuple[float, float]:
     return float(array.mean()), float(array.std(ddof=1) / math.sqrt(len(array)))
 
 
-def report(runs: dict[str, dict[str, list[dict[str, Any]]]], args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+def report(runs: dict[str, dict[str, list[dict[str, Any]]]], settings: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The report's Markdown and JSON from the runs (``{method: {side: [run, ...]}}``) and the settings."""
     rows, table = [], {}
     for method, sides in runs.items():
+        if any(len(sides[side]) < 2 for side in SIDES):
+            rows.append(f"| {method} | fewer than two runs on a side | | | | |")
+            continue
+        sign = 1.0 if sides["before"][0].get("mode", "min") == "min" else -1.0
         best = {side: summarise([r["final_best"] for r in sides[side]]) for side in SIDES}
         cpu = {side: float(np.mean([r["cpu_s"] for r in sides[side]])) for side in SIDES}
         difference = best["after"][0] - best["before"][0]
         se = math.hypot(best["before"][1], best["after"][1])
-        z = difference / se if se > 0 else 0.0
-        table[method] = {"best": best, "cpu_s_per_run": cpu, "difference": difference, "se": se, "z": z}
+        z = sign * difference / se if se > 0 else 0.0
+        table[method] = {"best": best, "cpu_s_per_run": cpu, "difference": difference, "se": se, "z_worse": z}
         rows.append(f"| {method} | {best['before'][0]:.4f} ± {best['before'][1]:.4f} | "
                     f"{best['after'][0]:.4f} ± {best['after'][1]:.4f} | {difference:+.4f} ± {se:.4f} | {z:+.2f} | "
                     f"{cpu['before']:.2f} / {cpu['after']:.2f} ({cpu['after'] / cpu['before']:.2f}x) |")
     total = {side: sum(sum(r["cpu_s"] for r in sides[side]) for sides in runs.values()) for side in SIDES}
+    failed = settings.get("failed", [])
     lines = [
-        f"# {args.name}: two checkouts side by side",
+        f"# {settings['name']}: two checkouts side by side",
         "",
-        f"`{args.benchmark}`, {args.n_workers} workers, {args.budget:g} s simulated, seeds 0-{args.seeds - 1}, "
-        f"{args.jobs} runs at a time, alternating the checkouts; before `{args.before}`, after `{args.after}`.",
+        f"`{settings['benchmark']}`, {settings['n_workers']} workers, {settings['budget']:g} s simulated, "
+        f"seeds 0-{settings['seeds'] - 1}, {settings['jobs']} runs at a time, alternating the checkouts; "
+        f"before `{settings['before']}`, after `{settings['after']}`.",
         "Final best: mean ± standard error; the difference is after - before, `z` its ratio to its standard "
-        "error (> 2: after is worse beyond noise). CPU: user + system seconds of each run's process, imports "
-        "included.",
+        "error in the direction of the metric's mode (> 2: after is worse beyond noise). CPU: user + system "
+        "seconds of each run's process, imports included.",
         "",
         "| method | before | after | difference | z | CPU s per run, before / after |",
         "|---|---|---|---|---|---|",
         *rows,
         "",
-        f"All runs' CPU: before {total['before']:.1f} s, after {total['after']:.1f} s "
-        f"({total['after'] / total['before']:.2f}x).",
+        f"All runs' CPU: before {total['before']:.1f} s, after {total['after']:.1f} s"
+        + (f" ({total['after'] / total['before']:.2f}x)." if total["before"] else "."),
+        *([""] + [f"Failed: {f}" for f in failed] if failed else []),
         "",
-        "Command: `.venv/bin/python benchmarks/compare_checkouts.py " + " ".join(sys.argv[1:]) + "`",
+        f"Command: `.venv/bin/python benchmarks/compare_checkouts.py {settings['command']}`",
     ]
-    return "\n".join(lines) + "\n", {"methods": table, "total_cpu_s": total, "runs": runs,
-                                     "settings": {k: str(v) for k, v in vars(args).items()}}
+    return "\n".join(lines) + "\n", {"methods": table, "total_cpu_s": total, "runs": runs, "settings": settings}
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["--render"] and len(argv) == 2:  # the report again, from a JSON written before
+        data = json.loads(Path(argv[1]).read_text())
+        text, _ = report(data["runs"], data["settings"])
+        Path(argv[1]).with_suffix(".md").write_text(text)
+        print(text)
+        return 0
     args = parse_args(argv)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    settings = {"name": args.name, "benchmark": args.benchmark, "n_workers": args.n_workers, "budget": args.budget,
+                "seeds": args.seeds, "jobs": args.jobs, "before": str(args.before), "after": str(args.after),
+                "command": " ".join(argv), "failed": []}
     tasks = [(method, seed, side) for method in args.methods for seed in range(args.seeds) for side in SIDES]
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {m: {side: [] for side in SIDES} for m in args.methods}
     with tempfile.TemporaryDirectory(prefix="mfbench_checkouts_") as tmp, ThreadPoolExecutor(args.jobs) as pool:
         futures = [(task, pool.submit(run_one, getattr(args, task[2]), task[2], task[0], task[1], args, Path(tmp)))
                    for task in tasks]
         for (method, seed, side), future in futures:
-            result = future.result()
+            try:
+                result = future.result()
+            except RuntimeError as error:  # the other runs go on; the report lists it
+                settings["failed"].append(f"{method} seed {seed} {side}: {str(error).splitlines()[0]}")
+                print(error, file=sys.stderr, flush=True)
+                continue
             runs[method][side].append({"seed": seed, **result})
             print(f"{method:18s} seed {seed:2d} {side:6s}: best {result['final_best']:.5f}, CPU {result['cpu_s']:.2f} s",
                   flush=True)
-    text, data = report(runs, args)
+    text, data = report(runs, settings)
     out = args.results_dir / "compare" / f"{args.benchmark}-{args.n_workers}w"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{args.name}.md").write_text(text)
     (out / f"{args.name}.json").write_text(json.dumps(data, indent=1) + "\n")
     print(text)
-    return 0
+    return 1 if settings["failed"] else 0
 
 
 if __name__ == "__main__":
