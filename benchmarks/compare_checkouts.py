@@ -12,7 +12,7 @@ The runs go through the real command line (``python -m mfbench``, the checkout's
 ``PYTHONPATH``, one BLAS thread), two at a time, alternating the checkouts so that both see
 the same load. Each run's CPU time is its process's (user + system, imports included). The
 report goes to ``benchmarks/results/compare/<benchmark>-<w>w/<--name>.md`` and ``.json``
-(``--render <json>`` writes the Markdown again from the JSON); a run that fails is listed in
+(``--render <json>`` writes both again from the JSON's runs and settings); a run that fails is listed in
 the report and the exit status is 1, the others are kept::
 
     git worktree add /tmp/before <old commit>
@@ -141,8 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         argv = sys.argv[1:]
     if argv[:1] == ["--render"] and len(argv) == 2:  # the report again, from a JSON written before
         data = json.loads(Path(argv[1]).read_text())
-        text, _ = report(data["runs"], data["settings"])
+        text, data = report(data["runs"], data["settings"])
         Path(argv[1]).with_suffix(".md").write_text(text)
+        Path(argv[1]).write_text(json.dumps(data, indent=1) + "\n")
         print(text)
         return 0
     args = parse_args(argv)
@@ -162,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(error, file=sys.stderr, flush=True)
                 continue
             runs[method][side].append({"seed": seed, **result})
-            print(f"{method:18s} seed {seed:2d} {side:6s}: best {result['final_best']:.5f}, CPU {result['cpu_s']:.2f} s",
-                  flush=True)
+            print(f"{method:18s} seed {seed:2d} {side:6s}: best {result['final_best']:.5f}, "
+                  f"CPU {result['cpu_s']:.2f} s", flush=True)
     text, data = report(runs, settings)
     out = args.results_dir / "compare" / f"{args.benchmark}-{args.n_workers}w"
     out.mkdir(parents=True, exist_ok=True)
