@@ -50,9 +50,13 @@ def _kernel(x: np.ndarray, terms: dict[str, Any]) -> dict[str, Any]:
     return {"b": b, "d2": d2, "q": q, "root": root, "decay": decay, "k": k}
 
 
-def _forward(terms: dict[str, Any], kernel: dict[str, Any]) -> tuple[np.ndarray, float, dict[str, Any]]:
-    cross = terms["scale"] * kernel["k"] + terms["offset"]
-    v = _solve(terms["factor"], cross, transpose=False)
+def _forward(terms: dict[str, Any], kernel: dict[str, Any],
+             v: np.ndarray | None = None) -> tuple[np.ndarray, float, dict[str, Any]]:
+    """Mean ``(columns,)``, variance and what the backward pass needs; ``v`` = ``L^-1 cross``
+    if the caller has it (components that share a factor), else solved here."""
+    if v is None:
+        cross = terms["scale"] * kernel["k"] + terms["offset"]
+        v = _solve(terms["factor"], cross, transpose=False)
     mean = terms["prior_mean"] + v @ terms["weights"]  # (columns,)
     raw_variance = terms["prior_variance"] - v @ v
     variance = max(raw_variance, MIN_POSTERIOR_VARIANCE)
@@ -68,18 +72,27 @@ def _kernel_slope(kernel: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     return slope
 
 
-def _backward(grad_mean: np.ndarray, grad_variance: float, terms: dict[str, Any], cache: dict[str, Any]) -> np.ndarray:
+def _grad_v(grad_mean: np.ndarray, grad_variance: float, terms: dict[str, Any], cache: dict[str, Any]) -> np.ndarray:
+    """The gradient ``(n,)`` in ``v = L^-1 cross`` from those in the component's mean and variance."""
     v = cache["v"]
     grad_v = terms["weights"] @ grad_mean
     if not cache["variance_clamped"]:
         grad_v = grad_v - 2.0 * grad_variance * v
-    grad_cross = _solve(terms["factor"], grad_v, transpose=True)
-    kernel = cache["kernel"]
+    return grad_v
+
+
+def _grad_x(grad_kernel: np.ndarray, terms: dict[str, Any], kernel: dict[str, Any]) -> np.ndarray:
+    """The gradient ``(d,)`` in ``x`` from the one ``(n,)`` in the Matern part ``k``."""
     dk_dq, sign = _kernel_slope(kernel)
-    grad_d2 = terms["scale"] * grad_cross * dk_dq * sign
+    grad_d2 = grad_kernel * dk_dq * sign
     b = kernel["b"]
     grad_b = 2.0 * b * grad_d2.sum() - 2.0 * terms["scaled_train"].T @ grad_d2
     return grad_b * terms["inverse_lengthscale"]
+
+
+def _backward(grad_mean: np.ndarray, grad_variance: float, terms: dict[str, Any], cache: dict[str, Any]) -> np.ndarray:
+    grad_cross = _solve(terms["factor"], _grad_v(grad_mean, grad_variance, terms, cache), transpose=True)
+    return _grad_x(terms["scale"] * grad_cross, terms, cache["kernel"])
 
 
 def negative_ei_and_grad(
@@ -91,17 +104,34 @@ def negative_ei_and_grad(
     ``variance = sum_c u_c variance_c`` over the components (one component ``(1, 1, .)``
     for a single level; Hyper-Tune's ensemble uses ``(theta_r, theta_r^2, .)``). A
     component with one column is broadcast to the ``len(best)`` fantasy columns.
+
+    Components of one posterior block (Hyper-Tune's levels of the joint model) share its
+    factor ``L`` and Matern part ``k``: their ``L^-1 cross = scale L^-1 k + L^-1 offset``
+    takes one triangular solve for all (the offsets' solves are the block's, made once per
+    proposal), and so does the backward pass, whose gradients in ``L^-1 cross`` are summed
+    before one solve with ``L^T``. A component alone in its block is computed directly.
     """
     columns = len(best)
     mean = np.zeros(columns)
     variance = 0.0
     caches = []
     kernels: dict[int, dict[str, Any]] = {}  # by the identity of the training configurations
+    block_size: dict[int, int] = {}  # components per factor
+    for _, _, terms in components:
+        block_size[id(terms["factor"])] = block_size.get(id(terms["factor"]), 0) + 1
+    solved_kernel: dict[int, np.ndarray] = {}  # L^-1 k per shared factor
     for w_mean, w_variance, terms in components:
         key = id(terms["scaled_train"])
         if key not in kernels:
             kernels[key] = _kernel(x, terms)
-        m, var, cache = _forward(terms, kernels[key])
+        kernel = kernels[key]
+        v = None
+        block = id(terms["factor"])
+        if block_size[block] > 1:
+            if block not in solved_kernel:
+                solved_kernel[block] = _solve(terms["factor"], kernel["k"], transpose=False)
+            v = terms["scale"] * solved_kernel[block] + terms["solved_offset"]
+        m, var, cache = _forward(terms, kernel, v)
         mean = mean + w_mean * m
         variance += w_variance * var
         caches.append(cache)
@@ -116,9 +146,19 @@ def negative_ei_and_grad(
     grad_std = 0.0 if std_clamped else -float(pdf.sum()) / columns  # d(-EI)/d std
     grad_variance = grad_std / (2.0 * std) if variance > 0 else 0.0
     grad = np.zeros_like(x)
+    shared: dict[int, tuple[np.ndarray, dict[str, Any]]] = {}  # sum of scale * d/d(L^-1 cross) per factor
     for (w_mean, w_variance, terms), cache in zip(components, caches):
         g_mean = w_mean * grad_mean
         if terms["weights"].shape[1] == 1 and columns > 1:
             g_mean = np.array([g_mean.sum()])
-        grad = grad + _backward(g_mean, w_variance * grad_variance, terms, cache)
+        block = id(terms["factor"])
+        if block_size[block] == 1:
+            grad = grad + _backward(g_mean, w_variance * grad_variance, terms, cache)
+            continue
+        part = terms["scale"] * _grad_v(g_mean, w_variance * grad_variance, terms, cache)
+        total = shared.get(block)
+        shared[block] = (part if total is None else total[0] + part, cache)
+    for block, (grad_solved, cache) in shared.items():
+        terms = next(t for _, _, t in components if id(t["factor"]) == block)
+        grad = grad + _grad_x(_solve(terms["factor"], grad_solved, transpose=True), terms, cache["kernel"])
     return value, grad

@@ -226,10 +226,13 @@ class LevelPredictor:
         if cached is None:
             terms = self.terms
             offset = terms.offset
+            solved_offset = self.solved_offset  # computed once per level (predict_mixture uses it too)
             cached = {
                 **self.posterior.numpy_arrays(),
                 "scale": _scalar(terms.scale),
                 "offset": offset.detach().numpy().reshape(-1) if isinstance(offset, torch.Tensor) else float(offset),
+                "solved_offset": (solved_offset.detach().numpy().reshape(-1) if isinstance(solved_offset, torch.Tensor)
+                                  else float(solved_offset)),  # L^-1 offset
                 "prior_mean": _scalar(terms.prior_mean),
                 "prior_variance": _scalar(terms.prior_variance),
             }
