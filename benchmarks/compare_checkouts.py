@@ -25,6 +25,7 @@ import argparse
 import json
 import math
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -79,12 +80,16 @@ def run_one(code: Path, side: str, method: str, seed: int, args: argparse.Namesp
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=work, env=checkout_env(code, **threads), stdout=out,
                                    stderr=subprocess.STDOUT)
-        # this child's own rusage (the runs overlap, so RUSAGE_CHILDREN would mix them)
+        # this child's own rusage (the runs overlap, so RUSAGE_CHILDREN would mix them); Popen
+        # is told the exit status, so that it never waits for a pid that may be reused by then
         _, status, usage = os.wait4(process.pid, 0)
-    exit_code = os.waitstatus_to_exitcode(status)
-    if exit_code != 0:
-        raise RuntimeError(f"{code}: {method} seed {seed} failed (exit {exit_code}):\n{log.read_text()[-2000:]}")
+        process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{code}: {method} seed {seed} failed (exit {process.returncode}):\n"
+                           f"{log.read_text()[-2000:]}")
     metadata = json.loads((run_dir / "metadata.json").read_text())
+    if not metadata.get("best"):
+        raise RuntimeError(f"{code}: {method} seed {seed} finished without a best value (every result NaN?)")
     return {"final_best": metadata["best"]["value"], "mode": metadata["mode"], "cpu_s": usage.ru_utime + usage.ru_stime}
 
 
@@ -97,20 +102,28 @@ def summarise(values: list[float]) -> tuple[float, float]:
 def report(runs: dict[str, dict[str, list[dict[str, Any]]]], settings: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The report's Markdown and JSON from the runs (``{method: {side: [run, ...]}}``) and the settings."""
     rows, table = [], {}
-    for method, sides in runs.items():
-        if any(len(sides[side]) < 2 for side in SIDES):
-            rows.append(f"| {method} | fewer than two runs on a side | | | | |")
+    for method, all_sides in runs.items():
+        # the seeds both sides finished: a failed run on one side drops that seed from both
+        common = set.intersection(*({r["seed"] for r in all_sides[side]} for side in SIDES))
+        sides = {side: [r for r in all_sides[side] if r["seed"] in common] for side in SIDES}
+        if len(common) < 2:
+            rows.append(f"| {method} | fewer than two seeds finished on both sides | | | | |")
             continue
         sign = 1.0 if sides["before"][0].get("mode", "min") == "min" else -1.0
         best = {side: summarise([r["final_best"] for r in sides[side]]) for side in SIDES}
         cpu = {side: float(np.mean([r["cpu_s"] for r in sides[side]])) for side in SIDES}
         difference = best["after"][0] - best["before"][0]
         se = math.hypot(best["before"][1], best["after"][1])
-        z = sign * difference / se if se > 0 else 0.0
-        table[method] = {"best": best, "cpu_s_per_run": cpu, "difference": difference, "se": se, "z_worse": z}
+        if se > 0:
+            z = sign * difference / se
+        else:  # no spread on either side (a deterministic benchmark): any difference is beyond noise
+            z = 0.0 if difference == 0 else math.copysign(math.inf, sign * difference)
+        table[method] = {"best": best, "cpu_s_per_run": cpu, "difference": difference, "se": se, "z_worse": z,
+                         "seeds": sorted(common)}
+        ratio = f"{cpu['after'] / cpu['before']:.2f}x" if cpu["before"] > 0 else "-"
         rows.append(f"| {method} | {best['before'][0]:.4f} ± {best['before'][1]:.4f} | "
                     f"{best['after'][0]:.4f} ± {best['after'][1]:.4f} | {difference:+.4f} ± {se:.4f} | {z:+.2f} | "
-                    f"{cpu['before']:.2f} / {cpu['after']:.2f} ({cpu['after'] / cpu['before']:.2f}x) |")
+                    f"{cpu['before']:.2f} / {cpu['after']:.2f} ({ratio}) |")
     total = {side: sum(sum(r["cpu_s"] for r in sides[side]) for sides in runs.values()) for side in SIDES}
     failed = settings.get("failed", [])
     lines = [
@@ -120,8 +133,8 @@ def report(runs: dict[str, dict[str, list[dict[str, Any]]]], settings: dict[str,
         f"seeds 0-{settings['seeds'] - 1}, {settings['jobs']} runs at a time, alternating the checkouts; "
         f"before `{settings['before']}`, after `{settings['after']}`.",
         "Final best: mean ± standard error; the difference is after - before, `z` its ratio to its standard "
-        "error in the direction of the metric's mode (> 2: after is worse beyond noise). CPU: user + system "
-        "seconds of each run's process, imports included.",
+        "error in the direction of the metric's mode (> 2: after is worse beyond noise), over the seeds both "
+        "sides finished. CPU: user + system seconds of each run's process, imports included.",
         "",
         "| method | before | after | difference | z | CPU s per run, before / after |",
         "|---|---|---|---|---|---|",
@@ -149,22 +162,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = {"name": args.name, "benchmark": args.benchmark, "n_workers": args.n_workers, "budget": args.budget,
                 "seeds": args.seeds, "jobs": args.jobs, "before": str(args.before), "after": str(args.after),
-                "command": " ".join(argv), "failed": []}
+                "command": shlex.join(argv), "failed": []}
     tasks = [(method, seed, side) for method in args.methods for seed in range(args.seeds) for side in SIDES]
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {m: {side: [] for side in SIDES} for m in args.methods}
     with tempfile.TemporaryDirectory(prefix="mfbench_checkouts_") as tmp, ThreadPoolExecutor(args.jobs) as pool:
         futures = [(task, pool.submit(run_one, getattr(args, task[2]), task[2], task[0], task[1], args, Path(tmp)))
                    for task in tasks]
-        for (method, seed, side), future in futures:
-            try:
-                result = future.result()
-            except RuntimeError as error:  # the other runs go on; the report lists it
-                settings["failed"].append(f"{method} seed {seed} {side}: {str(error).splitlines()[0]}")
-                print(error, file=sys.stderr, flush=True)
-                continue
-            runs[method][side].append({"seed": seed, **result})
-            print(f"{method:18s} seed {seed:2d} {side:6s}: best {result['final_best']:.5f}, "
-                  f"CPU {result['cpu_s']:.2f} s", flush=True)
+        try:
+            for (method, seed, side), future in futures:
+                try:
+                    result = future.result()
+                except Exception as error:  # noqa: BLE001  the other runs go on; the report lists it
+                    first_line = (str(error) or type(error).__name__).splitlines()[0]
+                    settings["failed"].append(f"{method} seed {seed} {side}: {first_line}")
+                    print(error, file=sys.stderr, flush=True)
+                    continue
+                runs[method][side].append({"seed": seed, **result})
+                print(f"{method:18s} seed {seed:2d} {side:6s}: best {result['final_best']:.5f}, "
+                      f"CPU {result['cpu_s']:.2f} s", flush=True)
+        except KeyboardInterrupt:  # runs not started yet are dropped; the running ones get the same signal
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     text, data = report(runs, settings)
     out = args.results_dir / "compare" / f"{args.benchmark}-{args.n_workers}w"
     out.mkdir(parents=True, exist_ok=True)

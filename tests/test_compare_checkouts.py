@@ -45,8 +45,19 @@ def test_z_is_signed_by_the_mode_and_the_cpu_ratio_reported(script):
     _, data = script.report(_runs([1.0, 3.0], [3.0, 5.0], mode="max"), _settings())
     assert data["methods"]["m"]["z_worse"] == pytest.approx(-(2**0.5))  # max: higher is better
     text, data = script.report(_runs([1.0], [3.0, 5.0]), _settings(failed=["m seed 1 before: boom"]))
-    assert "fewer than two runs on a side" in text and "Failed: m seed 1 before: boom" in text
+    assert "fewer than two seeds finished on both sides" in text and "Failed: m seed 1 before: boom" in text
     assert data["methods"] == {}
+
+
+def test_only_the_seeds_both_sides_finished_count_and_a_difference_without_spread_is_beyond_noise(script):
+    # seed 2 failed on the after side: the before side's 7.0 is left out too
+    _, data = script.report(_runs([1.0, 3.0, 7.0], [3.0, 5.0]), _settings(seeds=3))
+    row = data["methods"]["m"]
+    assert row["seeds"] == [0, 1] and row["best"]["before"][0] == pytest.approx(2.0)
+    _, data = script.report(_runs([1.0, 1.0], [2.0, 2.0]), _settings())  # a deterministic benchmark
+    assert data["methods"]["m"]["z_worse"] == float("inf")
+    _, data = script.report(_runs([1.0, 1.0], [1.0, 1.0]), _settings())
+    assert data["methods"]["m"]["z_worse"] == 0.0
 
 
 def test_the_same_code_on_both_sides_gives_the_same_runs(script, tmp_path):
@@ -69,3 +80,11 @@ def test_the_same_code_on_both_sides_gives_the_same_runs(script, tmp_path):
     assert script.main(["--render", str(folder / "t.json")]) == 0
     assert (folder / "t.md").read_text() == text
     assert f"--before {before}" in text and Path(data["settings"]["after"]) == REPO
+
+
+def test_failed_runs_are_listed_and_the_exit_status_is_one(script, tmp_path):
+    argv = ["--before", str(REPO), "--methods", "no_such_method", "--seeds", "2", "--benchmark", "hartmann3",
+            "--budget", "60", "--n-workers", "2", "--name", "f", "--results-dir", str(tmp_path)]
+    assert script.main(argv) == 1
+    text = (tmp_path / "compare" / "hartmann3-2w" / "f.md").read_text()
+    assert text.count("Failed: no_such_method seed") == 4 and "fewer than two seeds finished" in text
