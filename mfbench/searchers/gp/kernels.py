@@ -201,18 +201,23 @@ class ExpDecayResourceKernel(Kernel):
         on the grid of distinct values and expanded by indexing: exact, and far cheaper
         than elementwise powers over ``n1 x n2`` entries (with gradients).
         """
+        same = r2 is r1  # a Gram matrix (the covariance of the training inputs)
         r1 = r1.reshape(-1)
-        r2 = r2.reshape(-1)
+        r2 = r1 if same else r2.reshape(-1)
         if diag:
             return self.gamma**2 * (self.kappa(2.0 * r1) - self.kappa(r1) ** 2)
         u1, index1 = torch.unique(r1, return_inverse=True)
-        u2, index2 = torch.unique(r2, return_inverse=True)
+        u2, index2 = (u1, index1) if same else torch.unique(r2, return_inverse=True)
         grid = self._grid(u1, u2)
         # Each entry copied from the grid (what multiplying by one-hot matrices gives, exactly):
         # rows, then columns as rows of the transpose (index_select on the first dimension is
         # several times faster than two-dimensional indexing).
         rows = grid.index_select(0, index1)  # (n1, b)
-        return rows.transpose(0, 1).contiguous().index_select(0, index2).transpose(0, 1)
+        expanded = rows.transpose(0, 1).contiguous().index_select(0, index2)  # (n2, n1), the transpose
+        # A Gram matrix's grid is exactly symmetric (sums and products of the same two values in
+        # either order), so the transpose is the matrix itself, and contiguous, which the sums
+        # with it are faster on.
+        return expanded if same else expanded.transpose(0, 1)
 
     def contract(self, r: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         """``sum(weights * K(r, r))`` for resources ``r`` ``(n, 1)``, differentiable in the parameters:

@@ -147,3 +147,6 @@ def test_resource_kernel_expansion_equals_one_hot_products_bit_for_bit() -> None
             one_hot2 = torch.nn.functional.one_hot(i2, len(u2)).double()
             expected = one_hot1 @ kernel._grid(u1, u2) @ one_hot2.transpose(0, 1)
             assert torch.equal(kernel.forward(x1, x2), expected)
+        # a Gram matrix (the same tensor twice) comes contiguous, equal to the general path's
+        gram = kernel.forward(r1, r1)
+        assert gram.is_contiguous() and torch.equal(gram, kernel.forward(r1, r1.clone()))
