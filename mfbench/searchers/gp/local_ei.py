@@ -146,7 +146,8 @@ def negative_ei_and_grad(
     grad_std = 0.0 if std_clamped else -float(pdf.sum()) / columns  # d(-EI)/d std
     grad_variance = grad_std / (2.0 * std) if variance > 0 else 0.0
     grad = np.zeros_like(x)
-    shared: dict[int, tuple[np.ndarray, dict[str, Any]]] = {}  # sum of scale * d/d(L^-1 cross) per factor
+    #: per shared factor: the sum of scale * d/d(L^-1 cross), and one of its components' terms and kernel
+    shared: dict[int, tuple[np.ndarray, dict[str, Any], dict[str, Any]]] = {}
     for (w_mean, w_variance, terms), cache in zip(components, caches):
         g_mean = w_mean * grad_mean
         if terms["weights"].shape[1] == 1 and columns > 1:
@@ -157,8 +158,7 @@ def negative_ei_and_grad(
             continue
         part = terms["scale"] * _grad_v(g_mean, w_variance * grad_variance, terms, cache)
         total = shared.get(block)
-        shared[block] = (part if total is None else total[0] + part, cache)
-    for block, (grad_solved, cache) in shared.items():
-        terms = next(t for _, _, t in components if id(t["factor"]) == block)
-        grad = grad + _grad_x(_solve(terms["factor"], grad_solved, transpose=True), terms, cache["kernel"])
+        shared[block] = (part if total is None else total[0] + part, terms, cache["kernel"])
+    for grad_solved, terms, kernel in shared.values():
+        grad = grad + _grad_x(_solve(terms["factor"], grad_solved, transpose=True), terms, kernel)
     return value, grad

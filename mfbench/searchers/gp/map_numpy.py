@@ -74,7 +74,8 @@ TORCH_LAPACK_FROM = 150
 
 def solve_and_invert(kernel: np.ndarray, residual: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     """``log|L|``, ``K^-1 r`` ``(n,)`` and the full symmetric ``K^-1`` ``(n, n)`` of a PSD ``kernel``
-    ``(n, n)`` (``K = L L^T``, with growing diagonal jitter as :func:`cholesky_lower` if needed)."""
+    ``(n, n)`` (``K = L L^T``, with growing diagonal jitter if needed: :func:`cholesky_lower`, or
+    :func:`~mfbench.searchers.gp.posterior.robust_cholesky` from :data:`TORCH_LAPACK_FROM` on)."""
     n = len(kernel)
     if n < TORCH_LAPACK_FROM:
         factor = cholesky_lower(kernel)
@@ -85,18 +86,9 @@ def solve_and_invert(kernel: np.ndarray, residual: np.ndarray) -> tuple[float, n
         return float(np.log(np.diagonal(factor)).sum()), weights, inverse
     import torch
 
-    matrix = torch.from_numpy(kernel)
-    factor, info = torch.linalg.cholesky_ex(matrix)
-    if int(info):
-        scale = abs(float(np.mean(np.diagonal(kernel)))) or 1.0
-        jitter = 1e-9 * scale
-        for _ in range(_MAX_JITTER_TRIES):
-            factor, info = torch.linalg.cholesky_ex(matrix + jitter * torch.eye(n, dtype=matrix.dtype))
-            if not int(info):
-                break
-            jitter *= 10.0
-        else:
-            raise CholeskyError(f"Cholesky factorisation failed even with jitter {jitter:.3g} on a {n}x{n} matrix")
+    from mfbench.searchers.gp.posterior import robust_cholesky  # the same jitter rule, in torch
+
+    factor = robust_cholesky(torch.from_numpy(kernel))
     weights = torch.cholesky_solve(torch.from_numpy(residual).unsqueeze(-1), factor).squeeze(-1)
     # torch's factors are column-major; the inverse is exactly symmetric (its upper triangle is
     # a copy of the lower one), so its transpose is the same matrix in row-major order, which
