@@ -39,6 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from checkout_env import checkout_env  # noqa: E402
+from compare_with_syne_tune import mean_se  # noqa: E402
 
 SIDES = ("before", "after")
 
@@ -93,12 +94,6 @@ def run_one(code: Path, side: str, method: str, seed: int, args: argparse.Namesp
     return {"final_best": metadata["best"]["value"], "mode": metadata["mode"], "cpu_s": usage.ru_utime + usage.ru_stime}
 
 
-def summarise(values: list[float]) -> tuple[float, float]:
-    """Mean and standard error."""
-    array = np.asarray(values, dtype=float)
-    return float(array.mean()), float(array.std(ddof=1) / math.sqrt(len(array)))
-
-
 def report(runs: dict[str, dict[str, list[dict[str, Any]]]], settings: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The report's Markdown and JSON from the runs (``{method: {side: [run, ...]}}``) and the settings."""
     rows, table = [], {}
@@ -110,7 +105,7 @@ def report(runs: dict[str, dict[str, list[dict[str, Any]]]], settings: dict[str,
             rows.append(f"| {method} | fewer than two seeds finished on both sides | | | | |")
             continue
         sign = 1.0 if sides["before"][0].get("mode", "min") == "min" else -1.0
-        best = {side: summarise([r["final_best"] for r in sides[side]]) for side in SIDES}
+        best = {side: mean_se([r["final_best"] for r in sides[side]]) for side in SIDES}
         cpu = {side: float(np.mean([r["cpu_s"] for r in sides[side]])) for side in SIDES}
         difference = best["after"][0] - best["before"][0]
         se = math.hypot(best["before"][1], best["after"][1])
