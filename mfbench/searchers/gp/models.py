@@ -45,6 +45,25 @@ class LevelTerms:
     prior_variance: torch.Tensor
 
 
+@dataclass(frozen=True)
+class ConfigurationGroups:
+    """Which rows of some inputs ``z`` ``(n, d + 1)`` share a configuration: row ``i`` is
+    ``[configs[index[i]], r_i]``. A trial observed at several levels repeats its configuration,
+    so a kernel of the configurations alone needs computing once per distinct one.
+
+    Attributes:
+        configs: the distinct encoded configurations, shape ``(c, d)``, float64.
+        index: each row's configuration, shape ``(n,)``, int64, values in ``[0, c)``.
+    """
+
+    configs: torch.Tensor
+    index: torch.Tensor
+
+    def head(self, n: int) -> "ConfigurationGroups":
+        """The groups of the first ``n`` rows (the same configurations)."""
+        return ConfigurationGroups(self.configs, self.index[:n])
+
+
 def _f64(value: float) -> torch.Tensor:
     """A float64 scalar (prior hyperparameters exactly as the reference's, not rounded to float32)."""
     return torch.tensor(value, dtype=torch.float64)
@@ -98,6 +117,11 @@ class GPModel(Module):
         with torch.no_grad():
             kernel = self.covariance(z, z)
         return kernel, lambda weights: (self.covariance(z, z) * weights).sum()
+
+    def gram_by_configuration(self, z: torch.Tensor, groups: ConfigurationGroups) -> torch.Tensor:
+        """``covariance(z, z)``, bit for bit, for inputs whose configurations are ``groups``
+        (subclasses compute the configuration kernel once per distinct configuration)."""
+        return self.covariance(z, z)
 
     def block_ids(self, z: torch.Tensor) -> torch.Tensor:
         """Block of each input, shape ``(n,)``: the prior covariance between blocks is zero.
@@ -184,6 +208,18 @@ class MultiTaskGP(GPModel):
         if records_grad(scale, k_x, k_r):
             return scale * k_x + k_r
         return k_x.mul_(scale).add_(k_r)  # in place on the fresh kernel matrix: the same values
+
+    def gram_by_configuration(self, z: torch.Tensor, groups: ConfigurationGroups) -> torch.Tensor:
+        """``covariance(z, z)`` with the Matern part on the ``c`` distinct configurations,
+        ``(c, c)``, scaled and then expanded to ``(n, n)`` by indexing: each entry is the same
+        product of the same values (bit for bit), with a fraction ``(c / n)^2`` of the
+        elementwise work (500 observations of 300 trials: 1.0 against 2.1 ms)."""
+        if torch.is_grad_enabled():
+            return self.covariance(z, z)
+        r = self.encode_resource(self._r(z))
+        k_x = self.kernel_x.forward(groups.configs, groups.configs).mul_(self.outputscale)
+        kernel = k_x.index_select(0, groups.index).index_select(1, groups.index)
+        return kernel.add_(self.resource.forward(r, r))
 
     def variance(self, z: torch.Tensor) -> torch.Tensor:
         k_r = self.resource.forward(self.encode_resource(self._r(z)), self.encode_resource(self._r(z)), diag=True)
@@ -331,6 +367,10 @@ class _SingleLevel:
         k_x = self.model.kernel_x.forward(x1, x2)
         scale = self.model.outputscales[self.index]
         return k_x * scale if records_grad(k_x, scale) else k_x.mul_(scale)  # in place: the same values
+
+    def gram_by_configuration(self, z: torch.Tensor, groups: ConfigurationGroups) -> torch.Tensor:
+        """``covariance(z, z)`` (a level's inputs do not repeat a configuration)."""
+        return self.covariance(z, z)
 
     def variance(self, z: torch.Tensor) -> torch.Tensor:
         return self.model.outputscales[self.index] * torch.ones(len(z), dtype=z.dtype)

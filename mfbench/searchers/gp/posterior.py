@@ -8,13 +8,13 @@ Cholesky factor is computed once for all columns (reference: ``GaussProcPosterio
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 
 from mfbench.searchers.gp.kernels import records_grad
-from mfbench.searchers.gp.models import GPModel
+from mfbench.searchers.gp.models import ConfigurationGroups, GPModel
 
 #: smallest posterior variance returned by :meth:`GPPosterior.predict` (reference value)
 MIN_POSTERIOR_VARIANCE = 1e-12
@@ -60,6 +60,9 @@ class GPPosterior:
         model: the GP model (its current parameters are used).
         z: extended inputs, shape ``(n, d + 1)``.
         targets: shape ``(n,)`` or ``(n, m)`` (``m`` fantasy columns).
+        groups: which rows of ``z`` share a configuration, if known: the kernel of the
+            training inputs and their correlations with test configurations are then
+            computed once per distinct configuration (the same values, bit for bit).
 
     Attributes:
         factor: lower Cholesky factor ``L`` of ``K + noise * I``, shape ``(n, n)``.
@@ -67,12 +70,14 @@ class GPPosterior:
     """
 
     def __init__(self, model: GPModel, z: torch.Tensor, targets: torch.Tensor,
-                 factor: torch.Tensor | None = None, weights: torch.Tensor | None = None) -> None:
+                 factor: torch.Tensor | None = None, weights: torch.Tensor | None = None,
+                 groups: ConfigurationGroups | None = None) -> None:
         self.model = model
         self.z = z
+        self.groups = groups
         self.targets = targets.reshape(len(z), -1) if len(z) else targets.reshape(0, 1)
         if factor is None:
-            kernel = model.covariance(z, z)
+            kernel = model.covariance(z, z) if groups is None else model.gram_by_configuration(z, groups)
             noise = model.noise_variance
             if records_grad(kernel, noise):
                 kernel = kernel + noise * torch.eye(len(z), dtype=z.dtype)
@@ -110,6 +115,16 @@ class GPPosterior:
             inverse = 1.0 / model.kernel_x.lengthscale.reshape(1, -1)  # type: ignore[union-attr]
             scaled = self.z[:, : model.dim] * inverse
             cached = self.__dict__["_scaled_inputs"] = (inverse, scaled, (scaled * scaled).sum(-1).unsqueeze(-1))
+        return cached
+
+    def scaled_configurations(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The distinct configurations of :attr:`groups` divided by the lengthscales ``(c, d)``
+        and their squared norms ``(c, 1)`` (cached; needs ``groups``)."""
+        cached = self.__dict__.get("_scaled_configurations")
+        if cached is None:
+            inverse = self.scaled_inputs()[0]
+            scaled = self.groups.configs * inverse  # type: ignore[union-attr]
+            cached = self.__dict__["_scaled_configurations"] = (scaled, (scaled * scaled).sum(-1).unsqueeze(-1))
         return cached
 
     def numpy_arrays(self) -> dict[str, np.ndarray]:
@@ -177,13 +192,15 @@ class GPPosterior:
         samples = (factor @ normals).reshape(n_test, m, num_samples)
         return samples + means.unsqueeze(-1)
 
-    def extend(self, z_new: torch.Tensor, targets_new: torch.Tensor) -> "GPPosterior":
+    def extend(self, z_new: torch.Tensor, targets_new: torch.Tensor,
+               groups: ConfigurationGroups | None = None) -> "GPPosterior":
         """The posterior with data ``(z_new, targets_new)`` appended, by a block Cholesky update.
 
         Args:
             z_new: shape ``(p, d + 1)``.
             targets_new: shape ``(p, m')``; if this posterior has one column it is
                 broadcast to ``m'`` columns (fantasies), else ``m'`` must equal ``m``.
+            groups: the configurations of all ``n + p`` rows of the result, if known.
         """
         targets_new = targets_new.reshape(len(z_new), -1)
         m = targets_new.shape[1]
@@ -202,7 +219,7 @@ class GPPosterior:
         factor[n:, n:] = lower
         targets = torch.cat([self.targets.expand(-1, m), targets_new], dim=0)
         return GPPosterior(self.model, torch.cat([self.z, z_new], dim=0), targets,
-                           factor=factor, weights=torch.cat([top, bottom], dim=0))
+                           factor=factor, weights=torch.cat([top, bottom], dim=0), groups=groups)
 
 
 class LevelPredictor:
@@ -241,9 +258,16 @@ class LevelPredictor:
 
     def correlation(self, x: torch.Tensor) -> torch.Tensor:
         """``k_x(Z_x, x)`` without scale, shape ``(n, m)`` for ``x`` ``(m, d)``; the same for every
-        level predictor of one posterior (it depends on the lengthscales and training inputs only)."""
+        level predictor of one posterior (it depends on the lengthscales and training inputs only).
+        With the posterior's configuration groups, computed once per distinct training
+        configuration and expanded to the rows (the same values, bit for bit)."""
         from mfbench.searchers.gp.kernels import matern52, scaled_squared_distance
 
+        groups = self.posterior.groups
+        if groups is not None:
+            scaled, norms = self.posterior.scaled_configurations()
+            return matern52(scaled_squared_distance(scaled, x * self.inverse_lengthscale, norms)).index_select(
+                0, groups.index)
         return matern52(scaled_squared_distance(self.scaled_train, x * self.inverse_lengthscale, self.train_norms))
 
     @property
@@ -287,10 +311,16 @@ class BlockPosterior:
         z_pending: extended inputs of pending evaluations ``(p, d + 1)`` (may be empty).
         num_fantasies: fantasy samples per pending evaluation.
         rng: source of the fantasy draws.
+        configuration_ids: one label per row of ``z``, then of ``z_pending`` (e.g. trial ids),
+            equal where the rows share a configuration; optional. Where the prior has one
+            block and labels repeat (a trial at several levels), the block's kernels are
+            computed once per distinct configuration (:class:`ConfigurationGroups`): the same
+            values, bit for bit, with less work.
     """
 
     def __init__(self, model: GPModel, z: torch.Tensor, targets: torch.Tensor, z_pending: torch.Tensor | None = None,
-                 num_fantasies: int = 1, rng: np.random.Generator | None = None) -> None:
+                 num_fantasies: int = 1, rng: np.random.Generator | None = None,
+                 configuration_ids: Sequence[int] | None = None) -> None:
         self.model = model
         self.rng = rng
         self.num_fantasies = num_fantasies
@@ -305,6 +335,23 @@ class BlockPosterior:
         self.num_columns = num_fantasies if self._pending else 1
         self._blocks: dict[int, GPPosterior] = {}
         self._level_blocks: dict[int, int] = {}
+        self._groups = self._configuration_groups(z, z_pending, configuration_ids)
+
+    def _configuration_groups(self, z: torch.Tensor, z_pending: torch.Tensor | None,
+                              configuration_ids: Sequence[int] | None) -> ConfigurationGroups | None:
+        """The groups of all rows (observed, then pending) if they are one block and repeat a
+        configuration, else None (then there is nothing to share)."""
+        if configuration_ids is None or len(self._observed) != 1 or not set(self._pending) <= set(self._observed):
+            return None
+        rows = z if z_pending is None or not len(z_pending) else torch.cat([z, z_pending], dim=0)
+        labels = np.asarray(configuration_ids)
+        if labels.shape != (len(rows),):
+            raise ValueError(f"configuration_ids has shape {labels.shape}, expected ({len(rows)},): one per input row")
+        _, first, index = np.unique(labels, return_index=True, return_inverse=True)
+        if len(first) == len(labels):
+            return None
+        return ConfigurationGroups(rows[torch.from_numpy(first), : self._dim - 1].contiguous(),
+                                   torch.from_numpy(index.reshape(-1).astype(np.int64)))
 
     def block(self, block_id: int) -> GPPosterior:
         """The posterior of one block (fantasies included), computed on first use."""
@@ -312,13 +359,15 @@ class BlockPosterior:
         if posterior is None:
             z, y = self._observed.get(block_id, (torch.zeros((0, self._dim), dtype=torch.float64),
                                                  torch.zeros(0, dtype=torch.float64)))
-            posterior = GPPosterior(self.model.block_model(block_id), z, y)  # type: ignore[arg-type]
+            groups = self._groups  # None unless this is the only block
+            posterior = GPPosterior(self.model.block_model(block_id), z, y,  # type: ignore[arg-type]
+                                    groups=None if groups is None else groups.head(len(z)))
             z_pending = self._pending.get(block_id)
             if z_pending is not None:
                 if self.rng is None:
                     raise ValueError("a random generator is needed to draw fantasies")
                 fantasies = posterior.sample_joint(z_pending, self.num_fantasies, self.rng)[:, 0, :]
-                posterior = posterior.extend(z_pending, fantasies)
+                posterior = posterior.extend(z_pending, fantasies, groups=groups)
             self._blocks[block_id] = posterior
         return posterior
 

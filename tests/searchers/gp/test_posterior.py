@@ -235,3 +235,72 @@ def test_without_autograd_the_same_values_bit_for_bit(which: int) -> None:
     assert all(torch.equal(a, b) for a, b in zip(cov_grad, cov_plain))
     assert factor_grad is None or torch.equal(factor_grad, factor_plain)
     assert torch.equal(means_grad, means_plain) and torch.equal(var_grad, var_plain)
+
+
+def _repeated_configurations(seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[int], list[int]]:
+    """14 observations of 6 trials at levels 1, 3, 9 (sorted by trial, then level) and 3 pending
+    evaluations, two of them trials already observed at a lower level, one a new trial; with the
+    trial id of every row."""
+    rng = np.random.default_rng(seed)
+    configs = rng.random((7, 2))
+    pairs = [(t, r) for t in range(6) for r in (1.0, 3.0, 9.0)[: 1 + t % 3]] + [(5, 9.0), (0, 1.0)]
+    pairs = sorted(set(pairs))
+    pending = [(1, 3.0), (4, 9.0), (6, 1.0)]
+    z = torch.from_numpy(np.array([[*configs[t], r] for t, r in pairs]))
+    y = torch.from_numpy(rng.standard_normal(len(pairs)))
+    z_pending = torch.from_numpy(np.array([[*configs[t], r] for t, r in pending]))
+    return z, y, z_pending, [t for t, _ in pairs], [t for t, _ in pending]
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_configuration_groups_change_no_bit(which: int) -> None:
+    """Trial ids as configuration labels: the joint model computes its Matern terms once per
+    distinct configuration (the Gram of the block and the correlations with test points); every
+    factor, prediction and the local search's terms stay bit for bit those computed without them.
+    The independent model (one block per level) has nothing to share and ignores them."""
+    from mfbench.searchers.gp.posterior import BlockPosterior
+
+    z, y, z_pending, trials, pending_trials = _repeated_configurations(seed=which)
+    model = _models(2)[which]
+    x = torch.from_numpy(np.random.default_rng(7).random((9, 2)))
+    weights = {1: 0.5, 3: 0.3, 9: 0.2}
+    results = []
+    with torch.no_grad():
+        for labels in (None, trials + pending_trials):
+            block = BlockPosterior(model, z, y, z_pending, num_fantasies=3, rng=np.random.default_rng(5),
+                                   configuration_ids=labels)
+            if which == 0:
+                assert (block._groups is None) == (labels is None)
+                if labels is not None:  # 7 distinct configurations for 17 rows
+                    assert block._groups.configs.shape == (7, 2) and len(block._groups.index) == len(z) + 3
+            else:
+                assert block._groups is None  # several blocks
+            means, variances = block.predict_mixture(x, weights)
+            means_only = block.predict_mixture(x, weights, means_only=True)[0]
+            terms = block.level_predictor(3, 2).numpy_terms()
+            factors = [block.block(b).factor.clone() for b in sorted(block._observed)]
+            results.append((means.clone(), variances.clone(), means_only.clone(), factors,
+                            {k: np.copy(v) for k, v in terms.items()}))
+    (m0, v0, o0, f0, t0), (m1, v1, o1, f1, t1) = results
+    assert torch.equal(m0, m1) and torch.equal(v0, v1) and torch.equal(o0, o1)
+    assert all(torch.equal(a, b) for a, b in zip(f0, f1))
+    assert t0.keys() == t1.keys() and all(np.array_equal(t0[k], t1[k]) for k in t0)
+
+
+def test_configuration_groups_gram_and_labels() -> None:
+    from mfbench.searchers.gp.models import ConfigurationGroups
+    from mfbench.searchers.gp.posterior import BlockPosterior
+
+    z, y, z_pending, trials, pending_trials = _repeated_configurations(seed=3)
+    model = _models(2)[0]
+    _, first, index = np.unique(trials, return_index=True, return_inverse=True)
+    groups = ConfigurationGroups(z[torch.from_numpy(first), :2].contiguous(), torch.from_numpy(index))
+    with torch.no_grad():
+        assert torch.equal(model.gram_by_configuration(z, groups), model.covariance(z, z))
+    with torch.enable_grad():  # with autograd it is the differentiable covariance itself
+        torch.testing.assert_close(model.gram_by_configuration(z, groups), model.covariance(z, z), rtol=0, atol=0)
+    with torch.no_grad():
+        # labels that never repeat: nothing to share
+        assert BlockPosterior(model, z, y, configuration_ids=list(range(len(z))))._groups is None
+        with pytest.raises(ValueError, match="one per input row"):
+            BlockPosterior(model, z, y, z_pending, configuration_ids=trials)
