@@ -161,7 +161,15 @@ class GPPosterior:
         )
 
     def _cross(self, z_test: torch.Tensor) -> torch.Tensor:
-        return _solve_lower(self.factor, self.model.covariance(self.z, z_test))
+        """``L^-1 cov(Z, z_test)``, shape ``(n, n_test)``; the last one is kept, by the identity of
+        ``z_test``: drawing the fantasies of pending inputs and then conditioning on them
+        (:meth:`sample_joint`, then :meth:`extend` on the same tensor) needs it twice."""
+        last = self.__dict__.get("_last_cross")
+        if last is not None and last[0] is z_test:
+            return last[1]
+        cross = _solve_lower(self.factor, self.model.covariance(self.z, z_test))
+        self.__dict__["_last_cross"] = (z_test, cross)
+        return cross
 
     def predict(self, z_test: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior means ``(n_test, m)`` and variances ``(n_test,)`` of the latent function."""
