@@ -138,17 +138,13 @@ def locally_optimize(
     Returns:
         The decoded optimum if it is a new configuration of the space, else ``start``.
     """
-    from mfbench.searchers.gp.local_ei import negative_ei_and_grad
+    from mfbench.searchers.gp.local_ei import NegativeEI
 
     space = searcher.space
     dim = space.encoded_dim
     # the mixture's mean is sum w_r mean_r and its variance sum w_r^2 var_r
     components = [(weight, weight * weight, posterior.level_predictor(r, dim).numpy_terms())
                   for r, weight in weights.items()]
-    best_np = best.numpy()
-
-    def objective(vector: np.ndarray) -> tuple[float, np.ndarray]:
-        return negative_ei_and_grad(vector, components, best_np, jitter)
-
+    objective = NegativeEI(components, best.numpy(), jitter)  # value and gradient at one configuration
     optimised = space.decode(minimize_in_box(objective, space.encode(start), max_iterations))
     return first_new(searcher, [optimised, start]) or start
