@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from mfbench.searchers.gp.kernels import records_grad
-from mfbench.searchers.gp.models import ConfigurationGroups, GPModel
+from mfbench.searchers.gp.models import ConfigurationGroups, GPModel, LevelTerms
 
 #: smallest posterior variance returned by :meth:`GPPosterior.predict` (reference value)
 MIN_POSTERIOR_VARIANCE = 1e-12
@@ -149,6 +149,16 @@ class GPPosterior:
             predictor = cache[level] = LevelPredictor(self, level)
         return predictor
 
+    def level_predictors(self, levels: Sequence[int]) -> list["LevelPredictor"]:
+        """:meth:`level_predictor` of several levels; the missing ones get their level terms
+        from one call (:meth:`GPModel.level_terms_many`) when there are several."""
+        cache = self.__dict__.setdefault("_level_predictors", {})
+        missing = [level for level in dict.fromkeys(levels) if level not in cache]
+        if len(missing) > 1:
+            for level, terms in zip(missing, self.model.level_terms_many(self.z, missing)):
+                cache[level] = LevelPredictor(self, level, terms)
+        return [self.level_predictor(level) for level in levels]
+
     def neg_log_likelihood(self) -> torch.Tensor:
         """``-log p(y)`` of a single target column (differentiable in the model parameters)."""
         if self.num_fantasies != 1:
@@ -238,9 +248,9 @@ class LevelPredictor:
     training configurations are computed once. Differentiable in ``x`` (local optimisation).
     """
 
-    def __init__(self, posterior: GPPosterior, level: int) -> None:
+    def __init__(self, posterior: GPPosterior, level: int, terms: LevelTerms | None = None) -> None:
         self.posterior = posterior
-        self.terms = posterior.model.level_terms(posterior.z, level)
+        self.terms = posterior.model.level_terms(posterior.z, level) if terms is None else terms
         # (1, d), (n, d), (n, 1): the same for every level of the posterior
         self.inverse_lengthscale, self.scaled_train, self.train_norms = posterior.scaled_inputs()
 
@@ -301,6 +311,37 @@ class LevelPredictor:
         means = self.terms.prior_mean + v.transpose(0, 1) @ self.posterior.weights
         variances = self.terms.prior_variance - (v * v).sum(0)
         return means, variances.clamp_min(MIN_POSTERIOR_VARIANCE)
+
+
+def _common_scale_and_offsets(predictors: list[tuple[LevelPredictor, float]]) -> bool:
+    """Whether the levels share their covariance scale and each has an offset column (the joint model)."""
+    scale = _scalar(predictors[0][0].terms.scale)
+    return all(_scalar(p.terms.scale) == scale and isinstance(p.solved_offset, torch.Tensor) for p, _ in predictors)
+
+
+def _add_levels_of_block(posterior: GPPosterior, solved: torch.Tensor, predictors: list[tuple[LevelPredictor, float]],
+                         means: torch.Tensor | float, variances: torch.Tensor | float
+                         ) -> tuple[torch.Tensor | float, torch.Tensor | float]:
+    """Add ``sum_r w_r mean_r`` and ``sum_r w_r^2 var_r`` of several levels of one block to ``means``
+    ``(n, columns)`` and ``variances`` ``(n,)``, for levels with a common scale ``s``.
+
+    With ``S = L^-1 k`` ``(n_train, n)`` (``solved``) and ``o_r = L^-1 offset_r`` ``(n_train, 1)``,
+    a level's ``v_r = s S + o_r``, so ``mean_r = prior_mean_r + s S^T W + o_r^T W`` and the column
+    sums ``|v_r|^2 = s^2 |S|^2 + 2 s o_r^T S + |o_r|^2``: the ``(n_train, n)`` work is done once
+    for all levels instead of once per level (the same values up to rounding).
+    """
+    scale = predictors[0][0].terms.scale
+    weights = posterior.weights
+    shared_means = scale * (solved.transpose(0, 1) @ weights)  # (n, columns)
+    shared_squares = (scale * scale) * (solved * solved).sum(0)  # (n,)
+    for predictor, weight in predictors:
+        terms = predictor.terms
+        offset = predictor.solved_offset.transpose(0, 1)  # type: ignore[union-attr]  (1, n_train)
+        means = means + weight * (terms.prior_mean + shared_means + offset @ weights)
+        squares = shared_squares + (2.0 * scale) * (offset @ solved).reshape(-1) + (offset * offset).sum()
+        level_variances = (terms.prior_variance - squares).clamp_min(MIN_POSTERIOR_VARIANCE)
+        variances = variances + weight * weight * level_variances
+    return means, variances
 
 
 class BlockPosterior:
@@ -420,7 +461,8 @@ class BlockPosterior:
         variances: torch.Tensor | float = 0.0
         for block_id, members in by_block.items():
             posterior = self.block(block_id)
-            predictors = [(posterior.level_predictor(level), weight) for level, weight in members]
+            predictors = list(zip(posterior.level_predictors([level for level, _ in members]),
+                                  [weight for _, weight in members]))
             correlation = predictors[0][0].correlation(x)  # (n_train, n)
             if means_only:
                 alpha = posterior.alpha
@@ -432,6 +474,9 @@ class BlockPosterior:
                     means = means + weight * (terms.prior_mean + terms.scale * correlation_alpha + offset_alpha)
                 continue
             solved = _solve_lower(posterior.factor, correlation)  # (n_train, n)
+            if len(predictors) > 1 and _common_scale_and_offsets(predictors):  # Hyper-Tune on the joint model
+                means, variances = _add_levels_of_block(posterior, solved, predictors, means, variances)
+                continue
             scaled: dict[float, torch.Tensor] = {}  # scale * solved, once per distinct scale (joint: one)
             for predictor, weight in predictors:
                 terms = predictor.terms

@@ -304,3 +304,49 @@ def test_configuration_groups_gram_and_labels() -> None:
         assert BlockPosterior(model, z, y, configuration_ids=list(range(len(z))))._groups is None
         with pytest.raises(ValueError, match="one per input row"):
             BlockPosterior(model, z, y, z_pending, configuration_ids=trials)
+
+
+def test_level_terms_of_several_levels_at_once() -> None:
+    """The joint model's terms of several levels from one resource-kernel call equal the terms of
+    each level alone (to rounding: the vectorised power may differ in the last bit); a level block
+    of the independent model has its one level only."""
+    z, _, _ = _problem(seed=11, n=20)
+    multitask, independent = _models(2)
+    level3 = independent.block_model(1)
+    with torch.no_grad():
+        with pytest.raises(ValueError, match="this block is level 3"):
+            level3.level_terms_many(z, [3, 9])
+        for model, levels in ((multitask, [9, 1, 3, 27]), (level3, [3])):
+            for together, level in zip(model.level_terms_many(z, levels), levels):
+                alone = model.level_terms(z, level)
+                torch.testing.assert_close(together.offset if isinstance(together.offset, torch.Tensor)
+                                           else torch.tensor(together.offset),
+                                           alone.offset if isinstance(alone.offset, torch.Tensor)
+                                           else torch.tensor(alone.offset), rtol=0, atol=1e-15)
+                for name in ("scale", "prior_mean", "prior_variance"):
+                    torch.testing.assert_close(getattr(together, name), getattr(alone, name), rtol=0, atol=1e-15)
+
+
+def test_mixture_of_many_levels_of_the_joint_model() -> None:
+    """Hyper-Tune's mixture on the joint model (levels sharing a block) computes every level from one
+    ``L^-1 k``: the same means and variances as the levels predicted one by one, also where the
+    posterior variance is clamped (a candidate at a training input, no noise to speak of)."""
+    posterior = _posterior_with_pending(0, seed=12, pending_levels=(3.0, 9.0))
+    block = posterior.block(0)
+    x = torch.cat([block.z[:2, :2], torch.from_numpy(np.random.default_rng(3).random((5, 2)))])
+    weights = {1: 0.4, 3: 0.3, 9: 0.2, 27: 0.1}
+    with torch.no_grad():
+        means, variances = posterior.predict_mixture(x, weights)
+        expected_means, expected_variances = 0.0, 0.0
+        for level, weight in weights.items():
+            m, v = LevelPredictorAlone(block, level)(x)
+            expected_means, expected_variances = expected_means + weight * m, expected_variances + weight**2 * v
+    torch.testing.assert_close(means, expected_means.expand(-1, 4), atol=1e-10, rtol=0)
+    torch.testing.assert_close(variances, expected_variances, atol=1e-10, rtol=0)
+    assert sorted(block.__dict__["_level_predictors"]) == [1, 3, 9, 27]
+
+
+def LevelPredictorAlone(block, level):  # noqa: N802  (a fresh predictor, its terms computed alone)
+    from mfbench.searchers.gp.posterior import LevelPredictor
+
+    return LevelPredictor(block, level)
