@@ -138,8 +138,10 @@ class _Block:
         self.inverse = inverse                # (n,) position of each observation's level in distinct
         if joint:  # (n, u): sums (n, n) matrices onto the grid of distinct resources
             self.one_hot = (inverse[:, None] == np.arange(len(self.distinct))[None, :]).astype(np.float64)
-        else:  # (n, n): 1 where two observations are at the same level (the prior is block diagonal)
-            self.same = (inverse[:, None] == inverse[None, :]).astype(np.float64)
+        else:  # (n, n): 1 where two observations are at the same level (the prior is block diagonal);
+            # None for a block of one level (the usual case: blocks are levels), where it is all ones
+            # and multiplying by it changes no value
+            self.same = None if len(self.distinct) == 1 else (inverse[:, None] == inverse[None, :]).astype(np.float64)
 
 
 class NumpyMAPCriterion:
@@ -267,7 +269,7 @@ class NumpyMAPCriterion:
                 mean = constant + gamma * kappa_u[block.inverse]
             else:
                 row_scale = scales[block.level][:, None]
-                kernel = matern * block.same * row_scale
+                kernel = matern * row_scale if block.same is None else matern * block.same * row_scale
                 mean = constants[block.level]
             kernel.flat[:: n + 1] += noise
             residual = block.y - mean
@@ -301,9 +303,12 @@ class NumpyMAPCriterion:
                 inverse *= 0.5
                 g = inverse
                 grad[s["raw_noise"]] += noise * float(g.flat[:: n + 1].sum())
-                h = g * block.same
-                h *= row_scale
-                per_row = (g * matern * block.same).sum(1)
+                if block.same is None:
+                    h = g * row_scale
+                else:
+                    h = g * block.same
+                    h *= row_scale
+                per_row = (g * matern if block.same is None else g * matern * block.same).sum(1)
                 grad_scales += scales * np.bincount(block.level, weights=per_row, minlength=self.num_levels)
                 grad_constants -= np.bincount(block.level, weights=weights, minlength=self.num_levels)
             # lengthscales: d(d2_ij)/d log l_k = -2 (a_ik - a_jk)^2, through sum(W * slope * dd2)
