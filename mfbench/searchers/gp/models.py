@@ -383,7 +383,8 @@ class _SingleLevel:
         return k_x * scale if records_grad(k_x, scale) else k_x.mul_(scale)  # in place: the same values
 
     def gram_by_configuration(self, z: torch.Tensor, groups: ConfigurationGroups) -> torch.Tensor:
-        """``covariance(z, z)`` (a level's inputs do not repeat a configuration)."""
+        """``covariance(z, z)``: a level's block seldom repeats a configuration (only a trial
+        pending at a level it was observed at), so nothing is shared."""
         return self.covariance(z, z)
 
     def variance(self, z: torch.Tensor) -> torch.Tensor:

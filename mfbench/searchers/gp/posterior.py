@@ -60,9 +60,10 @@ class GPPosterior:
         model: the GP model (its current parameters are used).
         z: extended inputs, shape ``(n, d + 1)``.
         targets: shape ``(n,)`` or ``(n, m)`` (``m`` fantasy columns).
-        groups: which rows of ``z`` share a configuration, if known: the kernel of the
-            training inputs and their correlations with test configurations are then
-            computed once per distinct configuration (the same values, bit for bit).
+        groups: which rows of ``z`` share a configuration, if known: the correlations with
+            test configurations are then computed once per distinct configuration, and so is
+            the kernel of the training inputs where the model can (the joint model, without
+            autograd); the same values, bit for bit.
 
     Attributes:
         factor: lower Cholesky factor ``L`` of ``K + noise * I``, shape ``(n, n)``.
@@ -171,14 +172,18 @@ class GPPosterior:
         )
 
     def _cross(self, z_test: torch.Tensor) -> torch.Tensor:
-        """``L^-1 cov(Z, z_test)``, shape ``(n, n_test)``; the last one is kept, by the identity of
-        ``z_test``: drawing the fantasies of pending inputs and then conditioning on them
-        (:meth:`sample_joint`, then :meth:`extend` on the same tensor) needs it twice."""
+        """``L^-1 cov(Z, z_test)``, shape ``(n, n_test)``. Without autograd the last one is kept, by
+        the identity and version of ``z_test`` (an in-place change is a new version): drawing the
+        fantasies of pending inputs and then conditioning on them (:meth:`sample_joint`, then
+        :meth:`extend` on the same tensor) needs it twice."""
+        if torch.is_grad_enabled():  # a kept result would carry no (or a stale) graph
+            return _solve_lower(self.factor, self.model.covariance(self.z, z_test))
+        key = (z_test, z_test._version)
         last = self.__dict__.get("_last_cross")
-        if last is not None and last[0] is z_test:
+        if last is not None and last[0][0] is key[0] and last[0][1] == key[1]:
             return last[1]
         cross = _solve_lower(self.factor, self.model.covariance(self.z, z_test))
-        self.__dict__["_last_cross"] = (z_test, cross)
+        self.__dict__["_last_cross"] = (key, cross)
         return cross
 
     def predict(self, z_test: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -361,10 +366,11 @@ class BlockPosterior:
         num_fantasies: fantasy samples per pending evaluation.
         rng: source of the fantasy draws.
         configuration_ids: one label per row of ``z``, then of ``z_pending`` (e.g. trial ids),
-            equal where the rows share a configuration; optional. Where the prior has one
-            block and labels repeat (a trial at several levels), the block's kernels are
-            computed once per distinct configuration (:class:`ConfigurationGroups`): the same
-            values, bit for bit, with less work.
+            equal where the rows share a configuration (checked); optional. Where all rows,
+            observed and pending, lie in one block and labels repeat (a trial at several
+            levels), that block's kernels are computed once per distinct configuration
+            (:class:`ConfigurationGroups`; the Gram matrix only for the joint model, without
+            autograd): the same values, bit for bit, with less work.
     """
 
     def __init__(self, model: GPModel, z: torch.Tensor, targets: torch.Tensor, z_pending: torch.Tensor | None = None,
@@ -384,23 +390,36 @@ class BlockPosterior:
         self.num_columns = num_fantasies if self._pending else 1
         self._blocks: dict[int, GPPosterior] = {}
         self._level_blocks: dict[int, int] = {}
+        #: the block that holds every row, with the rows' configuration groups (None: not shared)
+        self._grouped_block: int | None = None
         self._groups = self._configuration_groups(z, z_pending, configuration_ids)
 
     def _configuration_groups(self, z: torch.Tensor, z_pending: torch.Tensor | None,
                               configuration_ids: Sequence[int] | None) -> ConfigurationGroups | None:
-        """The groups of all rows (observed, then pending) if they are one block and repeat a
-        configuration, else None (then there is nothing to share)."""
-        if configuration_ids is None or len(self._observed) != 1 or not set(self._pending) <= set(self._observed):
+        """The groups of all rows (observed, then pending) if they lie in one block and repeat a
+        configuration, else None (then there is nothing to share).
+
+        Raises:
+            ValueError: not one label per row, or rows with the same label and different
+                configurations (their kernels would be computed from the wrong one).
+        """
+        if configuration_ids is None:
             return None
         rows = z if z_pending is None or not len(z_pending) else torch.cat([z, z_pending], dim=0)
         labels = np.asarray(configuration_ids)
         if labels.shape != (len(rows),):
             raise ValueError(f"configuration_ids has shape {labels.shape}, expected ({len(rows)},): one per input row")
+        if len(self._observed) != 1 or not set(self._pending) <= set(self._observed):
+            return None
         _, first, index = np.unique(labels, return_index=True, return_inverse=True)
         if len(first) == len(labels):
             return None
-        return ConfigurationGroups(rows[torch.from_numpy(first), : self._dim - 1].contiguous(),
-                                   torch.from_numpy(index.reshape(-1).astype(np.int64)))
+        index_tensor = torch.from_numpy(index.reshape(-1).astype(np.int64))
+        configs = rows[torch.from_numpy(first), : self._dim - 1].contiguous()
+        if not torch.equal(configs.index_select(0, index_tensor), rows[:, : self._dim - 1]):
+            raise ValueError("configuration_ids gives the same label to rows with different configurations")
+        self._grouped_block = next(iter(self._observed))
+        return ConfigurationGroups(configs, index_tensor)
 
     def block(self, block_id: int) -> GPPosterior:
         """The posterior of one block (fantasies included), computed on first use."""
@@ -408,7 +427,7 @@ class BlockPosterior:
         if posterior is None:
             z, y = self._observed.get(block_id, (torch.zeros((0, self._dim), dtype=torch.float64),
                                                  torch.zeros(0, dtype=torch.float64)))
-            groups = self._groups  # None unless this is the only block
+            groups = self._groups if block_id == self._grouped_block else None
             posterior = GPPosterior(self.model.block_model(block_id), z, y,  # type: ignore[arg-type]
                                     groups=None if groups is None else groups.head(len(z)))
             z_pending = self._pending.get(block_id)

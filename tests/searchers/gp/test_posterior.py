@@ -327,26 +327,81 @@ def test_level_terms_of_several_levels_at_once() -> None:
                     torch.testing.assert_close(getattr(together, name), getattr(alone, name), rtol=0, atol=1e-15)
 
 
-def test_mixture_of_many_levels_of_the_joint_model() -> None:
+def test_mixture_of_many_levels_of_the_joint_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hyper-Tune's mixture on the joint model (levels sharing a block) computes every level from one
-    ``L^-1 k``: the same means and variances as the levels predicted one by one, also where the
-    posterior variance is clamped (a candidate at a training input, no noise to speak of)."""
-    posterior = _posterior_with_pending(0, seed=12, pending_levels=(3.0, 9.0))
-    block = posterior.block(0)
-    x = torch.cat([block.z[:2, :2], torch.from_numpy(np.random.default_rng(3).random((5, 2)))])
-    weights = {1: 0.4, 3: 0.3, 9: 0.2, 27: 0.1}
-    with torch.no_grad():
-        means, variances = posterior.predict_mixture(x, weights)
-        expected_means, expected_variances = 0.0, 0.0
-        for level, weight in weights.items():
-            m, v = LevelPredictorAlone(block, level)(x)
-            expected_means, expected_variances = expected_means + weight * m, expected_variances + weight**2 * v
-    torch.testing.assert_close(means, expected_means.expand(-1, 4), atol=1e-10, rtol=0)
-    torch.testing.assert_close(variances, expected_variances, atol=1e-10, rtol=0)
-    assert sorted(block.__dict__["_level_predictors"]) == [1, 3, 9, 27]
+    ``L^-1 k`` (:func:`_add_levels_of_block`, which must run here): the same means and variances as
+    the levels predicted one by one, also where a level's posterior variance is clamped (candidates
+    at training inputs, almost no noise, and a floor raised to 1e-6 so that it binds there)."""
+    from mfbench.searchers.gp import posterior as posterior_module
+
+    calls = []
+    original = posterior_module._add_levels_of_block
+    monkeypatch.setattr(posterior_module, "_add_levels_of_block",
+                        lambda *args: calls.append(1) or original(*args))
+    for noise, variance_floor in ((0.05, posterior_module.MIN_POSTERIOR_VARIANCE), (1e-14, 1e-6)):
+        monkeypatch.setattr(posterior_module, "MIN_POSTERIOR_VARIANCE", variance_floor)
+        posterior = _posterior_with_pending(0, seed=12, pending_levels=(3.0, 9.0))
+        with torch.no_grad():
+            posterior.model.raw_noise.fill_(math.log(noise))
+        block = posterior.block(0)
+        x = torch.cat([block.z[:3, :2], torch.from_numpy(np.random.default_rng(3).random((5, 2)))])
+        weights = {1: 0.4, 3: 0.3, 9: 0.2, 27: 0.1}
+        with torch.no_grad():
+            means, variances = posterior.predict_mixture(x, weights)
+            expected_means, expected_variances = 0.0, 0.0
+            for level, weight in weights.items():
+                m, v = LevelPredictorAlone(block, level)(x)
+                expected_means, expected_variances = expected_means + weight * m, expected_variances + weight**2 * v
+        torch.testing.assert_close(means, expected_means.expand(-1, 4), atol=1e-8, rtol=1e-8)
+        torch.testing.assert_close(variances, expected_variances, atol=1e-12, rtol=1e-6)
+        # every level's variance is clamped at its floor: the mixture's is at least sum w^2 * floor
+        floor = sum(w * w for w in weights.values()) * variance_floor
+        assert bool((variances >= floor * (1 - 1e-12)).all())
+        if noise < 1e-3:  # the floor binds: level 1 at a training input observed at level 1
+            assert block.z[0, 2] == 1.0
+            with torch.no_grad():
+                assert float(LevelPredictorAlone(block, 1)(x)[1][0]) == variance_floor
+        assert sorted(block.__dict__["_level_predictors"]) == [1, 3, 9, 27]
+    assert len(calls) == 2
 
 
 def LevelPredictorAlone(block, level):  # noqa: N802  (a fresh predictor, its terms computed alone)
     from mfbench.searchers.gp.posterior import LevelPredictor
 
     return LevelPredictor(block, level)
+
+
+def test_configuration_ids_are_checked() -> None:
+    """Labels must be one per row, for every model, and equal labels must mean equal configurations."""
+    from mfbench.searchers.gp.posterior import BlockPosterior
+
+    z, y, z_pending, trials, pending_trials = _repeated_configurations(seed=4)
+    multitask, independent = _models(2)
+    with torch.no_grad():
+        for model in (multitask, independent):
+            with pytest.raises(ValueError, match="one per input row"):
+                BlockPosterior(model, z, y, z_pending, configuration_ids=trials[:2])
+        wrong = list(trials)
+        wrong[1] = wrong[-1]  # row 1 labelled as another trial
+        with pytest.raises(ValueError, match="same label to rows with different configurations"):
+            BlockPosterior(multitask, z, y, configuration_ids=wrong)
+
+
+def test_kept_cross_is_fresh() -> None:
+    """The kept ``L^-1 cov(Z, z_test)`` is reused only without autograd and for an unchanged tensor."""
+    z, y, z_test = _problem(seed=13, n=9)
+    model = _models(2)[0]
+    with torch.no_grad():
+        posterior = GPPosterior(model, z, y)
+        first = posterior._cross(z_test)
+        assert posterior._cross(z_test) is first
+        z_test[:, 0] += 0.25  # in place: a new version of the same tensor
+        moved = posterior._cross(z_test)
+        assert moved is not first and not torch.equal(moved, first)
+    lengthscale = model.kernel_x.raw_lengthscale
+    lengthscale.grad = None
+    posterior = GPPosterior(model, z, y)
+    with torch.no_grad():
+        posterior._cross(z_test)
+    posterior._cross(z_test).sum().backward()  # with autograd: computed again, with its graph
+    assert lengthscale.grad is not None and bool(lengthscale.grad.abs().sum() > 0)
