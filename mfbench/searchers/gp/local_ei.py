@@ -179,10 +179,3 @@ class NegativeEI:
         inverse_lengthscale, scaled_train, _ = self.trainings[c.kernel_key]
         return _grad_x(grad_kernel, kernels[c.kernel_key], scaled_train, inverse_lengthscale)
 
-
-def negative_ei_and_grad(
-    x: np.ndarray, components: Sequence[Component], best: np.ndarray, jitter: float
-) -> tuple[float, np.ndarray]:
-    """``-EI`` at configuration ``x`` ``(d,)`` and its gradient ``(d,)`` (:class:`NegativeEI`, set up
-    for this one evaluation; a local search builds the objective once instead)."""
-    return NegativeEI(components, best, jitter)(x)

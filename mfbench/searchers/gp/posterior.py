@@ -496,13 +496,9 @@ class BlockPosterior:
             if len(predictors) > 1 and _common_scale_and_offsets(predictors):  # Hyper-Tune on the joint model
                 means, variances = _add_levels_of_block(posterior, solved, predictors, means, variances)
                 continue
-            scaled: dict[float, torch.Tensor] = {}  # scale * solved, once per distinct scale (joint: one)
-            for predictor, weight in predictors:
+            for predictor, weight in predictors:  # one level per block (MOBSTER, the independent model)
                 terms = predictor.terms
-                key = _scalar(terms.scale)
-                if key not in scaled:
-                    scaled[key] = terms.scale * solved
-                v = scaled[key] + predictor.solved_offset
+                v = terms.scale * solved + predictor.solved_offset
                 means = means + weight * (terms.prior_mean + v.transpose(0, 1) @ posterior.weights)
                 squares = v * v if records_grad(v) else v.mul_(v)  # v is not needed any more
                 level_variances = (terms.prior_variance - squares.sum(0)).clamp_min(MIN_POSTERIOR_VARIANCE)

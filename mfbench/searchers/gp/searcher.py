@@ -245,19 +245,19 @@ class GPSearcher(Searcher):
         data = self.training_data.build(self.state)
         pairs = data.pairs()
         z = torch.from_numpy(self.state.extended_inputs(pairs, dim))
+        trial_ids = [t for t, _ in pairs]  # label the configurations: a trial's rows at several levels share one
         y = data.targets()
         self._maybe_fit(model, z, y)
         with torch.no_grad():
             if self.hypertune:
-                # trial ids label the configurations: a trial's rows at several levels share one
-                self.hypertune_state.update(model, BlockPosterior(model, z, y, configuration_ids=[t for t, _ in pairs]),
+                self.hypertune_state.update(model, BlockPosterior(model, z, y, configuration_ids=trial_ids),
                                             data.observations, y,
                                             self.state.encoded, self._all_levels(), self.num_brackets,
                                             self._model_rng)
             pending = self.state.pending_list()
             z_pending = torch.from_numpy(self.state.extended_inputs(pending, dim))
             posterior = BlockPosterior(model, z, y, z_pending, self.proposal.num_fantasy_samples, self._model_rng,
-                                       configuration_ids=[t for t, _ in pairs] + [t for t, _ in pending])
+                                       configuration_ids=trial_ids + [t for t, _ in pending])
             weights, incumbents = self._acquisition_target(data, pending)
             best = posterior.predict_mixture(incumbents, weights, True)[0].min(dim=0).values  # (m,)
             candidates, encoded = draw_candidates(self, self.proposal.num_init_candidates, self.rng)

@@ -9,7 +9,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from mfbench.searchers.gp.acquisition import expected_improvement  # noqa: E402
-from mfbench.searchers.gp.local_ei import negative_ei_and_grad  # noqa: E402
+from mfbench.searchers.gp.local_ei import NegativeEI  # noqa: E402
 from mfbench.searchers.gp.models import IndependentGP, MultiTaskGP  # noqa: E402
 from mfbench.searchers.gp.posterior import BlockPosterior  # noqa: E402
 
@@ -46,6 +46,6 @@ def test_numpy_ei_matches_torch_autograd(which: str, ensemble: bool) -> None:
             means, variances = means + t * m, variances + t * t * v
         value = -expected_improvement(means, variances.sqrt(), best, jitter=0.01).sum()
         value.backward()
-        np_value, np_grad = negative_ei_and_grad(point, components, best.numpy(), 0.01)
+        np_value, np_grad = NegativeEI(components, best.numpy(), 0.01)(point)
         assert np_value == pytest.approx(float(value), rel=1e-9, abs=1e-12)
         np.testing.assert_allclose(np_grad, x.grad.reshape(-1).numpy(), rtol=1e-6, atol=1e-10)
