@@ -66,3 +66,25 @@ def test_rows_answered_again_by_a_later_report_are_left_out_and_listed(script, t
     text = script.format_summary(summary)
     assert "UNEXPLAINED" not in text  # the superseded +2.40 is no longer a row
     assert "bench-8w, mobster_joint in `ten` (10 seeds, z = +2.40) by `thirty`" in text
+
+
+def test_timing_rows_measured_again_are_left_out_and_listed(script, tmp_path):
+    folder = tmp_path / "bench-4w"
+    folder.mkdir()
+
+    def timing(method: str, ref_s: float, ours_s: float) -> dict:
+        return {"method": method, "seeds": 1, "budget": 7200.0, "reference_charge": "off", "reference_timed_out": 0,
+                "reference": {"process_wall_s": ref_s, "process_cpu_s": ref_s, "real_time_s": ref_s},
+                "ours": {"process_wall_s": ours_s, "process_cpu_s": ours_s, "real_time_s": ours_s, "loop_s": ours_s}}
+
+    (folder / "old.json").write_text(json.dumps({"timing": [timing("mobster_joint", 100.0, 12.5),
+                                                            timing("asha_stop", 1.0, 0.05)]}))
+    (folder / "new.json").write_text(json.dumps({"timing": [timing("mobster_joint", 500.0, 10.0)]}))
+    summary = script.gather({"bench-4w": ["old", "new"]}, tmp_path, explained={}, superseded={},
+                            timing_superseded={("bench-4w", "old", "mobster_joint"): "new"})
+    assert [(t["report"], t["method"]) for t in summary["timing"]] == [("old", "asha_stop"), ("new", "mobster_joint")]
+    assert summary["timing"][1]["speedup_in_run"] == pytest.approx(50.0)
+    text = script.format_summary(summary)
+    assert "| bench-4w | mobster_joint | 2 h | 1 | off | 500.00 | 10.00 |" in text
+    assert "| 100.00 |" not in text  # the earlier row is not in the table
+    assert "bench-4w, mobster_joint in `old` (8.0x in-run) by `new`" in text
