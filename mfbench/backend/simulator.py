@@ -143,6 +143,18 @@ class Simulator:
         return _Run(self, benchmark, scheduler, problem, stopping, progress).execute()
 
 
+def _contiguous_offset(fidelities: np.ndarray, values: np.ndarray) -> int | None:
+    """The position of ``fidelities`` ``(F,)`` within ``values`` (a blackbox's sorted fidelity values)
+    if they are a run of consecutive values, strictly increasing; else None."""
+    if len(fidelities) == 0 or np.any(np.diff(fidelities) <= 0):
+        return None
+    start = int(np.searchsorted(values, fidelities[0]))
+    stop = start + len(fidelities)
+    if stop > len(values) or not np.array_equal(values[start:stop], fidelities):
+        return None
+    return start
+
+
 class _Run:
     """The state of one simulation (kept apart from the reusable :class:`Simulator`)."""
 
@@ -156,6 +168,11 @@ class _Run:
         self.progress = progress
         self.budget = stopping.budget
         self.fidelities = problem.fidelities
+        #: where the problem's fidelities start among the blackbox's, if they are a contiguous run of
+        #: them in order (the usual case): a segment's objectives are then read by position
+        #: (Blackbox.evaluate_run) and its fidelities found by bisection; None: by value
+        self.fidelity_offset = _contiguous_offset(np.asarray(problem.fidelities),
+                                                  np.asarray(self.blackbox.fidelity_values))
         self.max_fidelity = problem.max_fidelity
         self.fidelity_set = frozenset(int(f) for f in problem.fidelities)  # legal milestones
         self.space = problem.config_space
@@ -254,9 +271,16 @@ class _Run:
             self.trials[trial.trial_id] = trial
             self.recorder.configs[trial.trial_id] = trial.config
         milestone = suggestion.milestone
-        mask = (self.fidelities > trial.last_fidelity) & (self.fidelities <= milestone)
-        fidelities = self.fidelities[mask]
-        objectives = self.blackbox.evaluate(trial.config, trial.table_seed, fidelities)
+        if self.fidelity_offset is None:
+            mask = (self.fidelities > trial.last_fidelity) & (self.fidelities <= milestone)
+            fidelities = self.fidelities[mask]
+            objectives = self.blackbox.evaluate(trial.config, trial.table_seed, fidelities)
+        else:  # the fidelities above the checkpoint up to the milestone: one run of the sorted values
+            start = int(self.fidelities.searchsorted(trial.last_fidelity, "right"))
+            stop = int(self.fidelities.searchsorted(milestone, "right"))
+            fidelities = self.fidelities[start:stop]
+            offset = self.fidelity_offset
+            objectives = self.blackbox.evaluate_run(trial.config, trial.table_seed, offset + start, offset + stop)
         if self.cumulative:
             elapsed = objectives[:, self.elapsed_index] - trial.last_elapsed
         else:

@@ -48,6 +48,14 @@ class Blackbox(ABC):
             float array of shape ``(n, len(objective_names))``.
         """
 
+    def evaluate_run(self, config: Mapping[str, Any], seed: int, start: int, stop: int) -> np.ndarray:
+        """:meth:`evaluate` at the contiguous run of fidelities ``fidelity_values[start:stop]``.
+
+        The simulator asks for a trial's fidelities this way (positions, not values); a subclass
+        may read them directly, without looking the values up. Shape ``(stop - start, O)``.
+        """
+        return self.evaluate(config, seed, self.fidelity_values[start:stop])
+
     def objective_index(self, name: str) -> int:
         """Column of objective ``name`` in :meth:`evaluate`'s output (clear error if absent)."""
         try:
@@ -190,6 +198,8 @@ class TabularBlackbox(Blackbox):
         if np.any(np.diff(self.fidelity_values) <= 0):
             raise ValueError("fidelity values must be strictly increasing")
         self.num_seeds = int(evaluations.shape[1])
+        # the same cells as a plain array: indexing a np.memmap runs its Python-level __getitem__
+        self._plain_evaluations = evaluations.view(np.ndarray) if isinstance(evaluations, np.memmap) else evaluations
         self._description = dict(description or {})
         if summary is not None and summary.shape != (len(SUMMARY_ROWS), *evaluations.shape[2:]):
             raise ValueError(f"the summary has shape {summary.shape}, expected "
@@ -206,6 +216,12 @@ class TabularBlackbox(Blackbox):
     def evaluate(self, config: Mapping[str, Any], seed: int, fidelities: np.ndarray) -> np.ndarray:
         row = self.config_space.index_of(config)
         return np.asarray(self.evaluations[row, seed, self.fidelity_positions(fidelities)], dtype=np.float64)
+
+    def evaluate_run(self, config: Mapping[str, Any], seed: int, start: int, stop: int) -> np.ndarray:
+        if type(self).evaluate is not TabularBlackbox.evaluate:  # a subclass changed what evaluate() gives
+            return super().evaluate_run(config, seed, start, stop)
+        row = self.config_space.index_of(config)
+        return np.asarray(self._plain_evaluations[row, seed, start:stop], dtype=np.float64)
 
     def evaluate_index(self, index: int, seed: int, fidelity_positions: np.ndarray | slice) -> np.ndarray:
         """Objectives by configuration row and fidelity positions, shape ``(n, O)``."""

@@ -193,3 +193,63 @@ def test_polling_changes_nothing_when_every_event_falls_on_a_poll(tiny_benchmark
     exact, _ = _run(tiny_benchmark, _asha_promotion)
     polled, _ = _run(tiny_benchmark, _asha_promotion, poll_interval=5.0)
     assert _rows(polled) == _rows(exact)
+
+
+@pytest.mark.parametrize("fidelities, values, expected", [
+    ([1, 2, 3], [1, 2, 3], 0),
+    ([3, 4], [1, 2, 3, 4, 5], 2),          # a run inside the blackbox's values
+    ([1, 3, 9], [1, 2, 3, 9], None),       # not consecutive values of the blackbox
+    ([2, 1], [1, 2], None),                # not increasing
+    ([4, 5, 6], [1, 2, 3, 4, 5], None),    # runs past the end
+    ([0], [1, 2], None),                   # not among the values
+    ([], [1, 2], None),
+])
+def test_contiguous_offset(fidelities, values, expected):
+    from mfbench.backend.simulator import _contiguous_offset
+
+    assert _contiguous_offset(np.array(fidelities), np.array(values)) == expected
+
+
+def _random_benchmark() -> Benchmark:
+    from mfbench.blackbox.base import TabularBlackbox
+    from mfbench.space import Categorical, ConfigSpace
+
+    rng = np.random.default_rng(3)
+    names = [f"c{i}" for i in range(40)]
+    space = ConfigSpace((Categorical("x", tuple(names)),), table=[(n,) for n in names])
+    loss = rng.random((40, 2, 27))
+    elapsed = np.cumsum(rng.uniform(1.0, 5.0, (40, 2, 27)), axis=-1)
+    blackbox = TabularBlackbox(space, np.arange(1, 28), ["loss", "elapsed_time"], np.stack([loss, elapsed], -1))
+    return Benchmark(blackbox=blackbox, metric="loss", mode="min", elapsed_time_attr="elapsed_time",
+                     n_workers=3, max_wallclock_time=400.0)
+
+
+@pytest.mark.parametrize("kind", ["stopping", "promotion"])
+def test_reading_segments_by_position_changes_no_result(monkeypatch, kind):
+    """The fast path (fidelities found by bisection, objectives read by position) records exactly
+    what looking every segment's fidelities up by value records."""
+    import mfbench.backend.simulator as simulator_module
+
+    def run():
+        benchmark = _random_benchmark()
+        problem = make_problem(benchmark.open(), n_workers=3, seed=5)
+        scheduler = ASHA(problem, type=kind, grace_period=1, reduction_factor=3, searcher=RandomSearcher)
+        outcome = Simulator(**NO_DELAYS).run(benchmark, scheduler, problem, StoppingCriterion(max_wallclock_time=400.0))
+        return outcome.recorder.to_columns()
+
+    from mfbench.blackbox.base import TabularBlackbox
+
+    reads = []
+    original = TabularBlackbox.evaluate_run
+    monkeypatch.setattr(TabularBlackbox, "evaluate_run",
+                        lambda self, *args: reads.append(args) or original(self, *args))
+    fast = run()
+    assert len(reads) > 20  # the fast path ran
+    monkeypatch.setattr(simulator_module, "_contiguous_offset", lambda fidelities, values: None)
+    reads.clear()
+    by_value = run()
+    assert not reads  # and here the path by value
+    assert len(fast["trial_id"]) > 50 and set(fast["decision"]) >= {"stop" if kind == "stopping" else "pause"}
+    assert fast.keys() == by_value.keys()
+    for name in fast:
+        assert np.array_equal(np.asarray(fast[name]), np.asarray(by_value[name])), name
