@@ -173,8 +173,15 @@ def gather(sources: dict[str, list[str]], compare: Path = COMPARE,
     for row in quality:
         row["explained"] = explained.get(_key(row))
     timing_dropped = [{"data_set": t["data_set"], "report": t["report"], "method": t["method"],
-                       "speedup_in_run": t["speedup_in_run"], "by": timing_superseded[_key(t)]}
+                       "speedup_in_run": t["speedup_in_run"], "stopped": t["stopped"],
+                       "by": timing_superseded[_key(t)]}
                       for t in timing if _key(t) in timing_superseded]
+    measured = {_key(t) for t in timing}
+    for d in timing_dropped:  # a row may only leave the table for the row that replaces it
+        if (d["data_set"], d["by"], d["method"]) not in measured:
+            raise ValueError(f"TIMING_SUPERSEDED drops the timing of {d['method']} in {d['data_set']}/{d['report']} "
+                             f"for {d['by']}, which has no timing row of that method (not made yet, or not "
+                             f"listed in SOURCES)")
     timing = [t for t in timing if _key(t) not in timing_superseded]
     return {"quality": quality, "timing": timing, "missing": missing, "superseded": dropped,
             "timing_superseded": timing_dropped}
@@ -238,7 +245,8 @@ def format_summary(summary: dict[str, Any]) -> str:
     if summary.get("timing_superseded"):
         lines += ["", "Timing rows measured again by a later report, side by side (left out of the table "
                   "above): " + "; ".join(
-                      f"{d['data_set']}, {d['method']} in `{d['report']}` ({d['speedup_in_run']:.1f}x in-run) by "
+                      f"{d['data_set']}, {d['method']} in `{d['report']}` ({'>' if d['stopped'] else ''}"
+                      f"{d['speedup_in_run']:.1f}x in-run) by "
                       f"`{d['by']}`" for d in summary["timing_superseded"]) + "."]
     if summary["missing"]:
         lines += ["", "Reports listed in `SOURCES` but not present (not made yet): "

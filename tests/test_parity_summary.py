@@ -88,3 +88,7 @@ def test_timing_rows_measured_again_are_left_out_and_listed(script, tmp_path):
     assert "| bench-4w | mobster_joint | 2 h | 1 | off | 500.00 | 10.00 |" in text
     assert "| 100.00 |" not in text  # the earlier row is not in the table
     assert "bench-4w, mobster_joint in `old` (8.0x in-run) by `new`" in text
+
+    with pytest.raises(ValueError, match="has no timing row of that method"):
+        script.gather({"bench-4w": ["old", "new"]}, tmp_path, explained={}, superseded={},
+                      timing_superseded={("bench-4w", "old", "asha_stop"): "new"})

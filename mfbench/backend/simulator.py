@@ -170,9 +170,11 @@ class _Run:
         self.fidelities = problem.fidelities
         #: where the problem's fidelities start among the blackbox's, if they are a contiguous run of
         #: them in order (the usual case): a segment's objectives are then read by position
-        #: (Blackbox.evaluate_run) and its fidelities found by bisection; None: by value
+        #: (Blackbox.evaluate_run) and its fidelities found by bisection; None: by value (also for
+        #: an object that only has ``evaluate``, not derived from Blackbox)
         self.fidelity_offset = _contiguous_offset(np.asarray(problem.fidelities),
-                                                  np.asarray(self.blackbox.fidelity_values))
+                                                  np.asarray(self.blackbox.fidelity_values)) \
+            if hasattr(self.blackbox, "evaluate_run") else None
         self.max_fidelity = problem.max_fidelity
         self.fidelity_set = frozenset(int(f) for f in problem.fidelities)  # legal milestones
         self.space = problem.config_space

@@ -2,7 +2,8 @@
 
 A blackbox answers one question, vectorised: for a configuration, a table seed and a
 list of fidelities, what are all objective values? Shapes are stated in the docstrings;
-fidelities are the blackbox's own values (e.g. epochs 1..200), not indices.
+fidelities are the blackbox's own values (e.g. epochs 1..200), not indices, except in
+``evaluate_run``, which takes a contiguous run of them by position (how the simulator asks).
 """
 from __future__ import annotations
 
@@ -51,8 +52,11 @@ class Blackbox(ABC):
     def evaluate_run(self, config: Mapping[str, Any], seed: int, start: int, stop: int) -> np.ndarray:
         """:meth:`evaluate` at the contiguous run of fidelities ``fidelity_values[start:stop]``.
 
-        The simulator asks for a trial's fidelities this way (positions, not values); a subclass
-        may read them directly, without looking the values up. Shape ``(stop - start, O)``.
+        The simulator asks for a trial's fidelities this way (positions, not values) when the
+        problem's fidelities are one run of consecutive :attr:`fidelity_values`; a subclass may
+        read them directly, without looking the values up. The default asks :meth:`evaluate`
+        for those values (the blackbox's own array, even where the problem holds them in
+        another dtype). Shape ``(stop - start, O)``.
         """
         return self.evaluate(config, seed, self.fidelity_values[start:stop])
 
@@ -218,10 +222,18 @@ class TabularBlackbox(Blackbox):
         return np.asarray(self.evaluations[row, seed, self.fidelity_positions(fidelities)], dtype=np.float64)
 
     def evaluate_run(self, config: Mapping[str, Any], seed: int, start: int, stop: int) -> np.ndarray:
-        if type(self).evaluate is not TabularBlackbox.evaluate:  # a subclass changed what evaluate() gives
+        plain = self.__dict__.get("_plain_evaluations")
+        if plain is None or not self._reads_its_cells():  # evaluate() gives something else: ask it
             return super().evaluate_run(config, seed, start, stop)
         row = self.config_space.index_of(config)
-        return np.asarray(self._plain_evaluations[row, seed, start:stop], dtype=np.float64)
+        return np.asarray(plain[row, seed, start:stop], dtype=np.float64)
+
+    def _reads_its_cells(self) -> bool:
+        """Whether :meth:`evaluate` is this class's own (not changed by a subclass or on the instance),
+        so that reading the cells directly gives what it gives."""
+        cls = type(self)
+        return (cls.evaluate is TabularBlackbox.evaluate and cls.fidelity_positions is Blackbox.fidelity_positions
+                and "evaluate" not in self.__dict__ and "fidelity_positions" not in self.__dict__)
 
     def evaluate_index(self, index: int, seed: int, fidelity_positions: np.ndarray | slice) -> np.ndarray:
         """Objectives by configuration row and fidelity positions, shape ``(n, O)``."""

@@ -210,7 +210,7 @@ def test_contiguous_offset(fidelities, values, expected):
     assert _contiguous_offset(np.array(fidelities), np.array(values)) == expected
 
 
-def _random_benchmark() -> Benchmark:
+def _random_table(mapped_to=None, cumulative: bool = True):
     from mfbench.blackbox.base import TabularBlackbox
     from mfbench.space import Categorical, ConfigSpace
 
@@ -218,33 +218,88 @@ def _random_benchmark() -> Benchmark:
     names = [f"c{i}" for i in range(40)]
     space = ConfigSpace((Categorical("x", tuple(names)),), table=[(n,) for n in names])
     loss = rng.random((40, 2, 27))
-    elapsed = np.cumsum(rng.uniform(1.0, 5.0, (40, 2, 27)), axis=-1)
-    blackbox = TabularBlackbox(space, np.arange(1, 28), ["loss", "elapsed_time"], np.stack([loss, elapsed], -1))
-    return Benchmark(blackbox=blackbox, metric="loss", mode="min", elapsed_time_attr="elapsed_time",
-                     n_workers=3, max_wallclock_time=400.0)
+    steps = rng.uniform(1.0, 5.0, (40, 2, 27))
+    cells = np.stack([loss, np.cumsum(steps, axis=-1) if cumulative else steps], -1)
+    if mapped_to is not None:  # float32 and memory-mapped, as the opened tables are
+        np.save(mapped_to / "cells.npy", cells.astype(np.float32))
+        cells = np.load(mapped_to / "cells.npy", mmap_mode="r")
+    blackbox = TabularBlackbox(space, np.arange(1, 28), ["loss", "elapsed_time"], cells)
+    blackbox.fidelity_is_cumulative = cumulative
+    return blackbox
 
 
+class _FunctionOfTheTable:
+    """Not a table: a Blackbox that computes its values (here: reads another table by value)."""
+
+    def __init__(self, table):
+        self.table = table
+        self.config_space, self.fidelity_values = table.config_space, table.fidelity_values
+        self.objective_names, self.num_seeds = table.objective_names, table.num_seeds
+
+    def objective_index(self, name):
+        return self.table.objective_index(name)
+
+    def evaluate(self, config, seed, fidelities):
+        return self.table.evaluate(config, seed, fidelities) * 1.5
+
+
+def _function_blackbox(duck_typed: bool):
+    from mfbench.blackbox.base import Blackbox
+
+    if duck_typed:  # has evaluate() only, not derived from Blackbox
+        return _FunctionOfTheTable(_random_table())
+
+    class Function(_FunctionOfTheTable, Blackbox):
+        pass
+
+    return Function(_random_table())
+
+
+_SETTINGS = {  # name -> (blackbox factory(tmp_path), the problem's fidelities)
+    "table": (lambda tmp: _random_table(), np.arange(1, 28)),
+    "memmap": (lambda tmp: _random_table(mapped_to=tmp), np.arange(1, 28)),
+    "max_fidelity_prefix": (lambda tmp: _random_table(), np.arange(1, 10)),
+    "offset_run": (lambda tmp: _random_table(), np.arange(3, 28)),
+    "not_cumulative": (lambda tmp: _random_table(cumulative=False), np.arange(1, 28)),
+    "function": (lambda tmp: _function_blackbox(False), np.arange(1, 28)),
+    "duck_typed": (lambda tmp: _function_blackbox(True), np.arange(1, 28)),
+}
+
+
+@pytest.mark.parametrize("setting", list(_SETTINGS))
 @pytest.mark.parametrize("kind", ["stopping", "promotion"])
-def test_reading_segments_by_position_changes_no_result(monkeypatch, kind):
+def test_reading_segments_by_position_changes_no_result(monkeypatch, tmp_path, kind, setting):
     """The fast path (fidelities found by bisection, objectives read by position) records exactly
-    what looking every segment's fidelities up by value records."""
+    what looking every segment's fidelities up by value records, in every setting it can meet."""
     import mfbench.backend.simulator as simulator_module
+    from mfbench.blackbox.base import Blackbox
+    from mfbench.problem import Problem
+
+    make_blackbox, fidelities = _SETTINGS[setting]
 
     def run():
-        benchmark = _random_benchmark()
-        problem = make_problem(benchmark.open(), n_workers=3, seed=5)
-        scheduler = ASHA(problem, type=kind, grace_period=1, reduction_factor=3, searcher=RandomSearcher)
+        blackbox = make_blackbox(tmp_path)
+        benchmark = Benchmark(blackbox=lambda: blackbox, metric="loss", mode="min",  # a factory: any object
+                              elapsed_time_attr="elapsed_time", n_workers=3, max_wallclock_time=400.0)
+        problem = Problem(blackbox.config_space, fidelities, "loss", "min", 3, 5)
+        scheduler = ASHA(problem, type=kind, grace_period=int(fidelities[0]), reduction_factor=3,
+                         searcher=RandomSearcher)
         outcome = Simulator(**NO_DELAYS).run(benchmark, scheduler, problem, StoppingCriterion(max_wallclock_time=400.0))
         return outcome.recorder.to_columns()
 
+    reads = []
+    original = Blackbox.evaluate_run
+    monkeypatch.setattr(Blackbox, "evaluate_run", lambda self, *args: reads.append(args) or original(self, *args))
     from mfbench.blackbox.base import TabularBlackbox
 
-    reads = []
-    original = TabularBlackbox.evaluate_run
+    original_table = TabularBlackbox.evaluate_run
     monkeypatch.setattr(TabularBlackbox, "evaluate_run",
-                        lambda self, *args: reads.append(args) or original(self, *args))
+                        lambda self, *args: reads.append(args) or original_table(self, *args))
     fast = run()
-    assert len(reads) > 20  # the fast path ran
+    if setting == "duck_typed":
+        assert not reads  # no evaluate_run to call: by value
+    else:
+        assert len(reads) > 20 and min(start for _, _, start, _ in reads) == int(fidelities[0]) - 1
     monkeypatch.setattr(simulator_module, "_contiguous_offset", lambda fidelities, values: None)
     reads.clear()
     by_value = run()
@@ -252,4 +307,5 @@ def test_reading_segments_by_position_changes_no_result(monkeypatch, kind):
     assert len(fast["trial_id"]) > 50 and set(fast["decision"]) >= {"stop" if kind == "stopping" else "pause"}
     assert fast.keys() == by_value.keys()
     for name in fast:
-        assert np.array_equal(np.asarray(fast[name]), np.asarray(by_value[name])), name
+        a, b = np.asarray(fast[name]), np.asarray(by_value[name])
+        assert a.dtype == b.dtype and np.array_equal(a, b), name

@@ -16,8 +16,8 @@ def _table(evaluations: np.ndarray) -> TabularBlackbox:
     return TabularBlackbox(space, np.arange(1, evaluations.shape[2] + 1) * 2, ["loss", "elapsed_time"], evaluations)
 
 
-def _cells(tmp_path=None) -> np.ndarray:
-    values = np.random.default_rng(0).random((3, 2, 6, 2)).astype(np.float32)  # (configs, seeds, fidelities, objectives)
+def _cells(tmp_path=None, dtype=np.float32) -> np.ndarray:
+    values = np.random.default_rng(0).random((3, 2, 6, 2)).astype(dtype)  # (configs, seeds, fidelities, objectives)
     if tmp_path is None:
         return values
     path = tmp_path / "cells.npy"
@@ -25,9 +25,10 @@ def _cells(tmp_path=None) -> np.ndarray:
     return np.load(path, mmap_mode="r")  # a read-only np.memmap, as the opened tables are
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("mapped", [False, True], ids=["in_memory", "memmap"])
-def test_evaluate_run_is_evaluate_at_the_runs_fidelities(tmp_path, mapped):
-    blackbox = _table(_cells(tmp_path if mapped else None))
+def test_evaluate_run_is_evaluate_at_the_runs_fidelities(tmp_path, mapped, dtype):
+    blackbox = _table(_cells(tmp_path if mapped else None, dtype))
     assert isinstance(blackbox.evaluations, np.memmap) is mapped
     for config in blackbox.config_space.enumerate():
         for seed in range(2):
@@ -49,6 +50,20 @@ def test_a_subclass_that_changes_evaluate_is_asked_through_it():
     shifted = Shifted(plain.config_space, plain.fidelity_values, plain.objective_names, plain.evaluations)
     config = plain.config_space.config_at(1)
     assert np.array_equal(shifted.evaluate_run(config, 0, 2, 5), plain.evaluate_run(config, 0, 2, 5) + 1.0)
+
+
+def test_an_evaluate_changed_on_the_instance_or_through_the_lookup_is_asked_too():
+    class Reversed(TabularBlackbox):  # looks every fidelity up in the reversed table
+        def fidelity_positions(self, fidelities):
+            return len(self.fidelity_values) - 1 - np.searchsorted(self.fidelity_values, fidelities)
+
+    plain = _table(_cells())
+    config = plain.config_space.config_at(2)
+    reversed_ = Reversed(plain.config_space, plain.fidelity_values, plain.objective_names, plain.evaluations)
+    assert np.array_equal(reversed_.evaluate_run(config, 1, 0, 2), plain.evaluate_run(config, 1, 4, 6)[::-1])
+    spied = _table(_cells())
+    spied.evaluate = lambda config, seed, fidelities: np.zeros((len(fidelities), 2))
+    assert not spied.evaluate_run(config, 0, 1, 4).any()
 
 
 def test_the_default_evaluate_run_asks_evaluate_for_the_values():
