@@ -300,7 +300,8 @@ def run_reference(args: argparse.Namespace, source: list[str], method: str, seed
             args.keep_reference_output.mkdir(parents=True, exist_ok=True)
             for produced in (out, out.with_suffix(".json")):
                 shutil.copyfile(produced, args.keep_reference_output / produced.name)
-    keep = ("final_best", "real_time_s", "num_results", "num_trials", "restrict_configurations")
+    keep = ("final_best", "real_time_s", "num_results", "num_trials", "restrict_configurations",
+            "reference_versions")  # absent in runs cached before 2026-12-01
     return _store(cache, {**{k: summary.get(k) for k in keep}, "process_wall_s": wall, "process_cpu_s": cpu,
                           **threads})
 

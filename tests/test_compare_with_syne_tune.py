@@ -245,3 +245,35 @@ def test_from_seed_only_fills_a_cache(script):
     for argv in (["--seeds", "10", "--from-seed", "5"], ["--only", "ours", "--seeds", "10", "--from-seed", "10"]):
         with pytest.raises(SystemExit):
             script.parse_args(argv)
+
+
+def test_the_cached_reference_run_records_the_reference_versions(script, tmp_path, monkeypatch):
+    """The versions the runner reports (SciPy, autograd, ... decide its numbers) are kept in the cache."""
+    versions = {"syne-tune": "0.13.0", "numpy": "1.23.5", "scipy": "1.15.3", "autograd": "1.9.1"}
+
+    def fake_run(cmd, **kwargs):
+        out = Path(cmd[cmd.index("--out") + 1])
+        out.with_suffix(".json").write_text(json.dumps({"final_best": 0.5, "real_time_s": 1.0,
+                                                        "reference_versions": versions, "table": "ignored"}))
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(script.subprocess, "run", fake_run)
+    runner = tmp_path / "runner.py"
+    runner.write_text("")
+    args = script.parse_args(["--methods", "asha_stop", "--reference-python", sys.executable,
+                              "--reference-runner", str(runner)])
+    cache = tmp_path / "seed_0.json"
+    script.run_reference(args, ["--table", "t.parquet"], "asha_stop", 0, 4, 100.0, False, cache, False)
+    stored = json.loads(cache.read_text())
+    assert stored["reference_versions"] == versions and "table" not in stored
+
+
+def test_the_runner_reports_the_installed_versions():
+    from tests.conftest import load_script
+
+    runner = load_script("benchmarks/reference/syne_tune_runner.py")
+    versions = runner.reference_versions()
+    assert set(versions) == set(runner.REFERENCE_DISTRIBUTIONS)
+    import numpy
+
+    assert versions["numpy"] == numpy.__version__  # this venv's: the function reads whatever is installed

@@ -516,6 +516,7 @@ def main(argv=None) -> dict[str, Any]:
         "table": source,
         "table_shape": shape,
         "syne_tune_version": syne_tune.__version__,
+        "reference_versions": reference_versions(),
         "total_real_time_s": time.perf_counter() - t_total,
     }
     a.out.with_suffix(".json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
@@ -523,6 +524,25 @@ def main(argv=None) -> dict[str, Any]:
         shutil.rmtree(tuner_root, ignore_errors=True)
     print(json.dumps({k: summary[k] for k in ("method", "seed", "real_time_s", "final_best", "num_results", "num_trials")}))
     return summary
+
+
+#: the distributions whose versions decide a reference run's numbers: Syne Tune 0.13.0 pins
+#: neither SciPy nor autograd, so venvs built on different days can make different (equally
+#: valid) runs of one seed (benchmarks/results/README.md)
+REFERENCE_DISTRIBUTIONS = ("syne-tune", "numpy", "scipy", "autograd", "pandas", "onnxruntime")
+
+
+def reference_versions() -> dict[str, str | None]:
+    """The installed version of each of :data:`REFERENCE_DISTRIBUTIONS` (None: not installed)."""
+    from importlib import metadata
+
+    versions: dict[str, str | None] = {}
+    for name in REFERENCE_DISTRIBUTIONS:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
 
 
 if __name__ == "__main__":
