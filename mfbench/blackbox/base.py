@@ -222,22 +222,21 @@ class TabularBlackbox(Blackbox):
         return np.asarray(self.evaluations[row, seed, self.fidelity_positions(fidelities)], dtype=np.float64)
 
     def evaluate_run(self, config: Mapping[str, Any], seed: int, start: int, stop: int) -> np.ndarray:
-        plain = self.__dict__.get("_plain_evaluations")
-        if plain is None or not self._reads_its_cells():  # evaluate() gives something else: ask it
+        if not self._reads_its_cells():  # evaluate() gives something else: ask it
             return super().evaluate_run(config, seed, start, stop)
-        row = self.config_space.index_of(config)
-        return np.asarray(plain[row, seed, start:stop], dtype=np.float64)
+        return self.evaluate_index(self.config_space.index_of(config), seed, slice(start, stop))
 
     def _reads_its_cells(self) -> bool:
-        """Whether :meth:`evaluate` is this class's own (not changed by a subclass or on the instance),
-        so that reading the cells directly gives what it gives."""
+        """Whether :meth:`evaluate` is this class's own (not changed by a subclass or on the instance)
+        and the plain view of the cells exists, so that reading the cells directly gives what it gives."""
         cls = type(self)
         return (cls.evaluate is TabularBlackbox.evaluate and cls.fidelity_positions is Blackbox.fidelity_positions
-                and "evaluate" not in self.__dict__ and "fidelity_positions" not in self.__dict__)
+                and "evaluate" not in self.__dict__ and "fidelity_positions" not in self.__dict__
+                and "_plain_evaluations" in self.__dict__)
 
     def evaluate_index(self, index: int, seed: int, fidelity_positions: np.ndarray | slice) -> np.ndarray:
         """Objectives by configuration row and fidelity positions, shape ``(n, O)``."""
-        return np.asarray(self.evaluations[index, seed, fidelity_positions], dtype=np.float64)
+        return np.asarray(self._plain_evaluations[index, seed, fidelity_positions], dtype=np.float64)
 
     def best_in_table(self, metric: str, mode: str, max_fidelity: int | None = None) -> dict[str, Any]:
         """The best value of ``metric`` in the table at the max fidelity, for every run's metadata.
