@@ -68,6 +68,10 @@ class Categorical:
         return value in self.choices
 
 
+#: float64 holds every integer below this magnitude exactly (2^53)
+_EXACT_INTEGERS = 2**53
+
+
 @dataclass(frozen=True)
 class _Numeric:
     name: str
@@ -92,8 +96,11 @@ class _Numeric:
         unit = min(max(float(unit), 0.0), 1.0)
         if self.log:
             lo, hi = math.log(self.lower), math.log(self.upper)
-            return math.exp(lo + unit * (hi - lo))
-        return self.lower + unit * (self.upper - self.lower)
+            value = math.exp(lo + unit * (hi - lo))
+        else:
+            value = self.lower + unit * (self.upper - self.lower)
+        # exp(log(b)) and a + (b - a) can miss b by an ulp: keep the value inside [lower, upper]
+        return min(max(value, float(self.lower)), float(self.upper))
 
     def encode(self, value: Any) -> list[float]:
         return [self._to_unit(value)]
@@ -131,6 +138,11 @@ class Integer(_Numeric):
         super().__post_init__()
         object.__setattr__(self, "lower", int(self.lower))
         object.__setattr__(self, "upper", int(self.upper))
+        if max(abs(self.lower), abs(self.upper)) >= _EXACT_INTEGERS:
+            # the encoding works in float64: beyond 2^53 neighbouring integers share one float
+            raise ValueError(f"hyperparameter {self.name!r}: integers of magnitude 2^53 or more ({self.lower}..."
+                             f"{self.upper}) cannot be encoded exactly; declare it as a float (or, in a table, "
+                             f"leave the column out)")
 
     def sample(self, rng: np.random.Generator, size: int | None = None) -> int | list[int]:
         """One value (``size=None``) or a list of ``size`` (the same random numbers either way)."""
@@ -164,6 +176,20 @@ class Integer(_Numeric):
 
 
 Hyperparameter = Union[Categorical, Float, Integer]
+
+#: the most configurations :meth:`ConfigSpace.enumerate` lists from a grid (a table is listed whole)
+MAX_ENUMERATED = 1_000_000
+
+
+def _grid_of(hp: Hyperparameter) -> Sequence[Any] | None:
+    """The values of a hyperparameter with finitely many (None for a float range): a categorical's
+    choices, an integer's ``lower..upper``, a float's single value when ``lower == upper`` (as
+    :meth:`Float.sample` gives it)."""
+    if isinstance(hp, Categorical):
+        return hp.choices
+    if isinstance(hp, Integer):
+        return range(hp.lower, hp.upper + 1)
+    return [hp.midpoint()] if hp.lower == hp.upper else None
 
 
 @dataclass
@@ -208,16 +234,18 @@ class ConfigSpace:
 
     @property
     def is_finite(self) -> bool:
-        """True if the space has finitely many configurations."""
-        return self.table is not None or all(isinstance(hp, Categorical) for hp in self.hyperparameters)
+        """True if the space has finitely many configurations: a table, or a grid of
+        categoricals, integers and floats with ``lower == upper`` (one value)."""
+        return self.table is not None or all(_grid_of(hp) is not None for hp in self.hyperparameters)
 
     @property
     def size(self) -> int | float:
         """Number of configurations (``inf`` for continuous spaces)."""
         if self.table is not None:
             return len(self.table)
-        if self.is_finite:
-            return math.prod(len(hp.choices) for hp in self.hyperparameters)  # type: ignore[union-attr]
+        grids = [_grid_of(hp) for hp in self.hyperparameters]
+        if all(grid is not None for grid in grids):
+            return math.prod(len(grid) for grid in grids)  # type: ignore[arg-type]
         return math.inf
 
     @property
@@ -250,15 +278,24 @@ class ConfigSpace:
         return dict(zip(self._names, self.table[index]))
 
     def enumerate(self) -> list[Config]:
-        """All configurations of a finite space (the table, or the categorical grid)."""
+        """All configurations of a finite space (the table, or the grid; :attr:`is_finite`), in
+        the order of the table or of the grid (the last hyperparameter varying fastest).
+
+        Raises:
+            TypeError: the space is not finite.
+            ValueError: the grid has more than :data:`MAX_ENUMERATED` configurations.
+        """
         if self.table is not None:
             return [self.config_at(i) for i in range(len(self.table))]
         if not self.is_finite:
-            raise TypeError("cannot enumerate a space with numeric hyperparameters and no table")
+            raise TypeError("cannot enumerate a space with continuous hyperparameters and no table")
+        if self.size > MAX_ENUMERATED:
+            raise ValueError(f"the space {self.names} holds {self.size:,} configurations, too many to list "
+                             f"(at most {MAX_ENUMERATED:,})")
         import itertools
 
-        grids = [hp.choices for hp in self.hyperparameters]  # type: ignore[union-attr]
-        return [dict(zip(self.names, values)) for values in itertools.product(*grids)]
+        grids = [_grid_of(hp) for hp in self.hyperparameters]
+        return [dict(zip(self.names, values)) for values in itertools.product(*grids)]  # type: ignore[arg-type]
 
     def coerce(self, values: Mapping[str, Any]) -> Config:
         """A configuration given by another library (its own number types, numpy scalars,

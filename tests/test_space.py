@@ -54,6 +54,36 @@ def test_table_restricted_space():
     assert all(space.sample(rng) in space.enumerate() for _ in range(20))
 
 
+def test_a_grid_of_categoricals_integers_and_single_float_values_is_finite():
+    space = ConfigSpace((Categorical("act", ("relu", "tanh")), Integer("layers", 1, 3),
+                         Float("lr", 0.01, 0.01, log=True)))
+    assert space.is_finite and space.size == 6
+    configs = space.enumerate()
+    assert [(c["act"], c["layers"]) for c in configs] == [(a, k) for a in ("relu", "tanh") for k in (1, 2, 3)]
+    rng = np.random.default_rng(0)
+    assert all(space.key(space.sample(rng)) in {space.key(c) for c in configs} for _ in range(30))  # the same values
+    assert not ConfigSpace((Integer("k", 1, 3), Float("x", 0.0, 1.0))).is_finite
+
+
+def test_a_grid_too_large_to_list_is_refused_by_enumerate():
+    space = ConfigSpace((Integer("a", 1, 10_000), Integer("b", 1, 10_000)))
+    assert space.is_finite and space.size == 10**8
+    with pytest.raises(ValueError, match="too many to list"):
+        space.enumerate()
+
+
+def test_integers_beyond_float64_precision_are_refused():
+    with pytest.raises(ValueError, match=r"'n': integers of magnitude 2\^53 or more"):
+        Integer("n", 0, 2**53)
+    assert Integer("n", -(2**53) + 1, 2**53 - 1).contains(2**53 - 1)
+
+
+def test_float_values_stay_inside_their_bounds():
+    assert Float("lr", 0.01, 0.01, log=True).sample(np.random.default_rng(0)) == 0.01  # exp(log(0.01)) is not
+    hp = Float("lr", 1e-4, 1e-1, log=True)
+    assert hp.decode(np.array([1.0])) <= 1e-1 and hp.decode(np.array([0.0])) >= 1e-4
+
+
 def test_invalid_spaces_are_refused():
     with pytest.raises(ValueError, match="duplicate"):
         ConfigSpace((Float("x", 0, 1), Float("x", 0, 2)))

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from mfbench.blackbox.base import Blackbox, TabularBlackbox
-from mfbench.space import ConfigSpace, hyperparameter_to_dict
+from mfbench.space import MAX_ENUMERATED, ConfigSpace, hyperparameter_to_dict
 
 EXPORT_FORMAT_VERSION = 1
 
@@ -49,13 +49,15 @@ def _as_tabular(blackbox: Blackbox, sample_configs: int | None, seed: int) -> Ta
     if isinstance(blackbox, TabularBlackbox):
         return blackbox
     space = blackbox.config_space
-    if space.is_finite and sample_configs is None:
+    if space.is_finite and space.size <= MAX_ENUMERATED and sample_configs is None:
         return tabulate(blackbox, space.enumerate())
     if sample_configs is None:
+        what = (f"a configuration space of {space.size:,} configurations ({space.names}), too many to export whole"
+                if space.is_finite else f"a continuous configuration space ({space.names}): there is no finite table "
+                "to export")
         raise ValueError(
-            f"{type(blackbox).__name__} has a continuous configuration space ({space.names}): there is no finite "
-            "table to export. Pass sample_configs=N (command line: --sample-configs N) to export N random "
-            "configurations at every fidelity and seed."
+            f"{type(blackbox).__name__} has {what}. Pass sample_configs=N (command line: --sample-configs N) to "
+            "export N random configurations at every fidelity and seed."
         )
     if sample_configs < 1:
         raise ValueError(f"sample_configs must be >= 1, got {sample_configs}")

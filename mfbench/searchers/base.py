@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from mfbench.problem import Problem
-from mfbench.space import Config
+from mfbench.space import MAX_ENUMERATED, Config
 
 #: rejection-sampling tries before falling back to enumerating the unseen configurations
 _MAX_REJECTIONS = 32
@@ -111,7 +111,9 @@ class Searcher(ABC):
         if self._seen_rows is not None:
             unseen = np.flatnonzero(~self._seen_rows)
             return self.space.config_at(int(unseen[self.rng.integers(len(unseen))]))
-        unseen_configs = [c for c in self.space.enumerate() if not self.is_seen(c)] if self.space.is_finite else []
-        if unseen_configs:
-            return unseen_configs[int(self.rng.integers(len(unseen_configs)))]
-        raise RuntimeError("could not sample an unseen configuration of a continuous space")
+        if self.space.is_finite and self.space.size <= MAX_ENUMERATED:
+            unseen_configs = [c for c in self.space.enumerate() if not self.is_seen(c)]
+            return unseen_configs[int(self.rng.integers(len(unseen_configs)))]  # not exhausted: one is left
+        raise RuntimeError(f"could not draw a configuration not proposed before in {_MAX_REJECTIONS} tries "
+                           f"({len(self._seen):,} proposed, the space {self.space.names} holds {self.space.size:,}; "
+                           f"too many to list): the space is nearly used up for this sampler")

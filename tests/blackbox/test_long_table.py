@@ -191,6 +191,14 @@ def test_value_outside_the_declared_choices_and_range(tmp_path):
         read_long_table(_csv(tmp_path, text), _spec(hyperparameters=["n"], specs={"n": {"upper": 5, "lower": 0}}))
 
 
+def test_integers_too_large_for_float64_must_be_categorical(tmp_path):
+    text = "n,epoch,loss,elapsed_time\n1152921504606846976,1,0.5,10\n1152921504606846977,1,0.4,20\n"  # 2^60, 2^60 + 1
+    with pytest.raises(TableError, match=r"column 'n' holds integers of magnitude 2\^53 or more .*type=categorical"):
+        read_long_table(_csv(tmp_path, text), _spec(hyperparameters=["n"]))
+    table = read_long_table(_csv(tmp_path, text), _spec(hyperparameters=["n"], specs={"n": {"type": "categorical"}}))
+    assert table.hyperparameters[0] == Categorical("n", (2**60, 2**60 + 1))
+
+
 def test_parquet_rows_are_counted_from_one(tmp_path):
     pq.write_table(pa.table({"x": ["a", "a"], "epoch": [2, 1], "loss": [0.1, 0.2], "elapsed_time": [2.0, 1.0]}),
                    tmp_path / "t.parquet")

@@ -3,7 +3,7 @@ import pytest
 
 from mfbench.problem import Problem
 from mfbench.searchers.random import RandomSearcher
-from mfbench.space import Categorical, ConfigSpace, Float
+from mfbench.space import Categorical, ConfigSpace, Float, Integer
 
 
 def _problem(space, seed=0):
@@ -17,6 +17,18 @@ def test_finite_space_is_enumerated_without_duplicates_then_exhausted():
     assert configs[0] == {"a": 1, "b": "x"}  # the midpoint first
     assert len({tuple(c.values()) for c in configs}) == 6
     assert searcher.suggest() is None
+
+
+@pytest.mark.parametrize("space", [
+    ConfigSpace((Categorical("act", ("relu", "tanh")), Integer("layers", 1, 3))),
+    ConfigSpace((Integer("width", 16, 64, log=True), Float("lr", 0.01, 0.01, log=True))),
+], ids=["categorical_and_integer", "log_integer_and_one_float_value"])
+def test_a_grid_with_integers_is_used_up_then_exhausted(space):
+    searcher = RandomSearcher(_problem(space))
+    configs = [searcher.suggest() for _ in range(int(space.size))]
+    assert all(space.contains(c) for c in configs)
+    assert len({space.key(c) for c in configs}) == space.size  # every configuration once
+    assert searcher.suggest() is None  # then the space is exhausted, not an error
 
 
 def test_table_space_uses_all_rows_even_when_almost_exhausted():

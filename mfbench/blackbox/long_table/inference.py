@@ -44,6 +44,10 @@ def hyperparameter_of_column(name: str, array: Any, spec: Mapping[str, Any],
         raise TableError(f"benchmark.hyperparameters.{name}.type={declared}: column {name!r} holds "
                          f"{kind} values; only numbers can be {declared}")
     is_integer = declared == "integer" or (declared is None and kind == "integer")
+    if kind == "integer" and max(abs(int(v)) for v in values) >= 2**53:  # float64 cannot tell them apart
+        raise TableError(f"column {name!r} holds integers of magnitude 2^53 or more (e.g. {max(values, key=abs)}), "
+                         f"which cannot be encoded as numbers exactly: declare it categorical "
+                         f"(benchmark.hyperparameters.{name}.type=categorical) or list it in benchmark.ignore")
     return _numeric(name, codes, np.asarray(values, dtype=np.float64), is_integer, spec, rows)
 
 
