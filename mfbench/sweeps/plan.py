@@ -13,7 +13,8 @@ run's :mod:`~mfbench.sweeps.run_status`, that decides its :class:`Action`:
   (:mod:`mfbench.results.benchmark_folder`).
 
 Two different tables (callables) with the same name in one sweep, or one that differs from
-what the finished runs of its folder read, make their runs invalid: the sweep is refused.
+what the finished runs of its folder read, make their runs invalid: the sweep is refused. So do
+runs of the grid that would share one run directory (:func:`_refuse_shared_run_dirs`).
 """
 from __future__ import annotations
 
@@ -156,6 +157,51 @@ def _skip_if_finished_in_old_folder(run: PlannedRun) -> None:
         run.reason = f"finished in {old} (the folder of benchmark={run.benchmark_option} runs before they were named)"
 
 
+def _refuse_shared_run_dirs(runs: Sequence[PlannedRun]) -> None:
+    """Make invalid the runs of the grid that would share one run directory.
+
+    A run directory holds one run. It is named from the experiment, the benchmark, the method
+    and the seed (``hydra.sweep.subdir``), so a grid that also sweeps another key (a budget,
+    ``n_workers``, a method option) or lists a run twice would compute one of them and take the
+    others for done (or held by another job).
+    """
+    by_dir: dict[Path, list[PlannedRun]] = {}
+    for run in runs:
+        by_dir.setdefault(Path(run.sweep_dir, run.subdir).resolve(), []).append(run)
+    for run_dir, sharing in by_dir.items():
+        if len(sharing) < 2:
+            continue
+        listed = "; ".join(" ".join(run.overrides) for run in sharing[:3]) + ("; ..." if len(sharing) > 3 else "")
+        if len({run.fingerprint for run in sharing}) == 1:
+            message = f"the grid lists the same run {len(sharing)} times ({listed}): remove the repeated values"
+        else:
+            keys = _differing_keys([run.config for run in sharing])
+            key = keys[0] if keys else "stopping.max_wallclock_time"
+            message = (f"{len(sharing)} runs of the grid would share the run directory {run_dir} ({listed}); they "
+                       f"differ in {', '.join(keys) or 'their configuration'}. A run directory is named after the "
+                       f"experiment, benchmark, method and seed: give the swept key a folder level, e.g. "
+                       f"'hydra.sweep.subdir=\"${{mfbench_benchmark_name:${{hydra:runtime.choices.benchmark}}}}/"
+                       f"${{hydra:runtime.choices.method}}/{key.rsplit('.', 1)[-1]}_${{{key}}}/seed_${{seed}}\"', or run "
+                       f"its values as separate experiments (experiment_name=...)")
+        for run in sharing:
+            run.action, run.reason = Action.INVALID, message
+
+
+def _differing_keys(configs: Sequence[dict[str, Any]]) -> list[str]:
+    """The dotted keys whose values differ between ``configs`` (nested dicts), sorted."""
+    def flat(node: Any, prefix: str = "") -> dict[str, Any]:
+        if not isinstance(node, dict):
+            return {prefix: node}
+        items: dict[str, Any] = {}
+        for name, value in node.items():
+            items.update(flat(value, f"{prefix}.{name}" if prefix else str(name)))
+        return items
+
+    flats = [flat(config) for config in configs]
+    keys = set().union(*flats)
+    return sorted(k for k in keys if len({repr(f.get(k)) for f in flats}) > 1)
+
+
 def _refuse_shared_names(runs: Sequence[PlannedRun]) -> None:
     """Make invalid the runs of two different benchmarks (tables, callables) that would share a folder."""
     by_folder: dict[Path, dict[str, list[PlannedRun]]] = {}
@@ -187,6 +233,7 @@ def plan_sweep(config_loader: Any, master_config: DictConfig, jobs: Sequence[Seq
             message = unknown.message() if unknown else str(error).strip() or type(error).__name__
             planned.append(PlannedRun(list(overrides), action=Action.INVALID, reason=message, unknown=unknown))
     _refuse_shared_names([p for p in planned if p.action is not Action.INVALID])
+    _refuse_shared_run_dirs([p for p in planned if p.action is not Action.INVALID])
     valid = [p for p in planned if p.action is not Action.INVALID]
     slurm = slurm_states(slurm_ids_of(p.run_dir for p in valid))
     for run in valid:

@@ -141,6 +141,10 @@ def format_status(status: SweepStatus, show_all: bool = False) -> str:
             lines.append(f"  (no recorded overrides for: {', '.join(unknown)}; rerun them by hand)")
     elif counts[State.RUNNING.value] or counts[State.QUEUED.value]:
         lines.append("Nothing to rerun: the remaining runs are running or queued.")
+    elif any(run.note for run in status.runs):
+        other = sum(1 for run in status.runs if run.note)
+        lines.append(f"Not complete: {other} run(s) finished with another config than the sweep asks for; rerun "
+                     f"the sweep with overwrite=true to replace them, or keep them as they are.")
     else:
         lines.append("Complete: every run is done.")
     return "\n".join(lines)
@@ -174,6 +178,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = sweep_status(args.sweep_dir)
     except FileNotFoundError as error:
         print(f"mfbench.status: error: {error}", file=sys.stderr)
+        return 2
+    if not status.runs and not status.num_manifests:  # a wrong folder must not look finished
+        print(f"mfbench.status: error: {status.sweep_dir} holds no run and no recorded sweep; point at a sweep "
+              f"directory, outputs/<experiment_name> (e.g. outputs/quick)", file=sys.stderr)
         return 2
     if args.json:
         text = json.dumps(status_json(status), indent=2)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import JobReturn
-from omegaconf import OmegaConf
+from omegaconf import ListConfig, OmegaConf
 
 from mfbench.sweeps.progress import (Display, Outcome, SweepProgress, TrackedTask, display_for,
                                      format_duration, outcome_of)
@@ -154,7 +154,11 @@ class ResumableSweeper(BasicSweeper):
 
 
 def _replayable(hydra_overrides: Sequence[Any]) -> list[str]:
-    """The Hydra overrides worth repeating in a completion command (not ``hydra.mode``, ...)."""
+    """The Hydra overrides worth repeating in a completion command (not ``hydra.mode``, ...), as
+    given: ``hydra.sweep.subdir=${hydra:...}`` stays an interpolation (reading the items of
+    the config's list would resolve it, outside a run, where ``${hydra:...}`` cannot)."""
+    if isinstance(hydra_overrides, ListConfig):
+        hydra_overrides = OmegaConf.to_container(hydra_overrides, resolve=False)  # type: ignore[assignment]
     dropped = ("hydra.mode=", "hydra.sweeper.dry_run=")
     return [str(o) for o in hydra_overrides if not str(o).startswith(dropped)]
 

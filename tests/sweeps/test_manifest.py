@@ -26,3 +26,16 @@ def test_union_of_manifests_latest_entry_wins(tmp_path: Path) -> None:
     assert expected["b/a/seed_0"].hydra_overrides == ("hydra/launcher=local",)
     assert (expected["b/a/seed_1"].fingerprint, expected["b/a/seed_1"].hydra_overrides) == ("g1", ())
     assert expected_runs(tmp_path / "nowhere") == {}
+
+
+def test_hydra_overrides_are_recorded_as_given_not_resolved() -> None:
+    """A subdir with ${hydra:...} cannot be resolved outside a run; the completion command
+    repeats it as the user wrote it."""
+    from omegaconf import OmegaConf
+
+    from mfbench.sweeps.sweeper import _replayable
+
+    overrides = OmegaConf.create(["hydra.sweep.subdir=${hydra:runtime.choices.method}/t${stopping.max_wallclock_time}",
+                                  "hydra.mode=MULTIRUN", "hydra.sweep.dir=out"])
+    assert _replayable(overrides) == ["hydra.sweep.subdir=${hydra:runtime.choices.method}/t${stopping.max_wallclock_time}",
+                                      "hydra.sweep.dir=out"]

@@ -95,6 +95,19 @@ def test_complete_sweep(tmp_path: Path) -> None:
     assert format_status(status).endswith("Complete: every run is done.")
 
 
+def test_a_folder_without_runs_or_sweeps_is_an_error_not_complete(tmp_path, capsys) -> None:
+    assert main([str(tmp_path)]) == 2
+    assert "holds no run and no recorded sweep" in capsys.readouterr().err
+
+
+def test_a_run_finished_with_another_config_is_not_complete(tmp_path: Path) -> None:
+    write_manifest(tmp_path, [Run("h/a/seed_0", ["method=a", "seed=0"], "f")], [], [])
+    _done(tmp_path / "h/a/seed_0", "another")
+    text = format_status(sweep_status(tmp_path))
+    assert "Complete" not in text.splitlines()[-1]
+    assert text.splitlines()[-1].startswith("Not complete: 1 run(s) finished with another config")
+
+
 def test_a_corrupt_run_is_reported_with_the_command_that_redoes_it(tmp_path):
     root = tmp_path / "sweep"
     _done(root / "h" / "a" / "seed_0", "f0")
