@@ -45,6 +45,16 @@ def tabulate(blackbox: Blackbox, configs: list[dict[str, Any]]) -> TabularBlackb
     return tabular
 
 
+def parquet_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` as the parquet file an export writes; ValueError for another suffix (``.csv``
+    would hold parquet under a CSV name, which no reader, ours included, reads back)."""
+    path = Path(path)
+    if path.suffix.lower() != ".parquet":
+        raise ValueError(f"--out {path}: an export is written as parquet; name the file "
+                         f"{path.name.split('.')[0] or 'table'}.parquet (a .json sidecar goes beside it)")
+    return path
+
+
 def _as_tabular(blackbox: Blackbox, sample_configs: int | None, seed: int) -> TabularBlackbox:
     if isinstance(blackbox, TabularBlackbox):
         return blackbox
@@ -96,7 +106,7 @@ def export_long_format(
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    path = Path(path)
+    path = parquet_path(path)
     source = blackbox
     blackbox = _as_tabular(blackbox, sample_configs, seed)
     space = blackbox.config_space

@@ -29,12 +29,16 @@ def instantiate(node: Mapping[str, Any], **kwargs: Any) -> Any:
         if kwargs:  # runtime objects must not pass through OmegaConf: bind them after
             return instantiate(dict(node), _partial_=True)(**kwargs)
         return instantiate(dict(node))
-    except Exception as error:  # hydra wraps constructor errors; surface the cause
-        cause = error
-        while cause.__cause__ is not None:
-            cause = cause.__cause__
+    except Exception as error:  # hydra wraps constructor errors; surface the constructor's complaint
+        from hydra.errors import HydraException
+
+        cause: BaseException = error
+        while isinstance(cause, HydraException) and cause.__cause__ is not None:  # Hydra's wrappers only: the
+            cause = cause.__cause__  # constructor's own message is the one that says what is wrong
         if isinstance(cause, (ValueError, KeyError, TypeError, FileNotFoundError)):
-            raise ConfigError(str(cause).strip("'\"")) from error
+            # str() of a KeyError is the repr of its key: take the message itself
+            message = cause.args[0] if isinstance(cause, KeyError) and len(cause.args) == 1 else str(cause)
+            raise ConfigError(str(message)) from error
         raise
 
 

@@ -147,8 +147,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Export a benchmark's blackbox (composed and instantiated like a run's) as long-format parquet."""
     from mfbench.api import compose
     from mfbench.config.resolve import instantiate, resolve_config
-    from mfbench.blackbox.export import export_long_format
+    from mfbench.blackbox.export import export_long_format, parquet_path
 
+    parquet_path(args.out)  # before the benchmark is built: a wrong name is refused at once
     overrides = [f"benchmark={args.benchmark}", *args.overrides]
     if args.cache_dir:
         overrides.append(f"benchmark.blackbox.cache_dir={args.cache_dir}")

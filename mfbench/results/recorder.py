@@ -8,6 +8,24 @@ import numpy as np
 from mfbench.space import Config, ConfigSpace
 
 
+#: the columns of every result table besides the fidelity, the objectives and ``config_<name>``
+RESERVED_COLUMNS = ("trial_id", "worker", "table_seed", "sim_time", "decision")
+
+
+def _refuse_shared_columns(objective_names: Sequence[str], fidelity_attr: str, space: ConfigSpace) -> None:
+    """ConfigError if two columns of the result table would have one name (one would overwrite the other)."""
+    from mfbench.errors import ConfigError
+
+    owners: dict[str, str] = {name: "a column the simulator writes" for name in RESERVED_COLUMNS}
+    for name, owner in [(fidelity_attr, "the fidelity"), *((o, "an objective") for o in objective_names),
+                        *((f"config_{h}", f"the column of hyperparameter {h!r}") for h in space.names)]:
+        if name in owners:
+            raise ConfigError(f"the result table would have two columns named {name!r} ({owners[name]} and {owner}); "
+                              f"rename one of them in the benchmark's data (the table's column, or the key the "
+                              f"function returns)")
+        owners[name] = owner
+
+
 class ResultRecorder:
     """Collects results as columns; :meth:`to_columns` builds the final table.
 
@@ -17,6 +35,7 @@ class ResultRecorder:
     """
 
     def __init__(self, objective_names: Sequence[str], fidelity_attr: str, space: ConfigSpace) -> None:
+        _refuse_shared_columns(objective_names, fidelity_attr, space)
         self.objective_names = list(objective_names)
         self.fidelity_attr = fidelity_attr
         self.space = space

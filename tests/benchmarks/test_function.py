@@ -153,3 +153,19 @@ def test_bad_return_values_are_reported(target, message):
         benchmark = function_benchmark(f"{HERE}.{target}", SPACE, max_fidelity=3, objectives=["loss", "elapsed_time"],
                                        max_wallclock_time=10.0)
         benchmark.open().evaluate({"x": 0.1}, 0, np.array([1, 2]))
+
+
+def test_an_exception_in_the_callable_names_it_and_where_it_happened(tmp_path):
+    (tmp_path / "bad.py").write_text("def typo(config, fidelity, seed):\n"
+                                     "    return {'loss': config['learning_rate'] / fidelity, 'elapsed_time': 1.0}\n")
+    overrides = ["benchmark=function", f"benchmark.target={tmp_path / 'bad.py'}:typo", "benchmark.max_fidelity=3",
+                 "benchmark.hyperparameters=[{name: lr, type: float, lower: 0.001, upper: 0.1}]"]
+    # raised while the benchmark is built (its objectives are read from one call): the message is
+    # the user's exception and its line, not only the missing key
+    with pytest.raises(ConfigError, match=r"raised KeyError: 'learning_rate' at .*bad\.py:2 \(config \{'lr'"):
+        simulate(compose(overrides))
+
+
+def test_a_config_error_keeps_its_quotes():
+    with pytest.raises(ConfigError, match=r"got 'MAX'$"):
+        simulate(compose(["benchmark=function_example", "benchmark.mode=MAX"]))

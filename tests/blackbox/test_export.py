@@ -41,3 +41,12 @@ def test_finite_surrogate_is_exported_whole_and_continuous_needs_a_sample(tmp_pa
     table = pq.read_table(export_long_format(continuous, tmp_path / "c.parquet", sample_configs=3, seed=1)).to_pydict()
     assert len(table["y"]) == 6
     assert table["v"][1] == pytest.approx(2 * table["y"][1])
+
+
+@pytest.mark.parametrize("name", ["table.csv", "table.csv.gz", "table"])
+def test_an_export_is_named_parquet(tmp_path, name):
+    from mfbench.blackbox.export import parquet_path
+
+    with pytest.raises(ValueError, match=r"an export is written as parquet; name the file table\.parquet"):
+        parquet_path(tmp_path / name)
+    assert parquet_path(tmp_path / "t.PARQUET") == tmp_path / "t.PARQUET"

@@ -243,3 +243,9 @@ def test_an_infinite_per_epoch_time_is_refused(tmp_path):
     with pytest.raises(TableError, match=r"objective 'secs' is inf"):
         read_long_table(_csv(tmp_path, text), _spec(objectives=["loss", "secs"], elapsed_time="secs",
                                                     elapsed_time_is_per_epoch=True))
+
+
+def test_a_column_name_twice_in_the_header_is_refused(tmp_path):
+    text = "x,epoch,x,loss,elapsed_time\na,1,b,0.5,10\n"
+    with pytest.raises(TableError, match=r"the column name\(s\) \['x'\] appear more than once in the header"):
+        read_long_table(_csv(tmp_path, text), _spec())

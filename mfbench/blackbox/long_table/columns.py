@@ -39,7 +39,9 @@ def check_no_nulls(array: Any, name: str, role: str, rows: RowNames) -> None:
 
         where = np.flatnonzero(pc.is_null(array).to_numpy())
         raise TableError(f"{role} column {name!r} has {array.null_count} empty value(s) ({rows(where)}); "
-                         f"every row needs a {role} value: fill them in or drop those rows")
+                         f"every row needs a {role} value: fill them in or drop those rows (in a CSV file the texts "
+                         f"NA, N/A, NULL, null, NaN and nan are empty cells too: if one of them is a value, write "
+                         f"the table as parquet)")
 
 
 def distinct(array: Any) -> tuple[np.ndarray, list[Any]]:

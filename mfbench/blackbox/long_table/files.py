@@ -54,12 +54,18 @@ def read_header(path: str | os.PathLike[str]) -> list[str]:
         if table_format(path) == "parquet":
             import pyarrow.parquet as pq
 
-            return list(pq.read_schema(path).names)
-        import pyarrow.csv as pcsv
+            names = list(pq.read_schema(path).names)
+        else:
+            import pyarrow.csv as pcsv
 
-        reader = pcsv.open_csv(path, parse_options=_csv_options(path),
-                               read_options=pcsv.ReadOptions(block_size=1 << 20))
-        return list(reader.schema.names)
+            reader = pcsv.open_csv(path, parse_options=_csv_options(path),
+                                   read_options=pcsv.ReadOptions(block_size=1 << 20))
+            names = list(reader.schema.names)
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:  # a column is then read by its name, and the first of them would stand for all
+        raise TableError(f"{path}: the column name(s) {repeated} appear more than once in the header; give every "
+                         f"column its own name")
+    return names
 
 
 def read_columns(path: str | os.PathLike[str], columns: Sequence[str]) -> Any:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
@@ -198,8 +199,10 @@ def _call(function: UserFunction, target: str, config: Mapping[str, Any], fideli
     try:
         result = function(dict(config), fidelity, seed)
     except Exception as error:
-        raise RuntimeError(f"benchmark.target={target} raised {type(error).__name__}: {error} (config {dict(config)}, "
-                           f"fidelity {fidelity}, seed {seed})") from error
+        frame = traceback.extract_tb(error.__traceback__)[-1]  # where in the user's code it went wrong
+        raise ConfigError(f"benchmark.target={target} raised {type(error).__name__}: {error} at "
+                          f"{frame.filename}:{frame.lineno} (config {dict(config)}, fidelity {fidelity}, "
+                          f"seed {seed})") from error
     if not isinstance(result, Mapping) or not result:
         raise ConfigError(f"benchmark.target={target} must return a dict {{objective: value}}, returned {result!r} "
                           f"(config {dict(config)}, fidelity {fidelity}, seed {seed})")
