@@ -169,3 +169,17 @@ def test_an_exception_in_the_callable_names_it_and_where_it_happened(tmp_path):
 def test_a_config_error_keeps_its_quotes():
     with pytest.raises(ConfigError, match=r"got 'MAX'$"):
         simulate(compose(["benchmark=function_example", "benchmark.mode=MAX"]))
+
+
+def test_a_time_that_decreases_across_a_resume_is_refused_too(tmp_path):
+    """Each lookup is checked, and so is the step from a trial's checkpoint to the lookup that resumes it."""
+    (tmp_path / "t.py").write_text("def f(config, fidelity, seed):\n"
+                                   "    return {'loss': 1.0 / fidelity, 'elapsed_time': {1: 10.0, 2: 8.0}.get(fidelity, "
+                                   "10.0 * fidelity)}\n")
+    space = [{"name": "k", "type": "categorical", "choices": ["a", "b"]}]
+    blackbox = function_benchmark(f"{tmp_path / 't.py'}:f", space, max_fidelity=4, max_wallclock_time=100.0,
+                                  objectives=["loss", "elapsed_time"]).open()
+    blackbox.evaluate({"k": "a"}, 0, np.array([1]))  # paused at fidelity 1
+    with pytest.raises(ConfigError, match=r"decreases for config \{'k': 'a'\}: 10 at fidelity 1, 8 at 2"):
+        blackbox.evaluate({"k": "a"}, 0, np.array([2, 3]))
+    blackbox.evaluate({"k": "b"}, 0, np.array([3, 4]))  # no checkpoint below: nothing to compare with

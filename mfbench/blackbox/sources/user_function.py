@@ -258,7 +258,9 @@ class FunctionBlackbox(SurrogateBlackbox):
 
     Args:
         elapsed_time_attr: the cumulative-time objective; it must be finite and must not
-            decrease over the fidelities of one lookup.
+            decrease over the fidelities of one lookup, nor from the highest fidelity looked up
+            before for the same configuration and seed to the next lookup above it (a trial that
+            resumes from a checkpoint).
         (the other arguments as :class:`mfbench.blackbox.surrogate.SurrogateBlackbox`)
     """
 
@@ -268,6 +270,8 @@ class FunctionBlackbox(SurrogateBlackbox):
         super().__init__(config_space, fidelity_values, objective_names, predict, num_seeds, description)
         self._elapsed = self.objective_index(elapsed_time_attr)
         self._target = predict.target
+        #: (configuration key, seed) -> (the highest fidelity looked up, its elapsed time)
+        self._reached: dict[tuple[Any, int], tuple[float, float]] = {}
 
     def evaluate(self, config: Mapping[str, Any], seed: int, fidelities: np.ndarray) -> np.ndarray:
         values = super().evaluate(config, seed, fidelities)
@@ -275,11 +279,20 @@ class FunctionBlackbox(SurrogateBlackbox):
         if not np.all(np.isfinite(elapsed)):
             raise ConfigError(f"benchmark.target={self._target}: elapsed time {self.objective_names[self._elapsed]!r} "
                               f"is not a finite number for config {dict(config)} (fidelities {list(fidelities)})")
+        if not len(fidelities):
+            return values
+        key = (self.config_space.key(config), int(seed))
+        reached = self._reached.get(key)
+        if reached is not None and reached[0] < fidelities[0]:  # a resume: continue from the checkpoint
+            fidelities = np.r_[reached[0], fidelities]
+            elapsed = np.r_[reached[1], elapsed]
         if np.any(np.diff(elapsed) < 0):
             k = int(np.flatnonzero(np.diff(elapsed) < 0)[0])
             raise ConfigError(
                 f"benchmark.target={self._target}: elapsed time {self.objective_names[self._elapsed]!r} decreases for "
-                f"config {dict(config)}: {elapsed[k]:g} at fidelity {int(fidelities[k])}, {elapsed[k + 1]:g} at "
-                f"{int(fidelities[k + 1])}; it must be cumulative seconds (or use benchmark.cost_per_fidelity)"
+                f"config {dict(config)}: {elapsed[k]:g} at fidelity {fidelities[k]:g}, {elapsed[k + 1]:g} at "
+                f"{fidelities[k + 1]:g}; it must be cumulative seconds (or use benchmark.cost_per_fidelity)"
             )
+        if reached is None or fidelities[-1] >= reached[0]:
+            self._reached[key] = (float(fidelities[-1]), float(elapsed[-1]))
         return values
