@@ -155,7 +155,7 @@ def execute(cfg: DictConfig, output_dir: str | Path, choices: Mapping[str, str])
         print(f"mfbench: the finished run in {run_dir.path} is corrupt ({problem}); redoing it, its files are "
               f"kept as *.corrupt")
     try:
-        with RunState(run_dir.path).tracking():  # the claim (RUNNING); FAILED with the error if it raises
+        with RunState(run_dir.path).tracking(fingerprint):  # the claim (RUNNING); FAILED if the block raises
             if _finished_here(run_dir, fingerprint, config["overwrite"]):  # by a job that held the claim
                 raise _FinishedMeanwhile(str(run_dir.path))
             remove_stale_temporaries(run_dir.path)

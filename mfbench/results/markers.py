@@ -45,6 +45,17 @@ class RunSkipped(Exception):
     """The run is not computed by this process, and nothing is wrong (the message says why)."""
 
 
+def claimed_fingerprint(record: str | dict[str, Any] | None) -> str | None:
+    """The config fingerprint a ``RUNNING`` record (its text or its dict) was claimed for, if it says."""
+    if isinstance(record, str):
+        try:
+            record = json.loads(record)
+        except ValueError:
+            return None
+    value = record.get("config_fingerprint") if isinstance(record, dict) else None
+    return value if isinstance(value, str) else None
+
+
 class RunInProgress(RunSkipped):
     """A live job elsewhere holds the run's claim; this process must not compute it too."""
 
@@ -209,13 +220,21 @@ class RunState:
         self._remove(QUEUED_MARKER, FAILED_MARKER)
         return record
 
-    def claim(self) -> dict[str, Any]:
+    def claim(self, fingerprint: str | None = None) -> dict[str, Any]:
         """Claim the run for the current process (its ``RUNNING`` marker); return the record.
 
+        Args:
+            fingerprint: the config fingerprint of the run about to be computed, kept in the
+                record (``config_fingerprint``), so that a sweep with another config on the same
+                folder can tell that this run is not the one it asks for.
+
         Raises:
-            RunInProgress: a live job holds the claim, or one that cannot be checked from this
-                host (another host's process, with no SLURM job to ask about): the message
-                names it, and how to clear a claim that is known to be dead.
+            RunInProgress: a live job holds the claim for the same config (or for one it did not
+                record), or one that cannot be checked from this host (another host's process,
+                with no SLURM job to ask about): the message names it, and how to clear a claim
+                that is known to be dead.
+            mfbench.results.store.FinishedRunExists: a live job is computing another config in
+                this run directory.
 
         A claim whose job is gone (its process died, its SLURM job ended) is stale: it is
         removed, if it is still the one found stale, and claimed anew.
@@ -224,6 +243,8 @@ class RunState:
 
         self.path.mkdir(parents=True, exist_ok=True)
         record = self._running_record()
+        if fingerprint is not None:
+            record["config_fingerprint"] = fingerprint
         marker = self.marker(RUNNING_MARKER)
         for _ in range(5):
             if _create_exclusive(marker, record):
@@ -243,6 +264,13 @@ class RunState:
                 return record
             alive = liveness(owner)
             if alive is Liveness.ALIVE:
+                theirs = claimed_fingerprint(held)
+                if fingerprint is not None and theirs is not None and theirs != fingerprint:
+                    from mfbench.results.store import FinishedRunExists
+
+                    raise FinishedRunExists(f"{self.path}: {owner.describe()} is computing a run with a different "
+                                            f"configuration here (since {owner.started_at}); choose another "
+                                            f"experiment_name=..., or wait for it and pass overwrite=true to replace it")
                 raise RunInProgress(f"{owner.describe()} is computing it (since {owner.started_at})")
             if alive is Liveness.UNKNOWN:
                 raise RunInProgress(f"{owner.describe()} claimed it (since {owner.started_at}) and cannot be checked "
@@ -295,15 +323,16 @@ class RunState:
         self._remove(RUNNING_MARKER, FAILED_MARKER, QUEUED_MARKER)
 
     @contextlib.contextmanager
-    def tracking(self) -> Iterator[dict[str, Any]]:
-        """Claim the run for the ``with`` block; failed if it raises, finished if not.
+    def tracking(self, fingerprint: str | None = None) -> Iterator[dict[str, Any]]:
+        """Claim the run for the ``with`` block (:meth:`claim`, with the config ``fingerprint``);
+        failed if it raises, finished if not.
 
         Raises :class:`RunInProgress` (before the block) if a live job holds the claim. A
         :class:`RunSkipped` raised in the block releases the claim without a failure. In the
         main thread SIGTERM is turned into :class:`RunTerminated` for the block, so a cancelled
         or preempted run records why it ended before it exits.
         """
-        record = self.claim()
+        record = self.claim(fingerprint)
         previous = None
         in_main = threading.current_thread() is threading.main_thread()
         if in_main:

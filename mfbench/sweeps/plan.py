@@ -7,7 +7,8 @@ run's :mod:`~mfbench.sweeps.run_status`, that decides its :class:`Action`:
 
 - finished with the same fingerprint: skip (never rewritten; ``overwrite=true`` reruns it);
 - finished with another fingerprint: a conflict, unless ``overwrite=true``;
-- running or queued in a live job: skip (it is being done);
+- running or queued in a live job: skip (it is being done), unless its job claimed it for
+  another fingerprint: a conflict;
 - failed, interrupted or missing: run, unless it finished in the folder the table (function)
   benchmarks had before they were named after their file: skip it there
   (:mod:`mfbench.results.benchmark_folder`).
@@ -137,7 +138,12 @@ def _decide(run: PlannedRun) -> None:
             run.reason = (f"{run.run_dir} holds a finished run with a different configuration; choose another "
                           f"experiment_name=..., or pass overwrite=true to replace it")
     elif status.state in (State.RUNNING, State.QUEUED):
-        run.action, run.reason = Action.SKIP_ACTIVE, status.detail
+        if status.claimed_fingerprint not in (None, run.fingerprint):  # another sweep's run, not this one
+            run.action = Action.CONFLICT
+            run.reason = (f"{run.run_dir} is being computed with a different configuration ({status.detail}); choose "
+                          f"another experiment_name=..., or wait for it and pass overwrite=true to replace it")
+        else:
+            run.action, run.reason = Action.SKIP_ACTIVE, status.detail
     else:
         run.action, run.reason = Action.RUN, status.state.value
         if not overwrite:

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from mfbench.results.markers import FAILED_MARKER, MORE_TIME_HINT, QUEUED_MARKER, RUNNING_MARKER, RunState
+from mfbench.results.markers import (FAILED_MARKER, MORE_TIME_HINT, QUEUED_MARKER, RUNNING_MARKER, RunState,
+                                     claimed_fingerprint)
 from mfbench.results.store import RunDirectory
 from mfbench.results.job_info import SLURM_ACTIVE, JobInfo, Liveness, host_name, liveness, slurm_states
 
@@ -55,6 +56,8 @@ class RunStatus:
         log_path: the file to read about it (job log, or the ``FAILED`` marker), if any.
         job_id: the SLURM / submitit job id involved, if any.
         fingerprint: the config fingerprint of a finished run.
+        claimed_fingerprint: for a running run, the config fingerprint its job claimed it for
+            (None if its claim does not say).
     """
 
     path: Path
@@ -63,6 +66,7 @@ class RunStatus:
     log_path: str | None = None
     job_id: str | None = None
     fingerprint: str | None = None
+    claimed_fingerprint: str | None = None
 
 
 def _log_path(paths: Iterable[str] | None, fallback: Path | None = None) -> str | None:
@@ -119,12 +123,13 @@ def run_status(path: str | Path, slurm: Mapping[str, str] | None = None) -> RunS
         log = _log_path(info.log_paths)
         if alive is Liveness.ALIVE:
             return RunStatus(path, State.RUNNING, f"{info.describe()}, since {info.started_at}", log,
-                             info.slurm_job_id or info.submitit_job_id, fingerprint)
+                             info.slurm_job_id or info.submitit_job_id, fingerprint, claimed_fingerprint(running))
         if alive is Liveness.UNKNOWN and not complete:
             return RunStatus(path, State.RUNNING,
                              f"{info.describe()}, since {info.started_at} (cannot be checked from {host_name()}; "
                              f"if it is not running, delete {state.marker(RUNNING_MARKER)})",
-                             log, info.slurm_job_id or info.submitit_job_id)
+                             log, info.slurm_job_id or info.submitit_job_id,
+                             claimed_fingerprint=claimed_fingerprint(running))
         if not complete:
             job_id = info.slurm_job_id or info.submitit_job_id
             if slurm_state == "TIMEOUT":

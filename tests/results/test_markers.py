@@ -99,6 +99,32 @@ def test_a_run_claimed_by_a_live_process_is_not_computed_again(tmp_path: Path) -
         other.wait()
 
 
+def test_a_live_claim_for_another_config_is_a_conflict_not_a_skip(tmp_path: Path) -> None:
+    """Two sweeps with different configs on one folder: the second must not take the first's
+    run for its own (it would report the run done while it holds another config)."""
+    import json
+    import subprocess
+    import sys
+
+    from mfbench.results.markers import RunInProgress, claimed_fingerprint
+    from mfbench.results.store import FinishedRunExists
+
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        tmp_path.mkdir(exist_ok=True)
+        (tmp_path / RUNNING_MARKER).write_text(json.dumps({**_claim_of(other.pid), "config_fingerprint": "A"}))
+        with pytest.raises(FinishedRunExists, match="is computing a run with a different configuration here"):
+            RunState(tmp_path).claim("B")
+        with pytest.raises(RunInProgress, match="is computing it"):
+            RunState(tmp_path).claim("A")  # the same run: skipped, as before
+        assert claimed_fingerprint((tmp_path / RUNNING_MARKER).read_text()) == "A"  # the claim is untouched
+    finally:
+        other.kill()
+        other.wait()
+    record = RunState(tmp_path / "mine").claim("C")
+    assert record["config_fingerprint"] == "C" and claimed_fingerprint(record) == "C"
+
+
 def test_a_stale_claim_of_a_dead_process_is_taken_over(tmp_path: Path) -> None:
     import json
     import subprocess

@@ -6,9 +6,10 @@ from mfbench.sweeps.plan import Action, PlannedRun, _decide
 from mfbench.sweeps.run_status import RunStatus, State
 
 
-def _run(state: State, fingerprint: str | None = None, overwrite: bool = False) -> PlannedRun:
+def _run(state: State, fingerprint: str | None = None, overwrite: bool = False,
+         claimed: str | None = None) -> PlannedRun:
     run = PlannedRun(["seed=0"], "out/x", "b/m/seed_0", "F", config={"overwrite": overwrite})
-    run.status = RunStatus(Path("out/x/b/m/seed_0"), state, "why", fingerprint=fingerprint)
+    run.status = RunStatus(Path("out/x/b/m/seed_0"), state, "why", fingerprint=fingerprint, claimed_fingerprint=claimed)
     _decide(run)
     return run
 
@@ -20,6 +21,9 @@ def test_decisions() -> None:
     assert conflict.action is Action.CONFLICT and "overwrite=true" in conflict.reason
     assert _run(State.DONE, "G", overwrite=True).action is Action.RUN
     assert _run(State.RUNNING).action is Action.SKIP_ACTIVE
+    assert _run(State.RUNNING, claimed="F").action is Action.SKIP_ACTIVE
+    other = _run(State.RUNNING, claimed="G")  # another sweep computes another config there
+    assert other.action is Action.CONFLICT and "being computed with a different configuration" in other.reason
     assert _run(State.QUEUED).action is Action.SKIP_ACTIVE
     for state in (State.FAILED, State.INTERRUPTED, State.MISSING):
         run = _run(state)
