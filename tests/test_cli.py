@@ -142,3 +142,17 @@ def test_help_is_fast_and_does_not_import_heavy_packages(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert "HEAVY []" in done.stdout, done.stdout + done.stderr
     assert "benchmark" in done.stdout and "method" in done.stdout
+
+
+def test_ctrl_c_ends_with_a_line_and_status_130_not_a_traceback(monkeypatch, capsys):
+    import mfbench.cli.main as cli_main
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_main, "_main", interrupted)
+    monkeypatch.setattr(cli_main.sys, "argv", ["mfbench", "method=asha_stop"])
+    with pytest.raises(SystemExit) as stopped:
+        cli_main.main()
+    assert stopped.value.code == 130
+    assert "interrupted by Ctrl-C: finished runs are kept" in capsys.readouterr().err

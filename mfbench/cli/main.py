@@ -105,8 +105,14 @@ def main() -> None:
     """The command: one run (or a sweep with ``-m``) of the overrides on the command line."""
     if asks_for_help(sys.argv[1:]):
         render_help_sections()
-    with _typos_explained():
-        _main()
+    try:
+        with _typos_explained():
+            _main()
+    except KeyboardInterrupt:  # Ctrl-C: what became of the runs is on disk; a traceback says nothing more
+        print("mfbench: interrupted by Ctrl-C: finished runs are kept, a run that was cut short is recorded as "
+              "failed; re-run the same command to finish (python -m mfbench.status <folder> lists what is left)",
+              file=sys.stderr, flush=True)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

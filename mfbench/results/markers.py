@@ -268,9 +268,10 @@ class RunState:
                 if fingerprint is not None and theirs is not None and theirs != fingerprint:
                     from mfbench.results.store import FinishedRunExists
 
-                    raise FinishedRunExists(f"{self.path}: {owner.describe()} is computing a run with a different "
-                                            f"configuration here (since {owner.started_at}); choose another "
-                                            f"experiment_name=..., or wait for it and pass overwrite=true to replace it")
+                    raise FinishedRunExists(
+                        f"{self.path}: {owner.describe()} is computing a run with a different configuration here "
+                        f"(since {owner.started_at}); choose another experiment_name=..., or wait for it and pass "
+                        f"overwrite=true to replace it")
                 raise RunInProgress(f"{owner.describe()} is computing it (since {owner.started_at})")
             if alive is Liveness.UNKNOWN:
                 raise RunInProgress(f"{owner.describe()} claimed it (since {owner.started_at}) and cannot be checked "

@@ -418,7 +418,8 @@ class LocalLauncher(_GroupingLauncher):
         while pending or active:
             while pending and len(active) < self.array_parallelism:
                 group = pending.popleft()
-                job = executors[group.own].submit(self._task(group, runs))
+                with _children_ignore_sigint():
+                    job = executors[group.own].submit(self._task(group, runs))
                 pid = int(job.job_id)
                 self._mark_queued(group, runs, job, {"host": host_name(), "pid": pid,
                                                      "proc_start": process_start_ticks(pid)})
@@ -440,6 +441,25 @@ class _SweepTerminated(SystemExit):
 
     def __init__(self) -> None:
         super().__init__(128 + 15)
+
+
+@contextlib.contextmanager
+def _children_ignore_sigint() -> Iterator[None]:
+    """Start processes in the block with SIGINT ignored (they inherit it; Python keeps it so).
+
+    Ctrl-C signals the terminal's whole process group: submitit's job controllers would each
+    print a KeyboardInterrupt traceback, and the runs would stop on their own. Ignoring it
+    there leaves the stopping to the sweep (:func:`_stop_jobs`: SIGTERM to every job, which
+    the controller forwards to its runs, which record that they were terminated).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager

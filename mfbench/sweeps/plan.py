@@ -187,8 +187,8 @@ def _refuse_shared_run_dirs(runs: Sequence[PlannedRun]) -> None:
                        f"differ in {', '.join(keys) or 'their configuration'}. A run directory is named after the "
                        f"experiment, benchmark, method and seed: give the swept key a folder level, e.g. "
                        f"'hydra.sweep.subdir=\"${{mfbench_benchmark_name:${{hydra:runtime.choices.benchmark}}}}/"
-                       f"${{hydra:runtime.choices.method}}/{key.rsplit('.', 1)[-1]}_${{{key}}}/seed_${{seed}}\"', or run "
-                       f"its values as separate experiments (experiment_name=...)")
+                       f"${{hydra:runtime.choices.method}}/{key.rsplit('.', 1)[-1]}_${{{key}}}/seed_${{seed}}\"', "
+                       f"or run its values as separate experiments (experiment_name=...)")
         for run in sharing:
             run.action, run.reason = Action.INVALID, message
 

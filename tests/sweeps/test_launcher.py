@@ -137,3 +137,21 @@ def test_every_job_gets_an_even_share_of_each_method_whatever_the_sweep_order() 
             assert min(per_method) >= 3 and max(per_method) <= 4, per_method
             assert list(group.indices) == sorted(group.indices)
     assert LocalLauncher(array_parallelism=2, own_jobs_per_cpu=None)._max_own_jobs() is None
+
+
+def test_jobs_are_started_ignoring_ctrl_c_and_the_sweep_keeps_it() -> None:
+    """Ctrl-C reaches the terminal's whole process group: the jobs' controllers must leave the
+    stopping to the sweep (SIGTERM to each job) instead of printing a traceback each."""
+    import signal
+    import subprocess
+    import sys
+
+    from mfbench.sweeps.launcher import _children_ignore_sigint
+
+    before = signal.getsignal(signal.SIGINT)
+    with _children_ignore_sigint():
+        probe = "import signal; print(signal.getsignal(signal.SIGINT) == signal.SIG_IGN)"
+        child = subprocess.Popen([sys.executable, "-c", probe], stdout=subprocess.PIPE, text=True)
+    out, _ = child.communicate(timeout=60)
+    assert out.strip() == "True"  # inherited, and Python keeps an ignored SIGINT ignored
+    assert signal.getsignal(signal.SIGINT) is before
