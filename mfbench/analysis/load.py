@@ -135,8 +135,9 @@ def find_runs(root: str | os.PathLike[str], exclude: Sequence[str | os.PathLike[
     """Run directories below ``root``: the finished ones, and the unfinished ones with their files.
 
     A directory is taken for a run if it holds ``DONE``, ``metadata.json`` or
-    ``results.parquet``, or is named ``seed_<n>``; it is finished if it holds all three
-    files. Hidden directories and those in ``exclude`` are not searched.
+    ``results.parquet``, or is named ``seed_<n>``; it is finished if it holds ``DONE`` (which
+    vouches for the other two: a finished run that lacks one is corrupt, see
+    :func:`_scan_for_runs`). Hidden directories and those in ``exclude`` are not searched.
     """
     root = Path(root)
     excluded = {Path(p).resolve() for p in exclude}
@@ -148,7 +149,7 @@ def find_runs(root: str | os.PathLike[str], exclude: Sequence[str | os.PathLike[
         looks_like_run = bool(files & {DONE_MARKER, METADATA_FILE, RESULTS_FILE}) or bool(_RUN_NAME.match(here.name))
         if looks_like_run:
             dirnames[:] = []
-            if {DONE_MARKER, METADATA_FILE, RESULTS_FILE} <= files:
+            if DONE_MARKER in files:
                 finished.append(here)
             else:
                 unfinished.append((here, sorted(f for f in files if not f.startswith("."))))
@@ -215,12 +216,13 @@ def _scan_for_runs(root: Path, exclude: Sequence[str | os.PathLike[str]], report
     (:meth:`~mfbench.results.store.RunDirectory.verify`): a truncated or edited result is never averaged in.
     """
     scan = find_runs(root, exclude)
-    sound = []
+    sound, corrupt = [], []
     for path in scan.finished:
         problem = RunDirectory(path).verify()
         if problem is None:
             sound.append(path)
         else:
+            corrupt.append(path)
             report.warn("corrupt", f"{_rel(path, root)} is corrupt ({problem}); it is not analysed. Rerun the "
                                    f"sweep's command to redo it (python -m mfbench.status shows the command).")
     scan = _Scan(sound, scan.unfinished)
@@ -229,9 +231,12 @@ def _scan_for_runs(root: Path, exclude: Sequence[str | os.PathLike[str]], report
         report.warn("unfinished", f"{_rel(path, root)} has no complete result (holds {what}); it is not analysed. "
                                   f"Rerun the same command to finish it.")
     if not scan.finished:
+        found = [f"{len(corrupt)} corrupt run folder(s) (e.g. {_rel(corrupt[0], root)}: its files are not what its "
+                 f"{DONE_MARKER} vouches for; rerun the sweep's command to redo them)"] if corrupt else []
+        found += [f"{len(scan.unfinished)} unfinished run folder(s)"] if scan.unfinished else []
         raise FileNotFoundError(
             f"no finished run (a folder with {DONE_MARKER}, {METADATA_FILE} and {RESULTS_FILE}) below {root}"
-            + (f"; {len(scan.unfinished)} unfinished run folder(s) found" if scan.unfinished else "")
+            + (f"; found {' and '.join(found)}" if found else "")
         )
     return scan
 

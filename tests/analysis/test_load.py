@@ -142,3 +142,18 @@ def test_a_finished_run_edited_afterwards_is_not_analysed(toy_runs):
     corrupt = [f.message for f in results.report.warnings if f.topic == "corrupt"]
     assert len(corrupt) == 1 and corrupt[0].startswith("toy/A/seed_1 is corrupt")
     assert len(results.runs) == 4
+
+
+def test_a_finished_run_that_lost_a_file_is_corrupt_not_unfinished(toy_runs):
+    (toy_runs / "toy" / "A" / "seed_1" / "results.parquet").unlink()  # DONE vouched for it
+    results = load_results(toy_runs)
+    corrupt = [f.message for f in results.report.warnings if f.topic == "corrupt"]
+    assert len(corrupt) == 1 and "results.parquet is missing" in corrupt[0]
+    assert not [f for f in results.report.warnings if f.topic == "unfinished"]
+
+
+def test_when_every_run_is_corrupt_the_error_says_so(toy_runs):
+    for results_file in toy_runs.rglob("results.parquet"):
+        results_file.write_bytes(results_file.read_bytes()[:100])
+    with pytest.raises(FileNotFoundError, match=r"no finished run .*; found 5 corrupt run folder\(s\) \(e\.g\. toy/"):
+        load_results(toy_runs)
