@@ -116,8 +116,10 @@ def _max_fidelity(table: UserTable, max_fidelity: int | None) -> int | None:
         max_fidelity = table.sidecar.get("max_fidelity")
     values = table.blackbox.fidelity_values
     if max_fidelity is not None and max_fidelity not in set(values.tolist()):
+        shown = (f"{values[0]}..{values[-1]}" if len(values) > 1 and np.all(np.diff(values) == 1)
+                 else ", ".join(str(v) for v in values.tolist()[:12]) + (", ..." if len(values) > 12 else ""))
         raise ConfigError(f"benchmark.max_fidelity={max_fidelity} is not a fidelity of the table "
-                          f"({table.spec.fidelity} {values[0]}..{values[-1]})")
+                          f"({table.spec.fidelity}: {shown})")
     return max_fidelity
 
 

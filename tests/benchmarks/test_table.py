@@ -82,7 +82,8 @@ def test_options_win_over_inference(tmp_path):
     ({"metric": "val_loss", "cost_per_fidelity": 1.0, "hyperparameters": {"lr": {"type": "float", "scale": 2}}},
      r"hyperparameters\.lr: unknown key\(s\) \['scale'\]"),
     ({"metric": "val_loss", "cost_per_fidelity": 1.0, "cache": "sometimes"}, r"benchmark\.cache must be one of"),
-    ({"metric": "val_loss", "cost_per_fidelity": 1.0, "max_fidelity": 10}, r"max_fidelity=10 is not a fidelity"),
+    ({"metric": "val_loss", "cost_per_fidelity": 1.0, "max_fidelity": 10},
+     r"max_fidelity=10 is not a fidelity of the table \(epoch: 1\.\.9\)"),
 ])
 def test_bad_options_say_what_to_set(tmp_path, options, message):
     with pytest.raises(ConfigError, match=message):

@@ -38,7 +38,8 @@ import numpy as np
 
 from mfbench.blackbox.base import TabularBlackbox
 from mfbench.blackbox.cache import BlackboxDataError, cache_root, sha256_of
-from mfbench.blackbox.long_table import LongTable, LongTableSpec, read_header, read_long_table, table_format
+from mfbench.blackbox.long_table import (LongTable, LongTableSpec, TableError, read_header, read_long_table,
+                                         table_format)
 from mfbench.blackbox.sources.user_specs import choose_metric, hyperparameter_specs
 from mfbench.blackbox.stored import decode_configurations, open_tabular, write_tabular
 from mfbench.errors import ConfigError
@@ -111,8 +112,17 @@ def open_user_table(path: str, columns: TableColumns, sidecar: bool = True, cach
         )
     table_format(file)  # an unknown format fails before anything is read
     side = read_sidecar(file) if sidecar else None
-    spec, metric = column_roles(file, read_header(file), side, columns)
-    blackbox = open_table(file, spec, cache, cache_dir, side)
+    try:
+        spec, metric = column_roles(file, read_header(file), side, columns)
+        blackbox = open_table(file, spec, cache, cache_dir, side)
+    except (ConfigError, TableError) as error:
+        if side is None:
+            raise
+        # the sidecar's space and fidelities were checked against the table: a table edited
+        # after its export fails those checks, and the message must say where they came from
+        raise type(error)(f"{error} (the space, objectives and fidelities were read from the sidecar "
+                          f"{file.with_suffix('.json')}, written by 'mfbench.data export'; if the table changed "
+                          f"since, delete that file or set benchmark.sidecar=false)") from None
     notice = nan_notice(file, blackbox, spec, metric)
     if notice is not None:  # allowed (a failed evaluation), but a user should know their table has them
         print(notice, file=sys.stderr)
@@ -242,6 +252,11 @@ def _time_columns(columns: _Header, side: Mapping[str, Any], options: TableColum
                               "benchmark.elapsed_time, not both")
         if not 0 < cost < float("inf"):
             raise ConfigError(f"benchmark.cost_per_fidelity must be a finite number of seconds > 0, got {cost}")
+        roled = [*(options.objectives or ()), *(options.ignore or ())]
+        if "elapsed_time" in columns and "elapsed_time" not in roled:  # it would be taken for a hyperparameter
+            raise ConfigError("benchmark.cost_per_fidelity replaces the table's training times, but the table has a "
+                              "column 'elapsed_time': leave it out with benchmark.ignore=[elapsed_time], keep it as "
+                              "an objective in benchmark.objectives, or drop cost_per_fidelity to use it")
     elif elapsed is None:
         elapsed = side.get("elapsed_time") or ("elapsed_time" if "elapsed_time" in columns else None)
         if elapsed is None:

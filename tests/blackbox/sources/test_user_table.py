@@ -12,6 +12,7 @@ import pytest
 
 from mfbench.blackbox.sources import user_table
 from mfbench.blackbox.sources.user_table import TableColumns, UserTable, column_roles, open_user_table
+from mfbench.blackbox.long_table import TableError
 from mfbench.errors import ConfigError
 from tests.blackbox.sources.byo_fixtures import write_small_csv
 
@@ -135,3 +136,33 @@ def test_nan_metric_cells_are_one_notice_line(tmp_path, capsys, cache):
 def test_a_table_without_nan_prints_nothing(tmp_path, capsys):
     _small(tmp_path)
     assert capsys.readouterr().err == ""
+
+
+def test_a_table_edited_after_its_export_names_the_sidecar_in_its_error(tmp_path):
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from mfbench.blackbox.export import export_long_format
+    from tests.conftest import tiny_blackbox
+
+    path = export_long_format(tiny_blackbox(), tmp_path / "t.parquet", metric="loss", elapsed_time_attr="elapsed_time")
+    import pyarrow as pa
+
+    table = pq.read_table(path)
+    extra = table.filter(pc.equal(table.column("x"), "c"))
+    extra = extra.set_column(0, "x", pa.array(["d"] * len(extra)))  # a configuration added after the export
+    pq.write_table(pa.concat_tables([table, extra]), path)
+    with pytest.raises((ConfigError, TableError), match=r"read from the sidecar .*t\.json.*benchmark\.sidecar=false"):
+        open_user_table(str(path), TableColumns(metric="loss"), cache="never")
+    assert open_user_table(str(path), TableColumns(metric="loss", elapsed_time="elapsed_time"), sidecar=False,
+                           cache="never").blackbox.evaluations.shape[0] == 4
+
+
+def test_cost_per_fidelity_beside_an_elapsed_time_column_says_what_to_do_with_it(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("x,epoch,loss,elapsed_time\na,1,0.5,10\na,2,0.4,20\nb,1,0.6,5\nb,2,0.2,10\n")
+    with pytest.raises(ConfigError, match=r"has a column 'elapsed_time': leave it out with benchmark\.ignore="):
+        open_user_table(str(path), TableColumns(metric="loss", cost_per_fidelity=3.0), cache="never")
+    table = open_user_table(str(path), TableColumns(metric="loss", cost_per_fidelity=3.0, ignore=["elapsed_time"]),
+                            cache="never")
+    assert table.blackbox.config_space.names == ["x"]
