@@ -44,6 +44,8 @@ def format_summary(metadata: dict[str, Any], run_dir: str) -> str:
         lines.append(f"  best {metadata['metric']} ({metadata['mode']}): {best['value']:.6g}  "
                      f"(trial {best['trial_id']} at {metadata['fidelity_attr']} {best['fidelity']})")
         lines.append(f"  best configuration: {best['config']}")
+    elif metadata.get("num_results"):  # results came, but no value to rank: every one was NaN (failed)
+        lines.append(f"  no best value: all {metadata['num_results']} results were NaN (failed evaluations)")
     else:
         lines.append("  no result was reported within the budget")
     lines.append(

@@ -23,11 +23,8 @@ import numpy as np
 
 from mfbench.schedulers.base import Decision, Scheduler, TrialStatus, TrialSuggestion
 from mfbench.problem import Problem
-from mfbench.schedulers.hyperband_math import (
-    default_bracket_distribution,
-    promotion_quantiles,
-    successive_halving_rung_levels,
-)
+from mfbench.schedulers.hyperband_math import (check_levels_are_fidelities, default_bracket_distribution,
+                                              promotion_quantiles, successive_halving_rung_levels)
 from mfbench.schedulers.rungs import Rung
 from mfbench.searchers.base import Searcher
 from mfbench.searchers.random import RandomSearcher
@@ -70,12 +67,7 @@ class ASHA(Scheduler):
         max_t = problem.max_fidelity
         self.type = type
         self.rung_levels = successive_halving_rung_levels(grace_period, reduction_factor, max_t)
-        missing = sorted(set(self.rung_levels) - set(problem.fidelities.tolist()))
-        if missing:
-            raise ValueError(
-                f"rung levels {missing} are not fidelities of the benchmark; choose grace_period / reduction_factor "
-                f"so that every rung level r_min*eta^k is one of the fidelities"
-            )
+        check_levels_are_fidelities(set(self.rung_levels), problem.fidelities, grace_period, reduction_factor)
         quantiles = promotion_quantiles(self.rung_levels, max_t)
         self.rungs = [Rung(level, q) for level, q in zip(self.rung_levels, quantiles)]
         self._rung_of_level = {rung.level: rung for rung in self.rungs}

@@ -56,3 +56,21 @@ def linear_quantile(sorted_values: list[float], q: float) -> float:
     if frac == 0.0 or low == high:
         return low
     return low + (high - low) * frac
+
+
+def check_levels_are_fidelities(levels: set[int], fidelities: np.ndarray, grace_period: int,
+                                reduction_factor: float) -> None:
+    """ValueError naming the options to change if a rung level is not one of ``fidelities`` ``(F,)``."""
+    missing = sorted(levels - set(fidelities.tolist()))
+    if not missing:
+        return
+    values = fidelities.tolist()
+    consecutive = len(values) > 1 and all(b - a == 1 for a, b in zip(values, values[1:]))
+    shown = f"{values[0]}..{values[-1]}" if consecutive else ", ".join(str(v) for v in values[:12]) + (
+        ", ..." if len(values) > 12 else "")
+    hint = (f"with one fidelity there is nothing to halve: set method.grace_period={values[0]} if the method allows "
+            f"it, or use method=random_search" if len(values) == 1 else
+            "choose them so that every level round(grace_period * reduction_factor^k) is one of the fidelities")
+    raise ValueError(f"rung levels {missing} (from method.grace_period={grace_period}, method.reduction_factor="
+                     f"{reduction_factor:g}) are not fidelities of the benchmark ({shown}); {hint}")
+

@@ -43,7 +43,7 @@ from mfbench.schedulers.base import Decision, Scheduler, TrialStatus, TrialSugge
 from mfbench.problem import Problem
 from mfbench.schedulers.synchronous.brackets import BracketManager, RungSpec, Slot, geometric_bracket_rungs, top_list
 from mfbench.schedulers.synchronous.differential_evolution import binomial_crossover, offspring_wins, rand1_mutation
-from mfbench.schedulers.synchronous.hyperband import check_levels_are_fidelities
+from mfbench.schedulers.hyperband_math import check_levels_are_fidelities
 from mfbench.searchers.random import RandomSearcher
 from mfbench.space import Config
 
@@ -144,7 +144,7 @@ class DEHB(Scheduler):
         if not 0 < crossover_probability < 1:
             raise ValueError(f"crossover_probability must be in (0, 1), got {crossover_probability}")
         first = geometric_bracket_rungs(grace_period, problem.max_fidelity, reduction_factor, 1)[0]
-        check_levels_are_fidelities({r.level for r in first}, problem)
+        check_levels_are_fidelities({r.level for r in first}, problem.fidelities, grace_period, reduction_factor)
         num_brackets = len(first) if brackets is None else min(int(brackets), len(first))
         if num_brackets < 1:
             raise ValueError(f"brackets must be >= 1 (or null for the maximum), got {brackets}")

@@ -26,21 +26,12 @@ import math
 from typing import Any, Callable
 
 from mfbench.schedulers.base import Decision, Scheduler, TrialStatus, TrialSuggestion
+from mfbench.schedulers.hyperband_math import check_levels_are_fidelities
 from mfbench.problem import Problem
 from mfbench.schedulers.synchronous.brackets import BracketManager, Slot, geometric_bracket_rungs
 from mfbench.searchers.base import Searcher
 from mfbench.searchers.random import RandomSearcher
 from mfbench.space import Config
-
-
-def check_levels_are_fidelities(levels: set[int], problem: Problem) -> None:
-    """Raise a clear ValueError if a rung level is not a fidelity of the benchmark."""
-    missing = sorted(levels - set(problem.fidelities.tolist()))
-    if missing:
-        raise ValueError(
-            f"rung levels {missing} are not fidelities of the benchmark; choose grace_period / reduction_factor "
-            f"so that every level round(r_min*eta^k) is one of the fidelities"
-        )
 
 
 class SynchronousHyperband(Scheduler):
@@ -65,7 +56,8 @@ class SynchronousHyperband(Scheduler):
     ) -> None:
         super().__init__(problem)
         self.bracket_rungs = geometric_bracket_rungs(grace_period, problem.max_fidelity, reduction_factor, brackets)
-        check_levels_are_fidelities({r.level for rungs in self.bracket_rungs for r in rungs}, problem)
+        check_levels_are_fidelities({r.level for rungs in self.bracket_rungs for r in rungs}, problem.fidelities,
+                                    grace_period, reduction_factor)
         self.manager = BracketManager(self.bracket_rungs, promote=True)
         self.searcher = (searcher or RandomSearcher)(problem=problem)
         self.configs: dict[int, Config] = {}

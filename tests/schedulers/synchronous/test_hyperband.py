@@ -186,5 +186,9 @@ def test_continuous_space_proposals_stay_in_the_space() -> None:
 def test_rung_levels_must_be_fidelities() -> None:
     space = ConfigSpace((Integer("x", 0, 3),))
     problem = Problem(space, np.array([2, 4, 9]), "value", "min", 1, 0)
-    with pytest.raises(ValueError, match=r"rung levels \[1, 3\] are not fidelities"):
+    with pytest.raises(ValueError, match=r"rung levels \[1, 3\] \(from method\.grace_period=1, "
+                                         r"method\.reduction_factor=3\) are not fidelities of the benchmark \(2, 4, 9\)"):
         SynchronousHyperband(problem)
+    one = Problem(space, np.array([5]), "value", "min", 1, 0)
+    with pytest.raises(ValueError, match=r"with one fidelity there is nothing to halve: set method\.grace_period=5"):
+        SynchronousHyperband(one)
