@@ -23,11 +23,15 @@ SAMPLE_JITTER = 1e-5
 _MAX_JITTER_TRIES = 12
 
 
-def robust_cholesky(matrix: torch.Tensor) -> torch.Tensor:
+def robust_cholesky(matrix: torch.Tensor, prior_scale: float | None = None) -> torch.Tensor:
     """Lower Cholesky factor of a symmetric PSD matrix, adding diagonal jitter if needed.
 
     The jitter starts at ``1e-9`` times the mean diagonal and grows tenfold per failed
-    try (as the reference's ``AddJitterOp``); RuntimeError if it never succeeds.
+    try (as the reference's ``AddJitterOp``). A posterior covariance or Schur complement can
+    have a diagonal far below its rounding errors (new inputs next to observed ones, the
+    noise at its floor): then, if given, the same tries follow at the scale of its prior
+    variance ``prior_scale`` (matrices that factorise with the first tries are unaffected).
+    RuntimeError if it never succeeds.
     """
     factor, info = torch.linalg.cholesky_ex(matrix)
     if int(info) == 0:
@@ -35,13 +39,15 @@ def robust_cholesky(matrix: torch.Tensor) -> torch.Tensor:
     n = matrix.shape[-1]
     scale = float(matrix.diagonal().mean().abs()) or 1.0
     eye = torch.eye(n, dtype=matrix.dtype)
-    jitter = 1e-9 * scale
-    for _ in range(_MAX_JITTER_TRIES):
-        factor, info = torch.linalg.cholesky_ex(matrix + jitter * eye)
-        if int(info) == 0:
-            return factor
-        jitter *= 10.0
-    raise RuntimeError(f"Cholesky factorisation failed even with jitter {jitter:.3g} on a {n}x{n} matrix")
+    scales = [scale] + ([abs(prior_scale)] if prior_scale is not None and abs(prior_scale) > scale else [])
+    for base in scales:
+        jitter = 1e-9 * base
+        for _ in range(_MAX_JITTER_TRIES):
+            factor, info = torch.linalg.cholesky_ex(matrix + jitter * eye)
+            if int(info) == 0:
+                return factor
+            jitter *= 10.0
+    raise RuntimeError(f"Cholesky factorisation failed even with jitter {jitter / 10.0:.3g} on a {n}x{n} matrix")
 
 
 def _solve_lower(factor: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
@@ -230,9 +236,10 @@ class GPPosterior:
         if self.num_fantasies not in (1, m):
             raise ValueError(f"cannot extend a posterior with {self.num_fantasies} columns by {m} columns")
         a = self._cross(z_new)  # (n, p)
-        schur = self.model.covariance(z_new, z_new) - a.transpose(0, 1) @ a
+        prior = self.model.covariance(z_new, z_new)
+        schur = prior - a.transpose(0, 1) @ a
         schur = schur + self.model.noise_variance * torch.eye(len(z_new), dtype=schur.dtype)
-        lower = robust_cholesky(schur)
+        lower = robust_cholesky(schur, prior_scale=float(prior.diagonal().mean()))
         top = self.weights.expand(-1, m)
         bottom = _solve_lower(lower, targets_new - self.model.mean(z_new).unsqueeze(-1) - a.transpose(0, 1) @ top)
         n, p = len(self.z), len(z_new)

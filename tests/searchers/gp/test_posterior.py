@@ -122,6 +122,18 @@ def test_sample_joint_has_posterior_moments() -> None:
     torch.testing.assert_close(again, posterior.sample_joint(z_test, 5, np.random.default_rng(0)))
 
 
+def test_a_schur_complement_below_its_rounding_errors_factorises_at_the_prior_scale() -> None:
+    """trainsize_toy (noise-free, the noise at its floor): the fantasies' Schur complement had a
+    diagonal of 1e-11 and rounding errors of 1e-9; jitter relative to that diagonal never helped."""
+    schur = torch.tensor([[1e-11, 2e-9], [2e-9, 1e-11]], dtype=torch.float64)  # eigenvalues +-2e-9
+    with pytest.raises(RuntimeError, match="Cholesky factorisation failed"):
+        robust_cholesky(schur)
+    factor = robust_cholesky(schur, prior_scale=1.0)
+    assert torch.allclose(factor @ factor.T, schur, atol=1e-7)
+    well = torch.eye(2, dtype=torch.float64)
+    assert torch.equal(robust_cholesky(well, prior_scale=1e6), torch.linalg.cholesky(well))  # no jitter needed
+
+
 def test_robust_cholesky_adds_jitter_to_a_singular_matrix() -> None:
     v = torch.tensor([[1.0], [2.0], [3.0]], dtype=torch.float64)
     factor = robust_cholesky(v @ v.T)  # rank one

@@ -253,3 +253,14 @@ def test_freed_memory_is_released_after_each_cold_fit(monkeypatch: pytest.Monkey
     _drive(searcher, 12)
     assert 0 < searcher.stats["cold_fits"] < searcher.stats["fits"] < searcher.stats["model_proposals"]
     assert len(released) == searcher.stats["cold_fits"]
+
+
+def test_the_joint_model_runs_on_a_noise_free_non_cumulative_benchmark():
+    """trainsize_toy, seed 0, 2,400 s: the noise fell to its floor and a fantasy's Schur
+    complement was indefinite at the scale of its own tiny diagonal (mobster_joint stopped with
+    'Cholesky factorisation failed'); its jitter now grows to the prior's scale when needed."""
+    from mfbench.api import compose, simulate
+
+    _, metadata = simulate(compose(["method=mobster_joint", "benchmark=trainsize_toy", "seed=0",
+                                    "stopping.max_wallclock_time=2400"]))
+    assert metadata["stop_reason"] == "max_wallclock_time" and metadata["num_results"] > 100
