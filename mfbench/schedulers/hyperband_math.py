@@ -13,10 +13,11 @@ def successive_halving_rung_levels(grace_period: int, reduction_factor: float, m
     ``max_rungs`` is the smallest k with ``r_min * eta^k >= max_t``; a last level equal to
     ``max_t`` is dropped. ``(1, 3, 200)`` gives ``[1, 3, 9, 27, 81]``.
     """
-    if grace_period < 1 or reduction_factor <= 1 or max_t < grace_period:
+    if grace_period < 1 or not reduction_factor >= 2 or max_t < grace_period:
+        # reduction_factor >= 2 as in the reference: below 2, rounding repeats levels (1.5: 1, 2, 2, 3, ...)
         raise ValueError(
-            f"need grace_period >= 1, reduction_factor > 1 and max_t >= grace_period "
-            f"(got {grace_period}, {reduction_factor}, {max_t})"
+            f"need method.grace_period >= 1, method.reduction_factor >= 2 and a maximum fidelity >= grace_period "
+            f"(got grace_period={grace_period}, reduction_factor={reduction_factor}, maximum fidelity {max_t})"
         )
     max_rungs = 0
     while grace_period * reduction_factor**max_rungs < max_t:

@@ -19,6 +19,15 @@ def test_rung_level_equal_to_max_t_is_dropped():
     assert successive_halving_rung_levels(2, 2, 16) == [2, 4, 8]
 
 
+@pytest.mark.parametrize("reduction_factor", [1.5, 1.2, 1.0])
+def test_a_reduction_factor_below_two_is_refused_as_by_the_reference(reduction_factor):
+    """Below 2, rounding repeats rung levels (1.5: 1, 2, 2, 3, ...): dead rungs, brackets that
+    start at one level; Syne Tune 0.13's ASHA requires reduction_factor >= 2."""
+    with pytest.raises(ValueError, match=r"method\.reduction_factor >= 2 .*reduction_factor=" + str(reduction_factor)):
+        successive_halving_rung_levels(1, reduction_factor, 200)
+    assert successive_halving_rung_levels(1, 2.5, 200) == [1, 2, 6, 16, 39, 98]  # distinct from 2 on
+
+
 def test_promotion_quantiles_top_rung_is_not_one_over_eta():
     q = promotion_quantiles([1, 3, 9, 27, 81], 200)
     assert q[:4] == pytest.approx([1 / 3] * 4)
