@@ -156,3 +156,21 @@ def test_ctrl_c_ends_with_a_line_and_status_130_not_a_traceback(monkeypatch, cap
         cli_main.main()
     assert stopped.value.code == 130
     assert "interrupted by Ctrl-C: finished runs are kept" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["benchmark=nas201_offline_cifar100", "benchmark.max_fidelity=300"],
+     "benchmark.max_fidelity=300 is not a fidelity of the blackbox"),
+    (["benchmark.metric=foo"], "benchmark.metric='foo' is not an objective of this benchmark; its objectives are"),
+    (["benchmark.blackbox.grid_size=1"], "benchmark.blackbox: hartmann_blackbox: need grid_size >= 2"),
+    (["stopping.max_wallclock_time=inf", "stopping.max_num_evaluations=null"],
+     "without a wall-clock budget (max_wallclock_time=inf) the run needs another limit"),
+    (["method.reduction_factor=1.5"], "method.reduction_factor >= 2"),
+])
+def test_impossible_values_met_when_the_run_is_built_are_one_line_errors(tmp_path, overrides, message):
+    """Values checked when the benchmark opens or the stopping criterion is resolved, not by the
+    config schema: a one-line error and status 2, not a traceback."""
+    done = mfbench(tmp_path, *FAST, "method=asha_stop", *overrides)
+    assert done.returncode == 2, done.stderr
+    last = done.stderr.strip().splitlines()[-1]  # (after a note that the offline table is being built)
+    assert last.startswith("mfbench: error: ") and message in last and "Traceback" not in done.stderr

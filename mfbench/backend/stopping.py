@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+from mfbench.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class StoppingCriterion:
@@ -42,8 +44,8 @@ class StoppingCriterion:
             and criterion.max_num_trials_started is None
             and criterion.max_num_trials_completed is None
         ):
-            raise ValueError(
-                "stopping: with max_wallclock_time=.inf the run needs another limit; set "
+            raise ConfigError(
+                "stopping: without a wall-clock budget (max_wallclock_time=inf) the run needs another limit; set "
                 "stopping.max_num_evaluations, max_num_trials_started or max_num_trials_completed"
             )
         return criterion

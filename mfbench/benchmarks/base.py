@@ -7,7 +7,7 @@ from typing import Any, Callable, Literal
 import numpy as np
 
 from mfbench.blackbox.base import Blackbox
-from mfbench.errors import ConfigError
+from mfbench.errors import ConfigError, UserInputError
 
 
 @dataclass
@@ -81,16 +81,18 @@ class Benchmark:
     def open(self) -> Blackbox:
         """The blackbox, opened once (and wrapped by the surrogate, if any); checks that metric and elapsed time exist."""
         if self._opened is None:
-            blackbox = self.blackbox if isinstance(self.blackbox, Blackbox) else self.blackbox()
+            blackbox = self.blackbox if isinstance(self.blackbox, Blackbox) else _built(self.blackbox)
             if self.surrogate is not None:
                 from mfbench.blackbox.table_surrogate import table_surrogate
 
                 blackbox = table_surrogate(blackbox, self.surrogate, self.surrogate_kwargs,
                                            self.config_space_surrogate, self.surrogate_seeds)
-            blackbox.objective_index(self.metric)
-            blackbox.objective_index(self.elapsed_time_attr)
+            for option, name in (("metric", self.metric), ("elapsed_time_attr", self.elapsed_time_attr)):
+                if name not in blackbox.objective_names:
+                    raise ConfigError(f"benchmark.{option}={name!r} is not an objective of this benchmark; its "
+                                      f"objectives are {list(blackbox.objective_names)}")
             if self.max_fidelity is not None and self.max_fidelity not in set(blackbox.fidelity_values.tolist()):
-                raise ValueError(
+                raise ConfigError(
                     f"benchmark.max_fidelity={self.max_fidelity} is not a fidelity of the blackbox "
                     f"({blackbox.fidelity_values[0]}..{blackbox.fidelity_values[-1]})"
                 )
@@ -102,3 +104,16 @@ class Benchmark:
         """Fidelity values a trial can reach, sorted, up to :attr:`max_fidelity`."""
         values = self.open().fidelity_values
         return values if self.max_fidelity is None else values[values <= self.max_fidelity]
+
+
+def _built(factory: Callable[[], Blackbox]) -> Blackbox:
+    """The blackbox of a factory (a partial of the ``benchmark.blackbox`` node); its complaint
+    about an option (ValueError, KeyError, TypeError) as a ConfigError naming that node."""
+    try:
+        return factory()
+    except UserInputError:
+        raise
+    except (ValueError, KeyError, TypeError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and len(error.args) == 1 else str(error)
+        raise ConfigError(f"benchmark.blackbox: {message}") from error
+
