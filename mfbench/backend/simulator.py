@@ -46,6 +46,8 @@ from mfbench.space import Config
 from mfbench.backend.stopping import StoppingCriterion
 
 _RESULT, _WORKER_FREE = 0, 1
+#: the shortest poll interval (s): shorter ones only count polls (and overflow their count)
+MIN_POLL_INTERVAL = 1e-3
 #: elapsed times within a segment are forced strictly increasing by at least this (s)
 _MIN_ELAPSED_STEP = 0.01
 
@@ -116,6 +118,9 @@ class Simulator:
                             ("poll_interval", poll_interval)]:
             if not value >= 0 or value == float("inf"):
                 raise ValueError(f"backend.{name} must be a finite number of seconds >= 0, got {value}")
+        if 0 < poll_interval < MIN_POLL_INTERVAL:
+            raise ValueError(f"backend.poll_interval must be 0 (react at every event) or at least "
+                             f"{MIN_POLL_INTERVAL} s, got {poll_interval}")
         self.charge_decision_time = charge_decision_time
         self.start_delay = start_delay
         self.result_delay = result_delay
@@ -421,15 +426,20 @@ class _Run:
                 if time > self.now:
                     self.now = self._next_poll(time)
                 stop_reason = self._process_events_until(self.now)
+                if stop_reason is None and self.now > self.budget:  # a poll after the budget starts nothing
+                    stop_reason = "max_wallclock_time"
                 if stop_reason is None:
                     self._fill_workers()
             if self.progress is not None:
                 self.progress(self.now)
         if stop_reason is None:
+            limit = self.stopping.max_num_trials_started
             if self.exhausted:
                 stop_reason = "space_exhausted"
+            elif limit is not None and len(self.trials) >= limit:  # reached: the method may stop asking before
+                stop_reason = "max_num_trials_started"
             else:
-                stop_reason = "max_num_trials_started" if self.stopping.max_num_trials_started else "no_more_work"
+                stop_reason = "no_more_work"
         return SimulationOutcome(
             recorder=self.recorder,
             stop_reason=stop_reason,

@@ -110,6 +110,31 @@ def test_max_num_evaluations_and_trials(tiny_benchmark):
     outcome, _ = _run(tiny_benchmark, fifo, n_workers=1,
                       stopping=StoppingCriterion(max_wallclock_time=1e9, max_num_trials_started=2))
     assert outcome.num_trials_started == 2 and outcome.num_trials_completed == 2
+    assert outcome.stop_reason == "max_num_trials_started"
+
+
+def test_a_trial_limit_that_was_not_reached_is_not_the_stop_reason(tiny_benchmark):
+    """A method that stops asking (wait, then nothing to do) before the limit: no_more_work."""
+
+    class TwoThenWait(Scheduler):
+        def suggest(self, trial_id):
+            return TrialSuggestion.start({"x": "abc"[trial_id]}, 3) if trial_id < 2 else TrialSuggestion.wait()
+
+        def on_result(self, trial_id, fidelity, metric):
+            return Decision.CONTINUE
+
+    outcome, _ = _run(tiny_benchmark, TwoThenWait,
+                      stopping=StoppingCriterion(max_wallclock_time=1e9, max_num_trials_started=10))
+    assert outcome.num_trials_started == 2 and outcome.stop_reason == "no_more_work"
+
+
+def test_a_poll_after_the_budget_starts_no_trial(tiny_benchmark):
+    """The polling tuner's clock jumps to the next poll; past the budget the run is over."""
+    outcome, _ = _run(tiny_benchmark, _asha_promotion, stopping=StoppingCriterion(max_wallclock_time=25.0),
+                      poll_interval=1000.0)
+    assert outcome.stop_reason == "max_wallclock_time" and outcome.num_trials_started == 2  # the first two only
+    with pytest.raises(ValueError, match="backend.poll_interval must be 0 .* or at least 0.001 s"):
+        Simulator(poll_interval=1e-310)
 
 
 def test_worker_count_is_respected_and_ties_are_fifo():
