@@ -100,6 +100,10 @@ def objective_values(array: Any, name: str, rows: RowNames) -> np.ndarray:
     kind = column_kind(array)
     if kind in ("integer", "float"):
         return np.asarray(array.to_numpy(), dtype=np.float64)
+    import pyarrow as pa
+
+    if pa.types.is_null(array.type):  # every cell empty (a CSV reader cannot tell the type): all failed
+        return np.full(len(array), np.nan)
     if kind == "string":
         codes, values = distinct(array)
         for value in values:  # a value that is no number at all makes the clearer message

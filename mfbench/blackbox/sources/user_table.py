@@ -303,6 +303,10 @@ def _hyperparameter_columns(columns: _Header, side: Mapping[str, Any], hyperpara
     else:
         names = [c for c in columns.names if c not in roles and c not in ignore]
         specs = {}
+        for unnamed in [c for c in names if c.strip() == "" or c.startswith("Unnamed: ")]:
+            raise ConfigError(f"column {unnamed!r} has no name (a pandas index, written by to_csv without "
+                              f"index=False?): leave it out with benchmark.ignore=['{unnamed}'], or write the table "
+                              f"without it")
     for name, override in overrides.items():
         if name not in names:
             role = roles.get(name) or ("ignored" if name in ignore else "not a column")

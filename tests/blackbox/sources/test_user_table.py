@@ -166,3 +166,20 @@ def test_cost_per_fidelity_beside_an_elapsed_time_column_says_what_to_do_with_it
     table = open_user_table(str(path), TableColumns(metric="loss", cost_per_fidelity=3.0, ignore=["elapsed_time"]),
                             cache="never")
     assert table.blackbox.config_space.names == ["x"]
+
+
+def test_an_unnamed_column_is_named_as_a_pandas_index_with_the_fix(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text(",x,epoch,loss,elapsed_time\n0,a,1,0.5,10\n1,a,2,0.4,20\n2,b,1,0.6,5\n3,b,2,0.2,10\n")
+    with pytest.raises(ConfigError, match=r"column '' has no name \(a pandas index.*benchmark\.ignore=\[''\]"):
+        open_user_table(str(path), TableColumns(metric="loss"), cache="never")
+    table = open_user_table(str(path), TableColumns(metric="loss", ignore=[""]), cache="never")
+    assert table.blackbox.config_space.names == ["x"]
+
+
+def test_an_objective_column_with_every_cell_empty_is_all_failed_evaluations(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("x,epoch,loss,acc,elapsed_time\na,1,0.5,,10\na,2,0.4,,20\nb,1,0.6,,5\nb,2,0.2,,10\n")
+    table = open_user_table(str(path), TableColumns(metric="loss", objectives=["loss", "acc"]), cache="never")
+    acc = table.blackbox.evaluations[..., table.blackbox.objective_index("acc")]
+    assert np.isnan(acc).all()
