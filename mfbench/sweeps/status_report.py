@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -115,6 +116,11 @@ def sweep_status(sweep_dir: str | Path) -> SweepStatus:
     return SweepStatus(sweep_dir, runs, len(manifests), cwd)
 
 
+def _natural(text: str) -> list[Any]:
+    """A sort key that orders the numbers in ``text`` by value (seed_3 before seed_10)."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
 def format_status(status: SweepStatus, show_all: bool = False) -> str:
     """A human report: the counts, the runs (not done ones unless ``show_all``), the commands."""
     counts = status.counts()
@@ -122,7 +128,7 @@ def format_status(status: SweepStatus, show_all: bool = False) -> str:
     summary = ", ".join(f"{n} {state}" for state, n in counts.items() if n)
     lines = [f"{status.sweep_dir}: {total} runs ({status.num_manifests} sweep(s) recorded): {summary or 'none'}"]
     shown = [r for r in status.runs if show_all or r.status.state is not State.DONE or r.note]
-    shown.sort(key=lambda r: (_ORDER.index(r.status.state), r.subdir))
+    shown.sort(key=lambda r: (_ORDER.index(r.status.state), _natural(r.subdir)))
     if shown:
         width = max(len(r.subdir) for r in shown)
         for run in shown:

@@ -121,3 +121,11 @@ def test_a_corrupt_run_is_reported_with_the_command_that_redoes_it(tmp_path):
     text = format_status(status)
     assert "corrupt" in text and "metadata.json is 1 bytes" in text
     assert status.completion_commands()[0] == ["python -m mfbench -m hydra/launcher=local method=a seed=1"]
+
+
+def test_runs_are_listed_by_the_value_of_their_seed(tmp_path: Path) -> None:
+    runs = [Run(f"h/a/seed_{s}", ["method=a", f"seed={s}"], f"f{s}") for s in (10, 3, 2)]
+    write_manifest(tmp_path, runs, [], [])
+    lines = format_status(sweep_status(tmp_path)).splitlines()
+    assert [line.split()[1] for line in lines if line.strip().startswith("missing")] == \
+        ["h/a/seed_2", "h/a/seed_3", "h/a/seed_10"]
