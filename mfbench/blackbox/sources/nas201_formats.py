@@ -17,6 +17,7 @@ Every pickle is read with the allow-list unpickler (:mod:`mfbench.blackbox.safe_
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
+from mfbench.blackbox.cache import BlackboxDataError
 from mfbench.blackbox.sources.nas201_table import (FIDELITY, FIDELITY_VALUES, HP_NAMES, NAME, OBJECTIVES, SEEDS,
                                                    TASKS, TOTAL_ARCHS, arch_str_to_ops, fill_task, hyperparameters,
                                                    record_values)
@@ -61,11 +63,28 @@ def _simple_folder(path: Path) -> Path:
     return next(p for p in path.iterdir() if p.is_dir() and (p / "meta.pickle.pbz2").is_file())
 
 
+@contextlib.contextmanager
+def _nats_structure(path: str | os.PathLike[str]) -> Iterator[None]:
+    """A pickle that unpickles (allowed types only) but is not NATS-Bench's data structure: a
+    BlackboxDataError naming the file, not the KeyError / TypeError of the first missing key."""
+    try:
+        yield
+    except (KeyError, TypeError, IndexError, AttributeError) as error:
+        raise BlackboxDataError(f"{path} does not hold NAS-Bench-201 data as NATS-Bench writes it "
+                                f"({type(error).__name__}: {error}); point at the NATS-tss-v1_0-3ffb9-simple folder "
+                                f"(or the single NATS-tss-v1_0-3ffb9.pickle.pbz2), extracted again") from None
+
+
 def _load_record(file: str) -> Mapping[str, Any]:
     """The ``'200'`` record of one architecture file (module level: worker processes pickle it by name)."""
     from mfbench.blackbox.safe_pickle import safe_load
 
-    return safe_load(file)["200"]
+    data = safe_load(file)
+    with _nats_structure(file):
+        record = data["200"]
+        if not isinstance(record["arch_str"], str) or not isinstance(record["arch_index"], int):
+            raise TypeError("its arch_str / arch_index are not a string and an integer")
+    return record
 
 
 def _records_from_files(files: list[Path], progress: bool) -> Iterator[Mapping[str, Any]]:
@@ -105,10 +124,12 @@ def _convert_nats(records_by_index: Mapping[int, Mapping[str, Any]] | None, file
 
     if files is not None:  # read every file once, keep only the compact per-task values
         cached: list[dict[str, dict[str, np.ndarray]]] = []
-        for record in _records_from_files(files, progress):
-            if record["arch_str"] != arch_strings[record["arch_index"]]:
-                raise ValueError(f"record {record['arch_index']} has arch {record['arch_str']!r}, meta says otherwise")
-            cached.append({task: record_values(record, task) for task in TASKS})
+        for file, record in zip(files, _records_from_files(files, progress)):
+            with _nats_structure(file):
+                if record["arch_str"] != arch_strings[record["arch_index"]]:
+                    raise ValueError(f"{file}: record {record['arch_index']} has arch {record['arch_str']!r}, the "
+                                     f"meta data says otherwise")
+                cached.append({task: record_values(record, task) for task in TASKS})
 
         def values_for(task: str) -> Iterator[Mapping[str, np.ndarray]]:
             return (values[task] for values in cached)
@@ -116,7 +137,10 @@ def _convert_nats(records_by_index: Mapping[int, Mapping[str, Any]] | None, file
         assert records_by_index is not None
 
         def values_for(task: str) -> Iterator[Mapping[str, np.ndarray]]:
-            return (record_values(records_by_index[i], task) for i in indices)
+            for i in indices:
+                with _nats_structure(source.get("path", "the NATS file")):
+                    values = record_values(records_by_index[i], task)
+                yield values
 
     partial = len(indices) != len(arch_strings)
     extra = {
@@ -137,7 +161,8 @@ def convert_nats_simple(path: Path, cache_dir: str | os.PathLike[str] | None = N
 
     folder = _simple_folder(path)
     meta = safe_load(folder / "meta.pickle.pbz2")
-    arch_strings = list(meta["meta_archs"])
+    with _nats_structure(folder / "meta.pickle.pbz2"):
+        arch_strings = [str(arch) for arch in meta["meta_archs"]]
     indices = sorted(int(p.name.split(".")[0]) for p in folder.glob("[0-9]*.pickle.pbz2"))
     if len(indices) != len(arch_strings) and not allow_partial:
         raise ValueError(
@@ -159,18 +184,20 @@ def convert_nats_file(path: Path, cache_dir: str | os.PathLike[str] | None = Non
     if progress:
         print(f"mfbench: unpickling {path} whole, as Syne Tune does (this takes long and needs much memory)")
     data = safe_load(path)
-    arch2infos = data["arch2infos"]
-    total = int(data["total_archs"])
-    indices = sorted(int(i) for i in arch2infos)
-    if len(indices) != total and not allow_partial:
-        raise ValueError(f"{path} holds {len(indices)} of {total} architectures; pass --allow-partial to convert them")
-    if data.get("meta_archs"):
-        arch_strings = list(data["meta_archs"])
-    else:
-        arch_strings = [""] * total
-        for i in indices:
-            arch_strings[i] = arch2infos[i]["200"]["arch_str"]
-    records = {i: arch2infos[i]["200"] for i in indices}
+    with _nats_structure(path):
+        arch2infos = data["arch2infos"]
+        total = int(data["total_archs"])
+        indices = sorted(int(i) for i in arch2infos)
+        if len(indices) != total and not allow_partial:
+            raise ValueError(f"{path} holds {len(indices)} of {total} architectures; pass --allow-partial to convert "
+                             f"them")
+        if data.get("meta_archs"):
+            arch_strings = list(data["meta_archs"])
+        else:
+            arch_strings = [""] * total
+            for i in indices:
+                arch_strings[i] = arch2infos[i]["200"]["arch_str"]
+        records = {i: arch2infos[i]["200"] for i in indices}
     source = {"kind": "nats-file", "path": str(Path(path).resolve()), "num_archs": len(indices)}
     return _convert_nats(records, None, arch_strings, indices, cache_dir, source, progress)
 

@@ -134,6 +134,21 @@ def test_missing_seed_is_imputed_by_the_mean_of_the_others(tmp_path, raw):
     np.testing.assert_allclose(s2[:, 3], np.cumsum(s2[:, 2]), rtol=1e-5)
 
 
+@pytest.mark.parametrize("content, error", [([1, 2, 3], "TypeError"), ({"12": 1}, "KeyError: '200'"),
+                                            ({"200": {"foo": 1}}, "KeyError: 'arch_str'")])
+def test_a_pickle_of_another_structure_is_a_data_error_naming_the_file(tmp_path, content, error):
+    """It unpickles (only allowed types), but it is not a NATS-Bench record: one line naming the
+    file, not the KeyError or TypeError of the first missing key; nothing is written."""
+    from mfbench.blackbox.cache import BlackboxDataError
+
+    folder = _copy_fixture(tmp_path)
+    (folder / "000011.pickle.pbz2").write_bytes(bz2.compress(pickle.dumps(content)))
+    with pytest.raises(BlackboxDataError, match=f"000011.pickle.pbz2 does not hold NAS-Bench-201 data as NATS-Bench "
+                                                f"writes it \\({error}"):
+        nas201.convert(folder, cache_dir=tmp_path / "cache", allow_partial=True, progress=False)
+    assert not (tmp_path / "cache" / "nas201").exists()
+
+
 def test_incomplete_folder_needs_allow_partial(tmp_path):
     with pytest.raises(ValueError, match="--allow-partial"):
         nas201.convert(FIXTURE, cache_dir=tmp_path, progress=False)
