@@ -57,6 +57,7 @@ def write_manifest(sweep_dir: str | Path, runs: Iterable[Any], hydra_overrides: 
         "created_at": now.isoformat(timespec="seconds"),
         "argv": list(sys.argv if argv is None else argv),
         "cwd": os.getcwd(),
+        "sweep_dir": str(Path(sweep_dir).resolve()),  # a copied or moved folder is told by it
         "hydra_overrides": list(hydra_overrides),
         "task_overrides": list(task_overrides),
         "runs": [{"subdir": r.subdir, "overrides": list(r.overrides), "fingerprint": r.fingerprint} for r in runs],
@@ -89,10 +90,30 @@ def expected_runs(sweep_dir: str | Path) -> dict[str, ExpectedRun]:
     """The union of the runs of all manifests, by subdir (a later sweep's entry wins)."""
     expected: dict[str, ExpectedRun] = {}
     for manifest in read_manifests(sweep_dir):
-        hydra_overrides = tuple(str(o) for o in manifest.get("hydra_overrides", []))
+        hydra_overrides = _writing_here(tuple(str(o) for o in manifest.get("hydra_overrides", [])), manifest,
+                                        Path(sweep_dir))
         for run in manifest["runs"]:
             subdir = str(run.get("subdir", ""))
             if subdir:
                 expected[subdir] = ExpectedRun(subdir, tuple(str(o) for o in run.get("overrides", [])),
                                                run.get("fingerprint"), hydra_overrides, manifest["path"])
     return expected
+
+
+def _writing_here(hydra_overrides: tuple[str, ...], manifest: dict[str, Any], sweep_dir: Path) -> tuple[str, ...]:
+    """The sweep's Hydra overrides, with ``hydra.sweep.dir`` pointing at ``sweep_dir`` if the sweep
+    wrote elsewhere (the folder was copied or moved since): a command that completes the folder
+    must write into it, not into the one it was copied from."""
+    here = sweep_dir.resolve()
+    given = [o for o in hydra_overrides if o.startswith("hydra.sweep.dir=")]
+    if given:
+        value = Path(given[-1].split("=", 1)[1].strip("'\""))
+        written = value if value.is_absolute() else Path(str(manifest.get("cwd") or ".")) / value
+    elif manifest.get("sweep_dir"):
+        written = Path(str(manifest["sweep_dir"]))
+    else:  # an older manifest and the default folder: nothing to compare with
+        return hydra_overrides
+    if written.resolve() == here:
+        return hydra_overrides
+    return tuple(o for o in hydra_overrides if not o.startswith("hydra.sweep.dir=")) + (f"hydra.sweep.dir={here}",)
+

@@ -129,3 +129,25 @@ def test_runs_are_listed_by_the_value_of_their_seed(tmp_path: Path) -> None:
     lines = format_status(sweep_status(tmp_path)).splitlines()
     assert [line.split()[1] for line in lines if line.strip().startswith("missing")] == \
         ["h/a/seed_2", "h/a/seed_3", "h/a/seed_10"]
+
+
+def test_a_copied_sweep_is_completed_in_the_copy(tmp_path: Path) -> None:
+    """The completion command writes into the inspected folder, not the one it was copied from."""
+    import shutil
+
+    original = tmp_path / "first"
+    write_manifest(original, [Run("h/a/seed_0", ["method=a", "seed=0"], "f")], [f"hydra.sweep.dir={original}"], [])
+    copy = tmp_path / "copy"
+    shutil.copytree(original, copy)
+    commands = sweep_status(copy).completion_commands()[0]
+    assert commands == [f"python -m mfbench -m hydra.sweep.dir={copy} method=a seed=0"]
+    assert sweep_status(original).completion_commands()[0] == [
+        f"python -m mfbench -m hydra.sweep.dir={original} method=a seed=0"]
+    # the default folder (no hydra.sweep.dir given): the manifest records where it was written
+    default = tmp_path / "outputs" / "exp"
+    write_manifest(default, [Run("h/a/seed_0", ["method=a", "seed=0"], "f")], [], [])
+    moved = tmp_path / "moved"
+    shutil.copytree(default, moved)
+    commands = sweep_status(moved).completion_commands()[0]
+    assert commands == [f"python -m mfbench -m hydra.sweep.dir={moved} method=a seed=0"]
+    assert sweep_status(default).completion_commands()[0] == ["python -m mfbench -m method=a seed=0"]
