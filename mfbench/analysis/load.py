@@ -193,6 +193,7 @@ def load_results(
     records, arrays = _keep_readable(scan.finished, loaded, root, metric, mode, setup_keys, report)
     runs = pd.DataFrame.from_records(records)
     _check_consistency(runs, root)
+    _warn_one_benchmark_two_names(runs, report)
     lengths = _add_trajectory_slices(runs, arrays)
     bests = _add_run_summaries(runs, arrays)
     runs = runs[list(RUN_COLUMNS)]
@@ -426,7 +427,32 @@ def _record(path: Path, root: Path, meta: dict[str, Any], cols: dict[str, np.nda
         "best_in_table": _as_float(blackbox.get("best_in_table"), default=math.nan) if own_metric else math.nan,
         "global_optimum": _as_float(blackbox.get("global_optimum"), default=math.nan) if own_metric else math.nan,
         "best_in_table_definition": str(blackbox.get("best_in_table_definition", "")) if own_metric else "",
+        "identity": _surrogate_identity(blackbox),  # dropped once checked (_warn_one_benchmark_two_names)
     }
+
+
+def _surrogate_identity(blackbox: dict[str, Any]) -> str:
+    """What makes a YAHPO benchmark what it is (scenario, instance, fidelity levels, constants), as
+    text; ``""`` for other blackboxes (their name is the file, task or option that makes them)."""
+    if not blackbox.get("scenario") or blackbox.get("instance") is None:
+        return ""
+    keys = ("scenario", "instance", "fidelity_levels", "constants")
+    return json.dumps({key: blackbox.get(key) for key in keys}, sort_keys=True, default=str)
+
+
+def _warn_one_benchmark_two_names(runs: "pd.DataFrame", report: Report) -> None:
+    """Warn when runs of one YAHPO scenario and instance carry two benchmark names (the named YAML
+    and ``benchmark=yahpo benchmark.scenario=...`` with the default instance): the analysis counts
+    them as two benchmarks, so in a suite that instance weighs twice."""
+    named = runs[runs["identity"] != ""]
+    for identity, group in named.groupby("identity"):
+        names = sorted(set(group["benchmark"]))
+        if len(names) > 1:
+            what = json.loads(identity)
+            report.warn("one-benchmark-two-names", f"benchmarks {names} are one benchmark (YAHPO "
+                                                   f"{what['scenario']}, instance {what['instance']}) under "
+                                                   f"{len(names)} names: they are analysed apart, and in a suite "
+                                                   f"that instance counts {len(names)} times; run it under one name")
 
 
 def _benchmark_name(meta: dict[str, Any]) -> str:

@@ -157,3 +157,17 @@ def test_when_every_run_is_corrupt_the_error_says_so(toy_runs):
         results_file.write_bytes(results_file.read_bytes()[:100])
     with pytest.raises(FileNotFoundError, match=r"no finished run .*; found 5 corrupt run folder\(s\) \(e\.g\. toy/"):
         load_results(toy_runs)
+
+
+def test_one_yahpo_instance_under_two_names_is_warned_about(tmp_path, run_factory):
+    """benchmark=yahpo_rbv2_rpart and benchmark=yahpo benchmark.scenario=rbv2_rpart (its default
+    instance) name one benchmark two ways; a suite would count it twice."""
+    root = tmp_path / "exp"
+    same = {"kind": "surrogate", "scenario": "rbv2_rpart", "instance": "1111", "constants": {"repl": 10.0}}
+    run_factory(root, "yahpo_rbv2_rpart_1111", "A", 0, [1.0], [0.5], blackbox=same)
+    run_factory(root, "yahpo_rbv2_rpart", "A", 0, [1.0], [0.5], blackbox=same)
+    run_factory(root, "yahpo_rbv2_rpart_14", "A", 0, [1.0], [0.5], blackbox={**same, "instance": "14"})
+    warnings = [f.message for f in load_results(root).report.warnings if f.topic == "one-benchmark-two-names"]
+    assert len(warnings) == 1
+    assert "['yahpo_rbv2_rpart', 'yahpo_rbv2_rpart_1111'] are one benchmark (YAHPO rbv2_rpart, instance 1111)" \
+        in warnings[0]
