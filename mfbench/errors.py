@@ -26,3 +26,18 @@ class MethodContractError(UserInputError):
     (docs/writing-a-method.md). Raised where the answer enters the simulator, before it can
     corrupt the run.
     """
+
+
+def describe_class(cls: type) -> str:
+    """``Name (path/to/file.py)`` for a user's class, ``package.module.Name`` for an installed one
+    (how a message about a method names its code)."""
+    module = cls.__module__
+    if module.startswith("mfbench_user_"):  # imported from a file: the file says more than the module name
+        import inspect
+
+        try:
+            return f"{cls.__qualname__} ({inspect.getfile(cls)})"
+        except TypeError:
+            pass
+    return f"{module}.{cls.__qualname__}"
+

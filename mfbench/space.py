@@ -106,7 +106,10 @@ class _Numeric:
         return [self._to_unit(value)]
 
     def contains(self, value: Any) -> bool:
-        return self.lower <= value <= self.upper
+        try:
+            return self.lower <= value <= self.upper
+        except TypeError:  # not a number (e.g. the text "0.01"): not a value of the range
+            return False
 
 
 @dataclass(frozen=True)
@@ -172,7 +175,10 @@ class Integer(_Numeric):
         return [(value - lo) / (hi - lo)]
 
     def contains(self, value: Any) -> bool:
-        return float(value).is_integer() and self.lower <= value <= self.upper
+        try:
+            return not isinstance(value, str) and float(value).is_integer() and self.lower <= value <= self.upper
+        except (TypeError, ValueError):  # not a number: not a value of the range
+            return False
 
 
 Hyperparameter = Union[Categorical, Float, Integer]

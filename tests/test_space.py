@@ -142,3 +142,14 @@ def test_one_draw_takes_the_same_random_numbers_as_an_array_of_one():
             assert all(type(config[hp.name]) is type(hp.sample(np.random.default_rng(0), 1)[0])
                        for hp in space.hyperparameters)
         assert fast.random() == slow.random()
+
+
+def test_a_value_of_another_type_is_not_contained_rather_than_an_error():
+    """A method that proposes the text "0.01" for a float gets the simulator's contract error,
+    which needs contains() to answer False, not to raise."""
+    space = _space()
+    config = {"op": "conv", "flag": True, "lr": "0.01", "layers": 2, "drop": 0.1}
+    assert not space.contains(config)
+    assert not space.contains({**config, "lr": 0.01, "layers": "2"})
+    assert not space.contains({**config, "lr": 0.01, "layers": None})
+    assert space.contains({**config, "lr": 0.01})

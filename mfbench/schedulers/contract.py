@@ -13,20 +13,9 @@ import inspect
 from typing import Any, Mapping
 
 from mfbench.config.validation import locate
-from mfbench.errors import ConfigError
+from mfbench.errors import ConfigError, describe_class  # noqa: F401  (describe_class: re-exported)
 from mfbench.schedulers.base import Scheduler
 from mfbench.searchers.base import Searcher
-
-
-def describe_class(cls: type) -> str:
-    """``Name (path/to/file.py)`` for a user's class, ``package.module.Name`` for an installed one."""
-    module = cls.__module__
-    if module.startswith("mfbench_user_"):  # imported from a file: the file says more than the module name
-        try:
-            return f"{cls.__qualname__} ({inspect.getfile(cls)})"
-        except TypeError:
-            pass
-    return f"{module}.{cls.__qualname__}"
 
 
 def _require_subclass(node: Mapping[str, Any], path: str, base: type, what: str) -> None:

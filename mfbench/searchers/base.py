@@ -12,6 +12,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from mfbench.errors import MethodContractError, describe_class
 from mfbench.problem import Problem
 from mfbench.space import MAX_ENUMERATED, Config
 
@@ -64,9 +65,18 @@ class Searcher(ABC):
         config = self._propose()
         if config is None:
             return None
-        if not self.allow_duplicates and self.is_seen(config):
+        try:
+            twice = not self.allow_duplicates and self.is_seen(config)
+            if not twice:
+                self.mark_seen(config)
+        except (KeyError, TypeError):  # a missing name, an unhashable value, not a row of the table
+            raise MethodContractError(
+                f"{describe_class(type(self))}._propose returned {config!r}, which is not a configuration of the "
+                f"search space {self.space.names}{' (a row of its table)' if self.space.table is not None else ''}; "
+                f"expected a dict of its values, e.g. from self.space.sample(self.rng) (docs/writing-a-method.md)"
+            ) from None
+        if twice:
             raise RuntimeError(f"{type(self).__name__} proposed a configuration twice: {config}")
-        self.mark_seen(config)
         return config
 
     def observe(self, trial_id: int, config: Config, fidelity: int, loss: float) -> None:

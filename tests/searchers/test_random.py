@@ -47,3 +47,18 @@ def test_points_to_evaluate_and_reproducibility():
     assert RandomSearcher(_problem(space, 4), points_to_evaluate=[]).suggest() != a[0]
     with pytest.raises(ValueError, match="points_to_evaluate"):
         RandomSearcher(_problem(space), points_to_evaluate=[{"x": 2.0}])
+
+
+def test_a_searcher_proposing_a_configuration_outside_the_space_is_named():
+    from mfbench.errors import MethodContractError
+
+    class Bogus(RandomSearcher):
+        def _propose(self):
+            return {"x": "bogus"}
+
+    table = ConfigSpace((Float("x", 0, 1),), table=[(0.0,), (1.0,)])
+    with pytest.raises(MethodContractError, match=r"Bogus._propose returned \{'x': 'bogus'\}, which is not a "
+                                                  r"configuration of the search space \['x'\] \(a row of its table\)"):
+        searcher = Bogus(_problem(table))
+        searcher.suggest()  # the midpoint first (points to evaluate), then its own proposals
+        searcher.suggest()
