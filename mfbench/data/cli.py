@@ -52,6 +52,11 @@ def cmd_list(args: argparse.Namespace) -> int:
             size = sum(entry["bytes"] for entry in data.get("files", {}).values())
             print(f"  {name:28s} {data.get('kind', '?'):9s} {size / 2**20:9.1f} MiB  tasks: {len(data.get('tasks', []))}"
                   f"  source: {data.get('source', {}).get('kind', '?')}  (format {data.get('format_version')})")
+        elif name in sources and (converted := [n for n in names if n != name and registry.owner(n) is sources[name]
+                                                and (root / n / "manifest.json").is_file()]):
+            # a source kept in one folder per part (yahpo_<scenario>): those folders are listed below
+            print(f"  {name:28s} data source: {len(converted)} folder(s) converted ({', '.join(converted[:4])}"
+                  f"{', ...' if len(converted) > 4 else ''})")
         elif owner is not None:
             print(f"  {name:28s} {owner.missing_hint()}")
         elif name == DOWNLOADS:

@@ -79,7 +79,10 @@ def test_download_yahpo_from_a_mirror_converts_and_verifies(file_server, yahpo_v
         assert (cache / f"yahpo_{scenario}" / "manifest.json").is_file()
         assert main(["verify", f"yahpo_{scenario}", "--cache-dir", str(cache)]) == 0
     assert main(["list", "--cache-dir", str(cache)]) == 0
-    assert "yahpo_rbv2_xgboost" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert "yahpo_rbv2_xgboost" in listed
+    line = next(line for line in listed.splitlines() if line.split()[:1] == ["yahpo"])
+    assert f"data source: {len(YAHPO_VENDORED)} folder(s) converted" in line  # not "not converted"
 
 
 def test_download_with_a_bad_checksum_leaves_no_blackbox(file_server, yahpo_vendored_remote, tmp_path, capsys):
