@@ -174,3 +174,10 @@ def test_impossible_values_met_when_the_run_is_built_are_one_line_errors(tmp_pat
     assert done.returncode == 2, done.stderr
     last = done.stderr.strip().splitlines()[-1]  # (after a note that the offline table is being built)
     assert last.startswith("mfbench: error: ") and message in last and "Traceback" not in done.stderr
+
+
+def test_a_launcher_option_out_of_range_is_a_one_line_error(tmp_path):
+    done = mfbench(tmp_path, "-m", *FAST, "method=asha_stop", "seed=0,1", "hydra/launcher=local",
+                   "hydra.launcher.runs_per_job=0")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "mfbench: error: hydra.launcher.runs_per_job must be >= 1, got 0"

@@ -58,9 +58,21 @@ def _exit_if_typo(error: Exception) -> None:
     full traceback (whoever debugs the composition)."""
     from mfbench.config.choices import unknown_name
 
-    unknown = None if os.environ.get("HYDRA_FULL_ERROR") == "1" else unknown_name(error)
+    if os.environ.get("HYDRA_FULL_ERROR") == "1":
+        return
+    unknown = unknown_name(error)
     if unknown is not None:
         print(f"mfbench: error: {unknown.message()}", file=sys.stderr, flush=True)
+        sys.exit(2)
+    from hydra.errors import HydraException
+
+    from mfbench.errors import UserInputError
+
+    cause: BaseException | None = error
+    while isinstance(cause, HydraException):  # e.g. a launcher's complaint about its options
+        cause = cause.__cause__
+    if isinstance(cause, UserInputError):
+        print(f"mfbench: error: {cause}", file=sys.stderr, flush=True)
         sys.exit(2)
 
 

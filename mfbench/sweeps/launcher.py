@@ -41,6 +41,7 @@ from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 from hydra_plugins.hydra_submitit_launcher.submitit_launcher import BaseSubmititLauncher
 from omegaconf import OmegaConf, open_dict
 
+from mfbench.errors import ConfigError
 from mfbench.sweeps.derive import SweepConfigs
 from mfbench.sweeps.progress import SweepProgress, outcome_of
 
@@ -92,7 +93,7 @@ def group_runs(job_overrides: Sequence[Sequence[str]], runs_per_job: int, own_jo
     """
     for name, value in (("runs_per_job", runs_per_job), ("runs_per_own_job", runs_per_own_job)):
         if value < 1:
-            raise ValueError(f"hydra.launcher.{name} must be >= 1, got {value}")
+            raise ConfigError(f"hydra.launcher.{name} must be >= 1, got {value}")
     own, shared = [], []
     for index, overrides in enumerate(job_overrides):
         alone = any(fnmatch.fnmatchcase(o, pattern) for o in overrides for pattern in own_job)
