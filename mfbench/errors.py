@@ -41,3 +41,7 @@ def describe_class(cls: type) -> str:
             pass
     return f"{module}.{cls.__qualname__}"
 
+
+def message_of(error: BaseException) -> str:
+    """The message of ``error``: a KeyError's own text, not the quoted repr ``str()`` gives of it."""
+    return str(error.args[0]) if isinstance(error, KeyError) and len(error.args) == 1 else str(error)

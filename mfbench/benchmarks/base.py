@@ -7,7 +7,8 @@ from typing import Any, Callable, Literal
 import numpy as np
 
 from mfbench.blackbox.base import Blackbox
-from mfbench.errors import ConfigError, UserInputError
+from mfbench.blackbox.fidelity import describe_values
+from mfbench.errors import ConfigError, UserInputError, message_of
 
 
 @dataclass
@@ -92,10 +93,8 @@ class Benchmark:
                     raise ConfigError(f"benchmark.{option}={name!r} is not an objective of this benchmark; its "
                                       f"objectives are {list(blackbox.objective_names)}")
             if self.max_fidelity is not None and self.max_fidelity not in set(blackbox.fidelity_values.tolist()):
-                raise ConfigError(
-                    f"benchmark.max_fidelity={self.max_fidelity} is not a fidelity of the blackbox "
-                    f"({blackbox.fidelity_values[0]}..{blackbox.fidelity_values[-1]})"
-                )
+                raise ConfigError(f"benchmark.max_fidelity={self.max_fidelity} is not a fidelity of the blackbox "
+                                  f"({describe_values(blackbox.fidelity_values)})")
             self._opened = blackbox
         return self._opened
 
@@ -114,6 +113,4 @@ def _built(factory: Callable[[], Blackbox]) -> Blackbox:
     except UserInputError:
         raise
     except (ValueError, KeyError, TypeError) as error:
-        message = error.args[0] if isinstance(error, KeyError) and len(error.args) == 1 else str(error)
-        raise ConfigError(f"benchmark.blackbox: {message}") from error
-
+        raise ConfigError(f"benchmark.blackbox: {message_of(error)}") from error

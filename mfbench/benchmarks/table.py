@@ -15,6 +15,7 @@ import numpy as np
 
 from mfbench.benchmarks.base import Benchmark
 from mfbench.benchmarks.defaults import DEFAULT_N_WORKERS, default_budget
+from mfbench.blackbox.fidelity import describe_values
 from mfbench.blackbox.sources.user_table import TableColumns, UserTable, open_user_table
 from mfbench.errors import ConfigError
 
@@ -116,10 +117,8 @@ def _max_fidelity(table: UserTable, max_fidelity: int | None) -> int | None:
         max_fidelity = table.sidecar.get("max_fidelity")
     values = table.blackbox.fidelity_values
     if max_fidelity is not None and max_fidelity not in set(values.tolist()):
-        shown = (f"{values[0]}..{values[-1]}" if len(values) > 1 and np.all(np.diff(values) == 1)
-                 else ", ".join(str(v) for v in values.tolist()[:12]) + (", ..." if len(values) > 12 else ""))
         raise ConfigError(f"benchmark.max_fidelity={max_fidelity} is not a fidelity of the table "
-                          f"({table.spec.fidelity}: {shown})")
+                          f"({table.spec.fidelity}: {describe_values(values)})")
     return max_fidelity
 
 

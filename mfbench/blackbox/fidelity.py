@@ -183,3 +183,13 @@ def _check_values(values: tuple[float, ...], name: str) -> None:
         if not values[i] > values[i - 1]:
             raise ConfigError(f"{name}: fidelity values must be strictly increasing, but {values[i]} follows "
                               f"{values[i - 1]} (values {list(values)}); sort them and drop duplicates")
+
+
+def describe_values(values: Iterable[Any], most: int = 12) -> str:
+    """Fidelity values for a message: ``1..200`` when they are consecutive integers, else the
+    first ``most`` of them listed (``1, 2, 4, 8, 16``)."""
+    listed = np.asarray(list(values)).tolist()
+    if len(listed) > 1 and all(b - a == 1 for a, b in zip(listed, listed[1:])):
+        return f"{listed[0]}..{listed[-1]}"
+    return ", ".join(str(v) for v in listed[:most]) + (", ..." if len(listed) > most else "")
+

@@ -15,7 +15,7 @@ from mfbench.config.fingerprint import config_fingerprint
 from mfbench.config.methods import check_method_identity, user_config_dirs
 from mfbench.config.targets import is_file_target
 from mfbench.config.validation import locate, validate_node
-from mfbench.errors import ConfigError
+from mfbench.errors import ConfigError, message_of
 
 GROUPS = ("benchmark", "method", "backend", "stopping")
 
@@ -36,9 +36,7 @@ def instantiate(node: Mapping[str, Any], **kwargs: Any) -> Any:
         while isinstance(cause, HydraException) and cause.__cause__ is not None:  # Hydra's wrappers only: the
             cause = cause.__cause__  # constructor's own message is the one that says what is wrong
         if isinstance(cause, (ValueError, KeyError, TypeError, FileNotFoundError)):
-            # str() of a KeyError is the repr of its key: take the message itself
-            message = cause.args[0] if isinstance(cause, KeyError) and len(cause.args) == 1 else str(cause)
-            raise ConfigError(str(message)) from error
+            raise ConfigError(message_of(cause)) from error
         raise
 
 

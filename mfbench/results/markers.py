@@ -45,13 +45,8 @@ class RunSkipped(Exception):
     """The run is not computed by this process, and nothing is wrong (the message says why)."""
 
 
-def claimed_fingerprint(record: str | dict[str, Any] | None) -> str | None:
-    """The config fingerprint a ``RUNNING`` record (its text or its dict) was claimed for, if it says."""
-    if isinstance(record, str):
-        try:
-            record = json.loads(record)
-        except ValueError:
-            return None
+def claimed_fingerprint(record: dict[str, Any] | None) -> str | None:
+    """The config fingerprint a ``RUNNING`` record was claimed for, if it says."""
     value = record.get("config_fingerprint") if isinstance(record, dict) else None
     return value if isinstance(value, str) else None
 
@@ -254,7 +249,8 @@ class RunState:
             if held is None:
                 continue  # released meanwhile: try again
             try:
-                owner = JobInfo.from_dict(json.loads(held))
+                held_record = json.loads(held)
+                owner = JobInfo.from_dict(held_record)
             except (ValueError, TypeError, AttributeError):
                 raise RunInProgress(f"{marker} is not a claim mfbench can read; if no job runs this run, delete "
                                     f"it and start the run again") from None
@@ -264,7 +260,7 @@ class RunState:
                 return record
             alive = liveness(owner)
             if alive is Liveness.ALIVE:
-                theirs = claimed_fingerprint(held)
+                theirs = claimed_fingerprint(held_record)
                 if fingerprint is not None and theirs is not None and theirs != fingerprint:
                     from mfbench.results.store import FinishedRunExists
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from mfbench.blackbox.fidelity import describe_values
+
 
 def successive_halving_rung_levels(grace_period: int, reduction_factor: float, max_t: int) -> list[int]:
     """Rung levels ``round(r_min * eta^k)`` strictly below ``max_t``.
@@ -66,12 +68,9 @@ def check_levels_are_fidelities(levels: set[int], fidelities: np.ndarray, grace_
     if not missing:
         return
     values = fidelities.tolist()
-    consecutive = len(values) > 1 and all(b - a == 1 for a, b in zip(values, values[1:]))
-    shown = f"{values[0]}..{values[-1]}" if consecutive else ", ".join(str(v) for v in values[:12]) + (
-        ", ..." if len(values) > 12 else "")
+    shown = describe_values(values)
     hint = (f"with one fidelity there is nothing to halve: set method.grace_period={values[0]} if the method allows "
             f"it, or use method=random_search" if len(values) == 1 else
             "choose them so that every level round(grace_period * reduction_factor^k) is one of the fidelities")
     raise ValueError(f"rung levels {missing} (from method.grace_period={grace_period}, method.reduction_factor="
                      f"{reduction_factor:g}) are not fidelities of the benchmark ({shown}); {hint}")
-

@@ -116,4 +116,3 @@ def _writing_here(hydra_overrides: tuple[str, ...], manifest: dict[str, Any], sw
     if written.resolve() == here:
         return hydra_overrides
     return tuple(o for o in hydra_overrides if not o.startswith("hydra.sweep.dir=")) + (f"hydra.sweep.dir={here}",)
-

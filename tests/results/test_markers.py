@@ -117,7 +117,7 @@ def test_a_live_claim_for_another_config_is_a_conflict_not_a_skip(tmp_path: Path
             RunState(tmp_path).claim("B")
         with pytest.raises(RunInProgress, match="is computing it"):
             RunState(tmp_path).claim("A")  # the same run: skipped, as before
-        assert claimed_fingerprint((tmp_path / RUNNING_MARKER).read_text()) == "A"  # the claim is untouched
+        assert claimed_fingerprint(json.loads((tmp_path / RUNNING_MARKER).read_text())) == "A"  # the claim is untouched
     finally:
         other.kill()
         other.wait()
