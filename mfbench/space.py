@@ -271,6 +271,14 @@ class ConfigSpace:
         return self.table is None or self.key(config) in self._index
 
     # ------------------------------------------------------------- finite spaces
+    def has_row(self, config: Mapping[str, Any]) -> bool:
+        """True if the values of ``config``, one per hyperparameter (e.g. a decoded point), are a
+        row of the table: :meth:`contains` without its checks of the names and values, which a
+        configuration built from the space's own hyperparameters passes anyway."""
+        if self.table is None:
+            raise TypeError("has_row needs a space restricted to a table")
+        return self.key(config) in self._index
+
     def index_of(self, config: Mapping[str, Any]) -> int:
         """Row index of a configuration in the finite table (KeyError if absent)."""
         if self.table is None:

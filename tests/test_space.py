@@ -49,6 +49,10 @@ def test_table_restricted_space():
     assert space.is_finite and space.size == 3
     assert space.index_of({"x": 0.5, "y": 1.0}) == 1
     assert not space.contains({"x": 0.5, "y": 0.5})  # in range, but not in the table
+    assert space.has_row({"x": 0.5, "y": 1.0}) and not space.has_row({"x": 0.5, "y": 0.5})
+    assert all(space.has_row(space.decode(space.encode(config))) for config in space.enumerate())
+    with pytest.raises(TypeError, match="restricted to a table"):
+        ConfigSpace((Float("x", 0, 1),)).has_row({"x": 0.5})
     assert space.midpoint() in space.enumerate()  # nearest table row to (0.5, 0.5)
     rng = np.random.default_rng(0)
     assert all(space.sample(rng) in space.enumerate() for _ in range(20))

@@ -182,6 +182,8 @@ class _Run:
             if hasattr(self.blackbox, "evaluate_run") else None
         self.max_fidelity = problem.max_fidelity
         self.fidelity_set = frozenset(int(f) for f in problem.fidelities)  # legal milestones
+        #: fidelity -> its position + 1 among the (strictly increasing) fidelities
+        self.position_after = {f: i + 1 for i, f in enumerate(np.asarray(problem.fidelities).tolist())}
         self.space = problem.config_space
         self.num_hyperparameters = len(problem.config_space.names)
         self.metric_index = self.blackbox.objective_index(benchmark.metric)
@@ -204,14 +206,14 @@ class _Run:
         heapq.heappush(self.heap, (time, self.counter, kind, segment))
         self.counter += 1
 
-    def _timed(self, call: Callable[[], Any]) -> Any:
-        start = real_time.perf_counter()
-        value = call()
-        spent = real_time.perf_counter() - start
+    def _charge(self, spent: float) -> None:
+        """Count ``spent`` real seconds of a call to the method (and charge them to the clock if asked).
+
+        Each call to the scheduler is timed inline around it (a closure and an extra frame per
+        result would be a measurable share of a non-model-based run)."""
         self.decision_seconds += spent
         if self.sim.charge_decision_time:
             self.now += spent
-        return value
 
     # ------------------------------------------------- the method's answers, checked
     def _contract_error(self, call: str, got: str, expected: str) -> MethodContractError:
@@ -283,8 +285,8 @@ class _Run:
             fidelities = self.fidelities[mask]
             objectives = self.blackbox.evaluate(trial.config, trial.table_seed, fidelities)
         else:  # the fidelities above the checkpoint up to the milestone: one run of the sorted values
-            start = int(self.fidelities.searchsorted(trial.last_fidelity, "right"))
-            stop = int(self.fidelities.searchsorted(milestone, "right"))
+            start = self._position_after(trial.last_fidelity)
+            stop = self._position_after(milestone)
             fidelities = self.fidelities[start:stop]
             offset = self.fidelity_offset
             objectives = self.blackbox.evaluate_run(trial.config, trial.table_seed, offset + start, offset + stop)
@@ -306,13 +308,21 @@ class _Run:
         segment = _Segment(trial, self.free_workers.pop(0), fidelities, objectives, times)
         self._push(float(times[0]), _RESULT, segment)
 
+    def _position_after(self, fidelity: Any) -> int:
+        """``fidelities.searchsorted(fidelity, "right")``: a dict lookup for one of the fidelities
+        (milestones and checkpoints always are, but for the start at 0), bisection otherwise."""
+        position = self.position_after.get(fidelity)
+        return int(self.fidelities.searchsorted(fidelity, "right")) if position is None else position
+
     def _fill_workers(self) -> None:
         limit = self.stopping.max_num_trials_started
         while self.free_workers and not self.exhausted:
             if limit is not None and len(self.trials) >= limit:
                 return
             next_id = len(self.trials)
-            suggestion = self._timed(lambda: self.scheduler.suggest(next_id))
+            started = real_time.perf_counter()
+            suggestion = self.scheduler.suggest(next_id)
+            self._charge(real_time.perf_counter() - started)
             if suggestion is None:
                 self.exhausted = True
                 return
@@ -328,7 +338,9 @@ class _Run:
         trial.status = status.value
         if status is TrialStatus.COMPLETED:
             self.num_completed += 1
-        self._timed(lambda: self.scheduler.on_trial_end(trial.trial_id, status))
+        started = real_time.perf_counter()
+        self.scheduler.on_trial_end(trial.trial_id, status)
+        self._charge(real_time.perf_counter() - started)
 
     # ----------------------------------------------------------------- loop
     def _on_result(self, time: float, segment: _Segment) -> str | None:
@@ -339,7 +351,9 @@ class _Run:
         trial.last_fidelity = fidelity
         trial.last_elapsed = float(objectives[self.elapsed_index])
         metric = float(objectives[self.metric_index])
-        decision = self._timed(lambda: self.scheduler.on_result(trial.trial_id, fidelity, metric))
+        started = real_time.perf_counter()
+        decision = self.scheduler.on_result(trial.trial_id, fidelity, metric)
+        self._charge(real_time.perf_counter() - started)
         if decision.__class__ is not Decision:  # one identity test per result: the check costs nothing
             raise self._contract_error(f"on_result(trial_id={trial.trial_id}, fidelity={fidelity}, metric={metric})",
                                        f"returned {decision!r}", "a Decision (Decision.CONTINUE, Decision.PAUSE or "
@@ -390,23 +404,58 @@ class _Run:
         return self.now + polls * interval
 
     def _process_events_until(self, until: float) -> str | None:
-        """Process every event up to ``until`` in time order; the stop reason if the run ends."""
+        """Process every event up to the poll at ``until`` in time order; the stop reason if the run ends."""
         while (time := self._next_event_time()) is not None and time <= until:
             if time > self.budget:
                 self.now = max(self.now, self.budget)
                 return "max_wallclock_time"
             _, _, kind, segment = heapq.heappop(self.heap)
-            if self.sim.poll_interval == 0:
-                self.now = max(self.now, time)
             if kind == _RESULT:
                 reason = self._on_result(time, segment)
                 if reason is not None:
                     return reason
             else:
                 self._free(segment.worker)
-                if self.sim.poll_interval == 0:
-                    self._fill_workers()
         return None
+
+    def _react_at_every_event(self) -> str | None:
+        """The loop of ``poll_interval == 0``: the next event in time order, one at a time, at its
+        time (a freed worker is refilled at once); the stop reason, None when no event is left.
+        One flat loop: it runs once per result of a run, so it makes no calls it need not."""
+        heap, budget, progress = self.heap, self.budget, self.progress
+        while (time := self._next_event_time()) is not None:
+            if time > budget:
+                self.now = max(self.now, budget)
+                return "max_wallclock_time"
+            _, _, kind, segment = heapq.heappop(heap)
+            if time > self.now:
+                self.now = time
+            if kind == _RESULT:
+                reason = self._on_result(time, segment)
+                if reason is not None:
+                    return reason
+            else:
+                self._free(segment.worker)
+                self._fill_workers()
+            if progress is not None:
+                progress(self.now)
+        return None
+
+    def _react_at_polls(self) -> str | None:
+        """The loop of ``poll_interval > 0`` (see :meth:`execute`); the stop reason, None when no
+        event is left."""
+        stop_reason = None
+        while stop_reason is None and (time := self._next_event_time()) is not None:
+            if time > self.now:
+                self.now = self._next_poll(time)
+            stop_reason = self._process_events_until(self.now)
+            if stop_reason is None and self.now > self.budget:  # a poll after the budget starts nothing
+                stop_reason = "max_wallclock_time"
+            if stop_reason is None:
+                self._fill_workers()
+            if self.progress is not None:
+                self.progress(self.now)
+        return stop_reason
 
     def execute(self) -> SimulationOutcome:
         """Run the event loop.
@@ -418,20 +467,7 @@ class _Run:
         workers are refilled.
         """
         self._fill_workers()
-        stop_reason = None
-        while stop_reason is None and (time := self._next_event_time()) is not None:
-            if self.sim.poll_interval == 0:
-                stop_reason = self._process_events_until(time)
-            else:
-                if time > self.now:
-                    self.now = self._next_poll(time)
-                stop_reason = self._process_events_until(self.now)
-                if stop_reason is None and self.now > self.budget:  # a poll after the budget starts nothing
-                    stop_reason = "max_wallclock_time"
-                if stop_reason is None:
-                    self._fill_workers()
-            if self.progress is not None:
-                self.progress(self.now)
+        stop_reason = self._react_at_every_event() if self.sim.poll_interval == 0 else self._react_at_polls()
         if stop_reason is None:
             limit = self.stopping.max_num_trials_started
             if self.exhausted:

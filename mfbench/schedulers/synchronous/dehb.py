@@ -292,7 +292,7 @@ class DEHB(Scheduler):
     def _realise(self, encoded: np.ndarray) -> tuple[np.ndarray, Config]:
         """Decode; on a table, a non-row becomes the nearest row (whose encoding is kept)."""
         config = self.space.decode(encoded)
-        if self.space.table is None or self.space.contains(config):
+        if self.space.table is None or self.space.has_row(config):  # decoded: names and values are legal
             return encoded, config
         _, row = self.space.derived("encoded_table_tree", self._build_table_tree).query(encoded)
         config = self.space.config_at(int(row))
