@@ -28,7 +28,8 @@ COMPARE = REPO / "benchmarks" / "results" / "compare"
 #: the reports the summary is made of, per data set (folder ``<benchmark>-<workers>w``)
 SOURCES: dict[str, list[str]] = {
     "nas201_offline_cifar10-4w": ["non_gp_methods", "gp_methods_1h", "gp_methods_1h_indep_sync", "mobster_joint_1h_30seeds",
-                                  "gp_methods_2h", "hypertune_1h", "hypertune_2h", "non_gp_timing_current"],
+                                  "gp_methods_2h", "hypertune_1h", "hypertune_2h", "non_gp_timing_current",
+                                  "non_gp_timing_6d0094c"],
     "nas201_offline_cifar100-4w": ["non_gp_methods", "gp_methods_1h", "mobster_indep_1h_14seeds", "gp_speed_options_full",
                                    "gp_timing_full", "gp_methods_2h", "hypertune_1h", "hypertune_2h",
                                    "hypertune_speed_options_full"],
@@ -82,10 +83,11 @@ TIMING_SUPERSEDED: dict[tuple[str, str, str], str] = {
     # timed our code of 2026-11-30 on a busy machine (syncmobster: 19.9 s wall for 8.2 s CPU)
     ("yahpo_lcbench_189908-4w", "gp_methods_2h", "mobster_joint"): "gp_timing_2h_current",
     ("yahpo_lcbench_189908-4w", "syncmobster_2h", "syncmobster"): "gp_timing_2h_current",
-    # measured again, 5 seeds against 3, after da24215 (the simulator reads a segment by position), on
-    # a slower machine: on 2026-12-01 the reference's processes took 1.6x as long as on 2026-11-30,
-    # and our code of 2026-11-30 took 2.2x as long (the same run, timed again)
-    **{("nas201_offline_cifar10-4w", "non_gp_methods", method): "non_gp_timing_current"
+    # measured again, 5 seeds, after 6d0094c (the simulator's loop without a closure and a call per
+    # event): it replaces the 3-seed rows of 2026-11-30 and the 5-seed rows measured after da24215 on
+    # a slow hour (syncsh 9.5x, dehb 7.6x); the reference's in-run was 1.2-1.5x that of the slow hour
+    **{("nas201_offline_cifar10-4w", report, method): "non_gp_timing_6d0094c"
+       for report in ("non_gp_methods", "non_gp_timing_current")
        for method in ("random_search", "asha_stop", "asha_prom", "asha6_stop", "synchb", "syncsh", "bohb", "dehb")},
     # the GP methods on ImageNet16 measured again on the code of 2026-12-01, 3 seeds each (all six at 4
     # workers, 1 h; the five of the earlier 1-seed rows at 8 workers, 2 h)
