@@ -30,6 +30,7 @@ segment's remaining results lazily. Semantics follow the reference simulator
 from __future__ import annotations
 
 import heapq
+import math
 import time as real_time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -403,32 +404,22 @@ class _Run:
             polls += 1
         return self.now + polls * interval
 
-    def _process_events_until(self, until: float) -> str | None:
-        """Process every event up to the poll at ``until`` in time order; the stop reason if the run ends."""
-        while (time := self._next_event_time()) is not None and time <= until:
-            if time > self.budget:
-                self.now = max(self.now, self.budget)
-                return "max_wallclock_time"
-            _, _, kind, segment = heapq.heappop(self.heap)
-            if kind == _RESULT:
-                reason = self._on_result(time, segment)
-                if reason is not None:
-                    return reason
-            else:
-                self._free(segment.worker)
-        return None
+    def _process_events_until(self, until: float, at_each_event: bool = False) -> str | None:
+        """Process every event up to ``until`` in time order; the stop reason if the run ends.
 
-    def _react_at_every_event(self) -> str | None:
-        """The loop of ``poll_interval == 0``: the next event in time order, one at a time, at its
-        time (a freed worker is refilled at once); the stop reason, None when no event is left.
-        One flat loop: it runs once per result of a run, so it makes no calls it need not."""
-        heap, budget, progress = self.heap, self.budget, self.progress
-        while (time := self._next_event_time()) is not None:
+        ``at_each_event`` (``poll_interval == 0``, called once with ``until = inf``): the clock
+        follows each event, a freed worker is refilled at once and progress is reported after
+        every event. Otherwise (the events up to a poll at ``until``) decisions wait for the poll.
+        One flat loop either way: it runs once per result of a run, so it makes no calls it need not.
+        """
+        heap, budget = self.heap, self.budget
+        progress = self.progress if at_each_event else None
+        while (time := self._next_event_time()) is not None and time <= until:
             if time > budget:
                 self.now = max(self.now, budget)
                 return "max_wallclock_time"
             _, _, kind, segment = heapq.heappop(heap)
-            if time > self.now:
+            if at_each_event and time > self.now:
                 self.now = time
             if kind == _RESULT:
                 reason = self._on_result(time, segment)
@@ -436,7 +427,8 @@ class _Run:
                     return reason
             else:
                 self._free(segment.worker)
-                self._fill_workers()
+                if at_each_event:
+                    self._fill_workers()
             if progress is not None:
                 progress(self.now)
         return None
@@ -467,7 +459,10 @@ class _Run:
         workers are refilled.
         """
         self._fill_workers()
-        stop_reason = self._react_at_every_event() if self.sim.poll_interval == 0 else self._react_at_polls()
+        if self.sim.poll_interval == 0:
+            stop_reason = self._process_events_until(math.inf, at_each_event=True)
+        else:
+            stop_reason = self._react_at_polls()
         if stop_reason is None:
             limit = self.stopping.max_num_trials_started
             if self.exhausted:
