@@ -38,7 +38,7 @@ from typing import Any, Callable
 import numpy as np
 
 from mfbench.benchmarks.base import Benchmark
-from mfbench.errors import MethodContractError
+from mfbench.errors import DataError, MethodContractError
 from mfbench.results.recorder import ResultRecorder
 from mfbench.schedulers.base import Decision, Scheduler, TrialStatus, TrialSuggestion
 from mfbench.schedulers.contract import describe_class
@@ -189,6 +189,7 @@ class _Run:
         self.num_hyperparameters = len(problem.config_space.names)
         self.metric_index = self.blackbox.objective_index(benchmark.metric)
         self.elapsed_index = self.blackbox.objective_index(benchmark.elapsed_time_attr)
+        self.elapsed_name = benchmark.elapsed_time_attr
         #: False: every fidelity is an evaluation from scratch, charged in full (see _start_segment)
         self.cumulative = bool(getattr(self.blackbox, "fidelity_is_cumulative", True))
         self.seed_rng = problem.rng("simulator.table_seed")
@@ -298,7 +299,10 @@ class _Run:
             # other and charged its whole elapsed time (at least the minimum step): the checkpoint
             # saves the re-evaluation of the fidelities at or below it, not their time
             elapsed = np.cumsum(np.maximum(objectives[:, self.elapsed_index], _MIN_ELAPSED_STEP))
-        if elapsed[0] < _MIN_ELAPSED_STEP or (len(elapsed) > 1 and (elapsed[1:] - elapsed[:-1]).min() < _MIN_ELAPSED_STEP):
+        # written as "not >=" so that a NaN (no elapsed time) takes this branch too, at no extra cost
+        if not elapsed[0] >= _MIN_ELAPSED_STEP or (len(elapsed) > 1 and not (elapsed[1:] - elapsed[:-1]).min() >= _MIN_ELAPSED_STEP):
+            if np.isnan(elapsed).any():
+                raise self._no_elapsed_time(trial, fidelities, objectives)
             elapsed = elapsed.copy()
             previous = 0.0
             for i in range(len(elapsed)):
@@ -308,6 +312,14 @@ class _Run:
         trial.status = "running"
         segment = _Segment(trial, self.free_workers.pop(0), fidelities, objectives, times)
         self._push(float(times[0]), _RESULT, segment)
+
+    def _no_elapsed_time(self, trial: _Trial, fidelities: np.ndarray, objectives: np.ndarray) -> DataError:
+        """The error for a segment whose elapsed time is NaN: the simulated clock cannot place its results."""
+        missing = [int(f) for f, value in zip(fidelities, objectives[:, self.elapsed_index]) if value != value]
+        return DataError(f"the benchmark's elapsed time ({self.elapsed_name!r}) is NaN for the configuration "
+                         f"{trial.config} (table seed {trial.table_seed}) at fidelities {_shorten(np.asarray(missing))}: "
+                         "the simulator cannot place these results in time; fill the elapsed time of every "
+                         "evaluation (a failed evaluation keeps the time it took, with its metric NaN)")
 
     def _position_after(self, fidelity: Any) -> int:
         """``fidelities.searchsorted(fidelity, "right")``: a dict lookup for one of the fidelities
@@ -412,7 +424,7 @@ class _Run:
         every event. Otherwise (the events up to a poll at ``until``) decisions wait for the poll.
         One flat loop either way: it runs once per result of a run, so it makes no calls it need not.
         """
-        heap, budget = self.heap, self.budget
+        heap, budget = self.heap, self.budget  # the run never rebinds these (the heap is changed in place)
         progress = self.progress if at_each_event else None
         while (time := self._next_event_time()) is not None and time <= until:
             if time > budget:
@@ -461,6 +473,8 @@ class _Run:
         self._fill_workers()
         if self.sim.poll_interval == 0:
             stop_reason = self._process_events_until(math.inf, at_each_event=True)
+            if stop_reason is not None and self.progress is not None:  # a limit ended it: show where
+                self.progress(self.now)
         else:
             stop_reason = self._react_at_polls()
         if stop_reason is None:

@@ -101,6 +101,28 @@ def test_results_after_the_budget_are_not_counted(tiny_benchmark):
     assert outcome.stop_reason == "max_wallclock_time" and outcome.simulated_time == 30.0
 
 
+def test_the_progress_callback_ends_at_the_limit_that_stopped_the_run(tiny_benchmark):
+    seen = []
+    problem = make_problem(tiny_benchmark.open())
+    Simulator(**NO_DELAYS).run(tiny_benchmark, _asha_promotion(problem), problem,
+                               StoppingCriterion(max_wallclock_time=30.0), seen.append)
+    assert seen[-1] == 30.0 and seen == sorted(seen)
+
+
+@pytest.mark.parametrize("cumulative", [True, False])
+def test_a_nan_elapsed_time_is_a_data_error_not_a_hang(cumulative):
+    from mfbench.errors import DataError
+
+    blackbox = _random_table(cumulative=cumulative)
+    blackbox.evaluations[5, :, 3:, 1] = np.nan  # c5 has no elapsed time from its fourth epoch on
+    benchmark = Benchmark(blackbox=blackbox, metric="loss", mode="min", elapsed_time_attr="elapsed_time",
+                          n_workers=2, max_wallclock_time=1e6)
+    fifo = functools.partial(RandomSearch, searcher=RandomSearcher)
+    with pytest.raises(DataError, match=r"elapsed time \('elapsed_time'\) is NaN for the configuration \{'x': 'c5'\}"
+                                        r" \(table seed \d\) at fidelities \[4, 5, 6, \.\.\., 27\]"):
+        _run(benchmark, fifo, stopping=StoppingCriterion(max_wallclock_time=1e6))
+
+
 def test_max_num_evaluations_and_trials(tiny_benchmark):
     outcome, _ = _run(tiny_benchmark, _asha_promotion, stopping=StoppingCriterion(max_num_evaluations=2))
     assert len(outcome.recorder) == 2 and outcome.stop_reason == "max_num_evaluations"
