@@ -38,6 +38,7 @@ from typing import Any, Callable
 import numpy as np
 
 from mfbench.benchmarks.base import Benchmark
+from mfbench.blackbox.fidelity import describe_values
 from mfbench.errors import DataError, MethodContractError
 from mfbench.results.recorder import ResultRecorder
 from mfbench.schedulers.base import Decision, Scheduler, TrialStatus, TrialSuggestion
@@ -317,7 +318,7 @@ class _Run:
         """The error for a segment whose elapsed time is NaN: the simulated clock cannot place its results."""
         missing = [int(f) for f, value in zip(fidelities, objectives[:, self.elapsed_index]) if value != value]
         return DataError(f"the benchmark's elapsed time ({self.elapsed_name!r}) is NaN for the configuration "
-                         f"{trial.config} (table seed {trial.table_seed}) at fidelities {_shorten(np.asarray(missing))}: "
+                         f"{trial.config} (table seed {trial.table_seed}) at fidelities {describe_values(missing)}: "
                          "the simulator cannot place these results in time; fill the elapsed time of every "
                          "evaluation (a failed evaluation keeps the time it took, with its metric NaN)")
 

@@ -192,4 +192,3 @@ def describe_values(values: Iterable[Any], most: int = 12) -> str:
     if len(listed) > 1 and all(b - a == 1 for a, b in zip(listed, listed[1:])):
         return f"{listed[0]}..{listed[-1]}"
     return ", ".join(str(v) for v in listed[:most]) + (", ..." if len(listed) > most else "")
-

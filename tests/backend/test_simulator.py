@@ -119,7 +119,7 @@ def test_a_nan_elapsed_time_is_a_data_error_not_a_hang(cumulative):
                           n_workers=2, max_wallclock_time=1e6)
     fifo = functools.partial(RandomSearch, searcher=RandomSearcher)
     with pytest.raises(DataError, match=r"elapsed time \('elapsed_time'\) is NaN for the configuration \{'x': 'c5'\}"
-                                        r" \(table seed \d\) at fidelities \[4, 5, 6, \.\.\., 27\]"):
+                                        r" \(table seed \d\) at fidelities 4\.\.27:"):
         _run(benchmark, fifo, stopping=StoppingCriterion(max_wallclock_time=1e6))
 
 
